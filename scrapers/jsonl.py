@@ -1,0 +1,57 @@
+"""JSON lines of postings (`id, title, description, url, location, company`), e.g. a corpus export."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .base import ParseError, Posting, clean
+from .fetch import LabContext
+from .html_text import safe_url
+
+
+async def scrape(ctx: LabContext) -> list[Posting]:
+    url = ctx.param("url")
+    if not url:
+        raise ctx.parse_error("", "a jsonl lab needs params.url")
+    response = await ctx.send("GET", url)
+    return parse(response.content, ctx.lab, url)
+
+
+def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+    """One posting per non-empty line; `lab` of a line wins over the lab given."""
+    text = body.decode("utf-8-sig") if isinstance(body, bytes) else body
+    postings = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ParseError(lab.name, url, f"line {number}: invalid JSON ({exc.msg})") from None
+        postings.append(parse_row(row, lab, url, number))
+    return postings
+
+
+def parse_row(row: Any, lab, url: str, number: int) -> Posting:
+    if not isinstance(row, dict):
+        raise ParseError(lab.name, url, f"line {number}: expected an object, got {type(row).__name__}")
+    for key in ("id", "title"):
+        if row.get(key) in (None, ""):
+            raise ParseError(lab.name, url, f"line {number}: no {key!r}")
+    return Posting(
+        lab=clean(row.get("lab")) or lab.name,
+        source_id=str(row["id"]),
+        title=clean(str(row["title"])),
+        url=safe_url(row.get("url")),
+        description=row.get("description") if isinstance(row.get("description"), str) else "",
+        location=clean(row.get("location")),
+        team=clean(row.get("team")),
+        company=clean(row.get("company")),
+        posted_at=row.get("posted_at") if isinstance(row.get("posted_at"), str) else None,
+        extra={"source": row["source"]} if isinstance(row.get("source"), str) else {},
+    )
+
+
+def detect(data: Any, url: str = "") -> bool:
+    return False  # decided on the raw text by the importer: several JSON objects, one per line

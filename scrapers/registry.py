@@ -1,0 +1,156 @@
+"""The lab registry (labs.toml plus a user's --labs file) and the adapter for each format."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from .base import Posting
+from .fetch import Politeness
+
+BUILTIN_LABS = Path(__file__).with_name("labs.toml")
+CATEGORIES = ("industry", "startup", "academic", "hybrid")
+
+# Adapter name -> module in this package. Each module has:
+#   async def scrape(ctx: LabContext) -> list[Posting]
+#   def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]   (pure)
+#   def detect(data: Any, url: str) -> bool     (does a saved body look like this format?)
+ADAPTER_MODULES = {
+    "greenhouse": "greenhouse",
+    "jsonl": "jsonl",
+}
+
+
+class ConfigError(ValueError):
+    """The lab registry or a user's lab file is wrong."""
+
+
+@dataclass
+class Lab:
+    name: str
+    title: str
+    category: str
+    adapter: str
+    params: dict[str, Any] = field(default_factory=dict)
+    queries: list[str] = field(default_factory=list)
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    politeness: Politeness = Politeness()
+    max_details: int = 400
+    homepage: str = ""
+
+    def keep(self, posting: Posting) -> bool:
+        """Whether a posting passes this lab's filters (all filter kinds must match)."""
+        checks = {
+            "title": posting.title,
+            "team": posting.team,
+            "text": f"{posting.title}\n{posting.team}\n{posting.description}",
+        }
+        for kind, patterns in self.filters.items():
+            haystack = checks.get(kind)
+            if haystack is None or not patterns:
+                continue
+            if not any(re.search(p, haystack, re.I) for p in patterns):
+                return False
+        return True
+
+
+def adapter_module(name: str) -> ModuleType:
+    if name not in ADAPTER_MODULES:
+        raise ConfigError(f"unknown adapter {name!r} (known: {', '.join(sorted(ADAPTER_MODULES))})")
+    return importlib.import_module(f"{__package__}.{ADAPTER_MODULES[name]}")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read lab file ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _lab(name: str, entry: dict[str, Any], defaults: dict[str, Any], source: Path) -> Lab:
+    entry = _merge(defaults, entry)
+    missing = [k for k in ("adapter",) if k not in entry]
+    if missing:
+        raise ConfigError(f"{source}: lab {name!r} has no {', '.join(missing)}")
+    adapter_module(entry["adapter"])  # fail early on an unknown adapter
+    category = entry.get("category", "industry")
+    if category not in CATEGORIES:
+        raise ConfigError(f"{source}: lab {name!r} has category {category!r}; use one of {', '.join(CATEGORIES)}")
+    filters = entry.get("filters", {})
+    for kind, patterns in filters.items():
+        if kind not in ("title", "team", "text") or not isinstance(patterns, list):
+            raise ConfigError(f"{source}: lab {name!r} filter {kind!r} must be title/team/text = [patterns]")
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ConfigError(f"{source}: lab {name!r} filter {pattern!r} is not a regular expression ({exc})") from None
+    return Lab(
+        name=name,
+        title=entry.get("title", name),
+        category=category,
+        adapter=entry["adapter"],
+        params=dict(entry.get("params", {})),
+        queries=list(entry.get("queries", [])),
+        filters=filters,
+        politeness=Politeness(int(entry.get("concurrency", 4)), float(entry.get("interval", 0.0))),
+        max_details=int(entry.get("max_details", 400)),
+        homepage=entry.get("homepage", ""),
+    )
+
+
+def load_labs(*extra_files: str | Path | None) -> dict[str, Lab]:
+    """The built-in labs, with entries of each extra file added or merged over them."""
+    raw = _read_toml(BUILTIN_LABS)
+    defaults = raw.get("defaults", {})
+    entries: dict[str, dict[str, Any]] = dict(raw.get("labs", {}))
+    sources = {name: BUILTIN_LABS for name in entries}
+    for extra in extra_files:
+        if not extra:
+            continue
+        path = Path(extra)
+        user = _read_toml(path)
+        if "labs" not in user or not isinstance(user["labs"], dict):
+            raise ConfigError(f"{path}: expected [labs.NAME] tables")
+        defaults = _merge(defaults, user.get("defaults", {}))
+        for name, entry in user["labs"].items():
+            entries[name] = _merge(entries.get(name, {}), entry)
+            sources[name] = path
+    enabled = {n: e for n, e in entries.items() if e.get("enabled", True)}
+    return {name: _lab(name, entry, defaults, sources[name]) for name, entry in enabled.items() if _implemented(entry)}
+
+
+def _implemented(entry: dict[str, Any]) -> bool:
+    return entry.get("adapter") in ADAPTER_MODULES
+
+
+def select_labs(labs: dict[str, Lab], names: tuple[str, ...] | list[str]) -> list[Lab]:
+    """The named labs (all when none named), or a ConfigError naming the unknown ones."""
+    if not names:
+        return list(labs.values())
+    unknown = [n for n in names if n not in labs]
+    if unknown:
+        raise ConfigError(f"unknown lab(s): {', '.join(unknown)} (known: {', '.join(sorted(labs))})")
+    return [labs[n] for n in names]
+
+
+def ad_hoc_lab(name: str, adapter: str = "jsonl") -> Lab:
+    """A lab not in the registry, for `import --lab NAME` of postings from elsewhere."""
+    return Lab(name=name, title=name, category="industry", adapter=adapter)
