@@ -7,7 +7,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from asr_jobs.scrapers.registry import load_labs
 
 HERE = Path(__file__).parent

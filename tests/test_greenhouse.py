@@ -1,7 +1,6 @@
 import json
 
 import pytest
-
 from asr_jobs.scrapers import greenhouse
 from asr_jobs.scrapers.base import ParseError
 from asr_jobs.scrapers.fetch import Fetcher, LabContext
