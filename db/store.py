@@ -1,0 +1,324 @@
+"""The SQLite store: schema, saving scraped postings with their history, scrape runs."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from ..scrapers.base import CONTENT_FIELDS, Posting
+
+DEFAULT_DB = "jobs.db"
+# A lab whose scrape returns fewer than this share of its open postings closes nothing unless told to.
+DROP_RATIO = 0.5
+
+POSTING_COLUMNS: dict[str, type] = {
+    "id": str,
+    "lab": str,
+    "source_id": str,
+    "title": str,
+    "company": str,
+    "team": str,
+    "location": str,
+    "workplace": str,
+    "employment_type": str,
+    "url": str,
+    "description": str,
+    "posted_at": str,
+    "updated_at": str,
+    "salary_min": float,
+    "salary_max": float,
+    "salary_currency": str,
+    "salary_period": str,
+    "salary_source": str,
+    "seniority": str,
+    "degree": str,
+    "venues": str,
+    "content_hash": str,
+    "listing_key": str,
+    "first_seen": str,
+    "last_seen": str,
+    "status": str,
+    "closed_at": str,
+    "reopened_at": str,
+    "extra": str,
+}
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def default_db_path() -> str:
+    return os.environ.get("ASR_JOBS_DB") or DEFAULT_DB
+
+
+def open_db(path: str | Path | None = None) -> sqlite_utils.Database:
+    """A database with the schema in place, WAL on and a busy timeout for concurrent readers/writers."""
+    if path is None or str(path) == ":memory:":
+        db = sqlite_utils.Database(memory=True)
+    else:
+        db = sqlite_utils.Database(path)
+        db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA busy_timeout=30000")
+    db.execute("PRAGMA synchronous=NORMAL")
+    ensure_schema(db)
+    return db
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create missing tables, columns, indexes and full-text search; safe to run every time."""
+    with db.atomic():
+        db["labs"].create(
+            {"name": str, "title": str, "category": str, "adapter": str, "homepage": str, "config": str},
+            pk="name", if_not_exists=True,
+        )
+        db["postings"].create(POSTING_COLUMNS, pk="id", if_not_exists=True, not_null={"lab", "title"})
+        missing = set(POSTING_COLUMNS) - set(db["postings"].columns_dict)
+        for column in sorted(missing):
+            db["postings"].add_column(column, POSTING_COLUMNS[column])
+        db["posting_versions"].create(
+            {"id": int, "posting_id": str, "changed_at": str, "field": str, "old": str, "new": str},
+            pk="id", if_not_exists=True,
+        )
+        db["scrape_runs"].create(
+            {"id": int, "lab": str, "started_at": str, "finished_at": str, "status": str, "requests": int,
+             "bytes": int, "seen": int, "new": int, "updated": int, "closed": int, "reopened": int,
+             "uncertain": int, "errors": int, "error": str, "warnings": str},
+            pk="id", if_not_exists=True,
+        )
+        db["profiles"].create(
+            {"name": str, "title": str, "kind": str, "description": str, "text": str, "terms": str,
+             "level": str, "salary_min": float, "salary_max": float, "path": str},
+            pk="name", if_not_exists=True,
+        )
+        db["matches"].create(
+            {"profile": str, "posting_id": str, "score": float, "rank": int, "terms": str, "matched_at": str},
+            pk=("profile", "posting_id"), if_not_exists=True,
+        )
+        for table, columns in (
+            ("postings", ["lab", "status"]),
+            ("postings", ["first_seen"]),
+            ("posting_versions", ["posting_id"]),
+            ("scrape_runs", ["lab", "started_at"]),
+            ("matches", ["profile", "rank"]),
+            ("matches", ["posting_id"]),
+        ):
+            db[table].create_index(columns, if_not_exists=True)
+    if "postings_fts" not in db.table_names():
+        db["postings"].enable_fts(["title", "description"], create_triggers=True, tokenize="porter")
+
+
+def save_labs(db: sqlite_utils.Database, labs: Iterable[Any]) -> None:
+    """Record the configured labs, so that datasette and `labs` can name and facet them."""
+    rows = [
+        {"name": lab.name, "title": lab.title, "category": lab.category, "adapter": lab.adapter,
+         "homepage": lab.homepage, "config": json.dumps({"params": lab.params, "queries": lab.queries,
+                                                         "filters": lab.filters})}
+        for lab in labs
+    ]
+    if rows:
+        db["labs"].upsert_all(rows, pk="name")
+
+
+def posting_row(posting: Posting, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The postings-table row of a posting (lifecycle columns are set by save_postings)."""
+    row = {name: getattr(posting, name) for name in (
+        "lab", "source_id", "title", "company", "team", "location", "workplace", "employment_type", "url",
+        "description", "posted_at", "updated_at", "salary_min", "salary_max", "salary_currency", "salary_period")}
+    row["id"] = posting.id
+    row["salary_source"] = "ats" if posting.salary_min is not None or posting.salary_max is not None else None
+    row.update(fields or {})
+    extra = dict(posting.extra)
+    row["listing_key"] = extra.pop("listing_key", None)
+    row["extra"] = json.dumps(extra, sort_keys=True) if extra else None
+    row["content_hash"] = posting.content_hash()
+    return row
+
+
+@dataclass
+class SaveResult:
+    seen: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    reopened: int = 0
+    closed: int = 0
+    uncertain: int = 0
+    suspicious: str | None = None
+    new_ids: list[str] = field(default_factory=list)
+
+
+def save_postings(
+    db: sqlite_utils.Database,
+    postings: list[Posting],
+    *,
+    fields: dict[str, dict[str, Any]] | None = None,
+    now: str | None = None,
+) -> SaveResult:
+    """Insert new postings, update changed ones (keeping their versions), touch the rest; closes nothing."""
+    now = now or now_iso()
+    fields = fields or {}
+    result = SaveResult()
+    unique = {p.id: p for p in postings}  # a site listing a posting twice must not count it twice
+    result.seen = len(unique)
+    existing = _existing(db, list(unique))
+    new_rows, changed_rows, touched, versions = [], [], [], []
+    for pid, posting in unique.items():
+        row = posting_row(posting, fields.get(pid))
+        old = existing.get(pid)
+        if old is None:
+            row.update(first_seen=now, last_seen=now, status="open")
+            new_rows.append(row)
+            result.new_ids.append(pid)
+            continue
+        reopened = old["status"] == "closed"
+        if reopened:
+            result.reopened += 1
+        if old["content_hash"] != row["content_hash"]:
+            versions.extend(_versions(pid, old, row, now))
+            row.update(first_seen=old["first_seen"], last_seen=now, status="open",
+                       closed_at=None, reopened_at=now if reopened else old["reopened_at"])
+            changed_rows.append(row)
+            result.updated += 1
+        else:
+            touched.append((now, now if reopened else old["reopened_at"], pid))
+            result.unchanged += 1
+    result.new = len(new_rows)
+    if new_rows:
+        db["postings"].insert_all(new_rows, pk="id", batch_size=500)
+    if changed_rows:
+        db["postings"].upsert_all(changed_rows, pk="id", batch_size=500)
+    if touched:
+        db.conn.executemany(
+            "UPDATE postings SET last_seen = ?, status = 'open', closed_at = NULL, reopened_at = ? WHERE id = ?",
+            touched,
+        )
+    if versions:
+        db["posting_versions"].insert_all(versions)
+    return result
+
+
+def _existing(db: sqlite_utils.Database, ids: list[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    columns = ", ".join(("id", "status", "first_seen", "reopened_at", "content_hash") + CONTENT_FIELDS)
+    for start in range(0, len(ids), 900):
+        chunk = ids[start:start + 900]
+        marks = ", ".join("?" * len(chunk))
+        for row in db.query(f"SELECT {columns} FROM postings WHERE id IN ({marks})", chunk):
+            found[row["id"]] = row
+    return found
+
+
+def _versions(pid: str, old: dict[str, Any], new: dict[str, Any], now: str) -> list[dict[str, Any]]:
+    return [
+        {"posting_id": pid, "changed_at": now, "field": name, "old": _text(old.get(name)), "new": _text(new.get(name))}
+        for name in CONTENT_FIELDS
+        if _text(old.get(name)) != _text(new.get(name))
+    ]
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def open_count(db: sqlite_utils.Database, lab: str) -> int:
+    return db.execute("SELECT count(*) FROM postings WHERE lab = ? AND status != 'closed'", [lab]).fetchone()[0]
+
+
+def save_scrape(
+    db: sqlite_utils.Database,
+    lab: str,
+    postings: list[Posting],
+    *,
+    complete: bool,
+    accept_drop: bool = False,
+    fields: dict[str, dict[str, Any]] | None = None,
+    now: str | None = None,
+) -> SaveResult:
+    """Save one lab's scrape in one transaction; close unseen postings only after a complete, plausible scrape."""
+    now = now or now_iso()
+    with db.atomic():
+        before = open_count(db, lab)
+        result = save_postings(db, postings, fields=fields, now=now)
+        seen_ids = {p.id for p in postings}
+        unseen = [r[0] for r in db.execute(
+            "SELECT id FROM postings WHERE lab = ? AND status != 'closed'", [lab]).fetchall() if r[0] not in seen_ids]
+        if complete and before and result.seen < before * DROP_RATIO and not accept_drop:
+            result.suspicious = (f"{lab}: the scrape returned {result.seen} postings where {before} were open; "
+                                 "nothing was closed (pass --accept-drop if the lab really removed them)")
+            complete = False
+        if complete:
+            _set_status(db, unseen, "closed", now)
+            result.closed = len(unseen)
+        else:
+            _set_status(db, unseen, "uncertain", None)
+            result.uncertain = len(unseen)
+    return result
+
+
+def mark_uncertain(db: sqlite_utils.Database, lab: str) -> int:
+    """After a failed scrape: the lab's open postings could not be checked, so they become uncertain."""
+    with db.atomic():
+        cursor = db.execute("UPDATE postings SET status = 'uncertain' WHERE lab = ? AND status = 'open'", [lab])
+    return cursor.rowcount
+
+
+def _set_status(db: sqlite_utils.Database, ids: list[str], status: str, closed_at: str | None) -> None:
+    if status == "closed":
+        db.conn.executemany("UPDATE postings SET status = 'closed', closed_at = ? WHERE id = ?",
+                            [(closed_at, i) for i in ids])
+    else:
+        db.conn.executemany("UPDATE postings SET status = ? WHERE id = ?", [(status, i) for i in ids])
+
+
+def start_run(db: sqlite_utils.Database, lab: str, started_at: str | None = None) -> int:
+    with db.atomic():
+        return db["scrape_runs"].insert({"lab": lab, "started_at": started_at or now_iso(), "status": "running"}).last_pk
+
+
+def finish_run(db: sqlite_utils.Database, run_id: int, **values: Any) -> None:
+    values.setdefault("finished_at", now_iso())
+    with db.atomic():
+        db["scrape_runs"].update(run_id, values)
+
+
+def previous_postings(db: sqlite_utils.Database, lab: str) -> tuple[dict[str, Posting], dict[str, str]]:
+    """The lab's stored postings by source id, and their listing keys, so adapters can skip unchanged details."""
+    postings: dict[str, Posting] = {}
+    keys: dict[str, str] = {}
+    for row in db.query("SELECT * FROM postings WHERE lab = ?", [lab]):
+        postings[row["source_id"]] = posting_from_row(row)
+        if row["listing_key"]:
+            keys[row["source_id"]] = row["listing_key"]
+    return postings, keys
+
+
+def posting_from_row(row: dict[str, Any]) -> Posting:
+    extra = json.loads(row["extra"]) if row.get("extra") else {}
+    if row.get("listing_key"):
+        extra["listing_key"] = row["listing_key"]
+    return Posting(
+        lab=row["lab"], source_id=row["source_id"], title=row["title"], url=row["url"] or "",
+        description=row["description"] or "", location=row["location"] or "", team=row["team"] or "",
+        workplace=row["workplace"] or "", employment_type=row["employment_type"] or "",
+        posted_at=row["posted_at"], updated_at=row["updated_at"], salary_min=row["salary_min"],
+        salary_max=row["salary_max"], salary_currency=row["salary_currency"], salary_period=row["salary_period"],
+        company=row["company"] or "", extra=extra,
+    )
+
+
+def last_runs(db: sqlite_utils.Database) -> dict[str, dict[str, Any]]:
+    """The latest scrape run of each lab."""
+    sql = """SELECT * FROM scrape_runs WHERE id IN (SELECT max(id) FROM scrape_runs GROUP BY lab)"""
+    return {row["lab"]: row for row in db.query(sql)}
