@@ -1,0 +1,293 @@
+"""The asr-jobs command line: a thin layer over scrapers, db, matcher and profiles."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import click
+import httpx
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from . import __version__
+from .cli_common import (
+    db_option,
+    emit,
+    friendly_errors,
+    get_db,
+    get_labs,
+    labs_option,
+    output_options,
+    stderr_console,
+    stdout_console,
+)
+from .db import queries, store
+from .importer import FORMATS, import_file
+from .pipeline import LabOutcome, scrape_labs
+from .scrapers.har import RecordingTransport, ReplayTransport, load_har
+from .scrapers.registry import ad_hoc_lab, select_labs
+
+DEMO_DIR = Path(__file__).with_name("demo")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="asr-jobs")
+def cli() -> None:
+    """Research job postings for speech (ASR) researchers: scraped, ranked, explained.
+
+    \b
+    Start offline with bundled sample data:
+        asr-jobs demo
+    Then, on a machine with internet:
+        asr-jobs scrape && asr-jobs match && asr-jobs jobs
+    """
+
+
+def summary_rows(outcomes: list[LabOutcome]) -> list[dict]:
+    rows = []
+    for o in outcomes:
+        saved = o.saved or store.SaveResult()
+        rows.append({
+            "lab": o.lab, "status": o.status, "requests": o.stats.requests, "seen": saved.seen, "new": saved.new,
+            "updated": saved.updated, "closed": saved.closed, "uncertain": saved.uncertain,
+            "errors": 1 if o.failed else 0, "seconds": round(o.seconds, 1),
+            "message": o.error or "; ".join(o.warnings),
+        })
+    return rows
+
+
+def run_with_progress(db, labs, transport, accept_drop: bool) -> list[LabOutcome]:
+    """Scrape with a progress bar on stderr (data stays on stdout)."""
+    console = stderr_console()
+    with Progress(TextColumn("[bold]scraping"), BarColumn(), TextColumn("{task.completed}/{task.total} labs"),
+                  TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                  disable=not console.is_terminal) as progress:
+        task = progress.add_task("", total=len(labs))
+
+        def done(outcome: LabOutcome) -> None:
+            progress.update(task, advance=1, description=f"{outcome.lab}: {outcome.status}")
+            if outcome.failed:
+                console.print(f"[red]error[/red] {outcome.error}", highlight=False)
+
+        return asyncio.run(scrape_labs(db, labs, transport=transport, accept_drop=accept_drop, on_done=done))
+
+
+@cli.command()
+@click.argument("lab_names", metavar="[LAB]...", nargs=-1)
+@db_option()
+@labs_option
+@click.option("--record", type=click.Path(dir_okay=False), help="Save every request and response to this HAR 1.2 file.")
+@click.option("--replay", type=click.Path(exists=True, dir_okay=False), multiple=True,
+              help="Answer every request from this HAR file instead of the network (repeatable).")
+@click.option("--accept-drop", is_flag=True, help="Close postings even when a lab's count fell by more than half.")
+@output_options
+@friendly_errors
+def scrape(lab_names, db_path, labs_file, record, replay, accept_drop, fmt):
+    """Scrape all labs, or the ones named, and store their postings.
+
+    One lab failing never stops the others; the exit status is 1 if any failed.
+
+    \b
+    Examples:
+        asr-jobs scrape
+        asr-jobs scrape anthropic openai --record run.har
+        asr-jobs scrape anthropic --replay run.har
+    """
+    labs = select_labs(get_labs(labs_file), lab_names)
+    db = get_db(db_path)
+    transport: httpx.AsyncBaseTransport | None = ReplayTransport.from_files(*replay) if replay else None
+    recorder = None
+    if record:
+        recorder = RecordingTransport(transport or httpx.AsyncHTTPTransport(retries=1))
+        transport = recorder
+    try:
+        outcomes = run_with_progress(db, labs, transport, accept_drop)
+    finally:
+        if recorder:
+            recorder.save(record)
+    emit(summary_rows(outcomes), fmt, title="scrape summary")
+    if recorder:
+        stderr_console().print(f"recorded {len(recorder.entries)} requests to {record}")
+    if any(o.failed for o in outcomes):
+        sys.exit(1)
+
+
+@cli.command(name="import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--lab", "lab_name", required=True, help="Lab the postings belong to (a registry name or any new name).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Format of the file (detected when not given).")
+@db_option()
+@labs_option
+@friendly_errors
+def import_(path, lab_name, fmt, db_path, labs_file):
+    """Import a saved response body, a HAR file or JSON lines of postings.
+
+    \b
+    Examples:
+        asr-jobs import board.json --lab anthropic
+        asr-jobs import postings.jsonl.gz --lab remote --format jsonl
+        asr-jobs import session.har --lab nvidia --format har
+    """
+    labs = get_labs(labs_file)
+    lab = labs.get(lab_name) or ad_hoc_lab(lab_name)
+    db = get_db(db_path)
+    result, detected, notes = import_file(db, path, lab, fmt)
+    for note in notes:
+        stderr_console().print(f"note: {note}", highlight=False)
+    click.echo(f"{path}: {detected} format, {result.seen} postings ({result.new} new, {result.updated} updated, "
+               f"{result.unchanged} unchanged) for {lab_name}")
+
+
+@cli.command()
+@db_option()
+@click.option("--profile", default="asr-research", show_default=True, help="Profile to rank by.")
+@click.option("--lab", "lab_names", multiple=True, help="Only these labs (repeatable).")
+@click.option("--new", "only_new", is_flag=True, help="Only postings first seen in their lab's latest scrape.")
+@click.option("--status", type=click.Choice(["open", "uncertain", "closed", "all"]), default=None,
+              help="Posting status (default: open and uncertain).")
+@click.option("--limit", default=20, show_default=True, help="How many rows (0 for all).")
+@output_options
+@friendly_errors
+def jobs(db_path, profile, lab_names, only_new, status, limit, fmt):
+    """The ranked list of postings for a profile, best first, with the terms behind each score.
+
+    \b
+    Examples:
+        asr-jobs jobs
+        asr-jobs jobs --profile streaming --lab nvidia --new --limit 50
+        asr-jobs jobs --json > top.json
+    """
+    db = get_db(db_path)
+    rows = queries.ranked(db, profile, labs=list(lab_names), only_new=only_new, status=status, limit=limit)
+    if not rows and not queries.has_matches(db, profile):
+        raise click.ClickException(f"no matches for profile {profile!r}: run `asr-jobs match` first "
+                                   f"(profiles: {', '.join(queries.profile_names(db)) or 'none loaded'})")
+    if fmt == "table":
+        table_rows = [{**r, "terms": ", ".join(t for t, _ in r["terms"][:3])} for r in rows]
+        emit(table_rows, fmt, ["rank", "score", "title", "lab", "location", "seniority", "salary", "url", "terms"],
+             title=f"{len(rows)} postings for profile {profile}")
+    else:
+        emit(rows, fmt, ["rank", "score", "id", "title", "lab", "location", "seniority", "salary", "status",
+                         "first_seen", "url", "terms"])
+
+
+@cli.command()
+@click.argument("posting_id")
+@db_option()
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@friendly_errors
+def show(posting_id, db_path, as_json):
+    """One posting in full, with its score against every profile.
+
+    POSTING_ID is the id shown by `jobs` (a unique prefix is enough) or LAB:SOURCE_ID.
+
+    \b
+    Example:
+        asr-jobs show 660b5e0392cb106e
+    """
+    db = get_db(db_path)
+    posting = queries.find_posting(db, posting_id)
+    scores = queries.scores_for(db, posting["id"])
+    if as_json:
+        click.echo(json.dumps({**posting, "matches": scores}, indent=2, ensure_ascii=False))
+        return
+    console = stdout_console()
+    console.print(f"[bold]{posting['title']}[/bold]  ({posting['lab']})", highlight=False)
+    for label, key in (("id", "id"), ("url", "url"), ("location", "location"), ("team", "team"),
+                       ("workplace", "workplace"), ("type", "employment_type"), ("seniority", "seniority"),
+                       ("salary", "salary"), ("degree", "degree"), ("venues", "venues"), ("posted", "posted_at"),
+                       ("status", "status"), ("first seen", "first_seen"), ("last seen", "last_seen"),
+                       ("closed", "closed_at")):
+        if posting.get(key):
+            console.print(f"{label:>11}: {posting[key]}", highlight=False)
+    console.print()
+    if scores:
+        console.print("[bold]Scores[/bold]")
+        for s in scores:
+            terms = ", ".join(f"{t} {share:.0%}" for t, share in s["terms"][:8])
+            console.print(f"  {s['profile']:<28} {s['score']:.3f}  rank {s['rank']:<5} {terms}", highlight=False)
+        console.print()
+    console.print(posting["description"] or "(no description)", highlight=False, markup=False)
+
+
+@cli.command(name="labs")
+@db_option()
+@labs_option
+@output_options
+@friendly_errors
+def labs_(db_path, labs_file, fmt):
+    """Every lab: its adapter, category, and its last scrape's status, counts and time.
+
+    \b
+    Example:
+        asr-jobs labs --labs my-labs.toml
+    """
+    labs = get_labs(labs_file)
+    db = get_db(db_path)
+    runs = store.last_runs(db)
+    counts = queries.open_counts(db)
+    rows = []
+    for lab in labs.values():
+        run = runs.get(lab.name, {})
+        rows.append({"lab": lab.name, "title": lab.title, "category": lab.category, "adapter": lab.adapter,
+                     "open": counts.get(lab.name, 0), "last_scrape": run.get("started_at"),
+                     "status": run.get("status"), "seen": run.get("seen"), "new": run.get("new"),
+                     "closed": run.get("closed"), "error": run.get("error")})
+    emit(rows, fmt, title="labs")
+
+
+@cli.command()
+@db_option(default="demo.db")
+@click.option("--profile", default="asr-research", show_default=True, help="Profile to show the top jobs for.")
+@click.option("--limit", default=10, show_default=True, help="How many top jobs to print.")
+@friendly_errors
+def demo(db_path, profile, limit):
+    """Offline demo: replay the bundled SAMPLE recordings into a fresh database, match, print the top jobs.
+
+    The recordings hold sample postings written for the demo in each career site's
+    real format; nothing in them was scraped.
+
+    \b
+    Example:
+        asr-jobs demo && asr-jobs jobs --db demo.db --profile streaming
+    """
+    from .matcher import match_db
+    from .profiles import load_profiles, save_profiles
+
+    path = Path(db_path or "demo.db")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    labs = get_labs(None)
+    recordings = [DEMO_DIR / f"{name}.har" for name in labs if (DEMO_DIR / f"{name}.har").exists()]
+    chosen = [labs[p.stem] for p in recordings]
+    err = stderr_console()
+    err.print(f"asr-jobs demo: replaying SAMPLE recordings of {len(chosen)} labs (sample data, not scraped) "
+              f"into {path}", highlight=False)
+    db = get_db(str(path))
+    entries = [e for p in recordings for e in load_har(p)]
+    outcomes = asyncio.run(scrape_labs(db, chosen, transport=ReplayTransport(entries)))
+    emit(summary_rows(outcomes), "table", ["lab", "status", "requests", "seen", "new", "message"],
+         title="sample scrape (replayed)")
+    profiles = load_profiles()
+    save_profiles(db, profiles)
+    match_db(db, profiles)
+    rows = queries.ranked(db, profile, limit=limit)
+    emit([{**r, "terms": ", ".join(t for t, _ in r["terms"][:3])} for r in rows], "table",
+         ["rank", "score", "title", "lab", "seniority", "salary", "terms"],
+         title=f"top {len(rows)} sample postings for profile {profile}")
+    err.print(f"Explore: asr-jobs jobs --db {path} --profile {profile}   |   asr-jobs show ID --db {path}",
+              highlight=False)
+    if any(o.failed for o in outcomes):
+        sys.exit(1)
+
+
+def _register_optional() -> None:
+    """Commands that live in their own modules (matching, serving)."""
+    from .cli_matching import register
+
+    register(cli)
+
+
+_register_optional()

@@ -1,0 +1,116 @@
+"""One scrape run: labs fetched concurrently, each parsed, enriched and stored on its own."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import sqlite_utils
+
+from .db import store
+from .matcher.fields import posting_fields
+from .scrapers.base import Posting, ScrapeError
+from .scrapers.fetch import Fetcher, LabContext, LabStats
+from .scrapers.registry import Lab, adapter_module
+
+
+@dataclass
+class LabOutcome:
+    """What happened to one lab in a run; `status` is ok, partial, suspicious or failed."""
+
+    lab: str
+    status: str = "ok"
+    saved: store.SaveResult | None = None
+    stats: LabStats = field(default_factory=LabStats)
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+
+def enrich(postings: list[Posting]) -> dict[str, dict[str, Any]]:
+    """Derived columns (seniority, pay from text ...) per posting id."""
+    return {p.id: posting_fields(p) for p in postings}
+
+
+async def fetch_lab(lab: Lab, fetcher: Fetcher, db: sqlite_utils.Database) -> tuple[list[Posting], LabContext]:
+    """Run the lab's adapter and apply its filters; raises ScrapeError on failure."""
+    previous, keys = store.previous_postings(db, lab.name)
+    ctx = LabContext(lab, fetcher, previous=previous, previous_keys=keys)
+    module = adapter_module(lab.adapter)
+    postings = await module.scrape(ctx)
+    return [p for p in postings if lab.keep(p)], ctx
+
+
+async def scrape_one(
+    lab: Lab, fetcher: Fetcher, db: sqlite_utils.Database, *, accept_drop: bool = False,
+    on_done: Callable[[LabOutcome], None] | None = None,
+) -> LabOutcome:
+    """Scrape and store one lab; every failure is caught here so that other labs go on."""
+    outcome = LabOutcome(lab.name)
+    started = time.monotonic()
+    run_id = store.start_run(db, lab.name)
+    ctx: LabContext | None = None
+    try:
+        postings, ctx = await fetch_lab(lab, fetcher, db)
+        complete = not ctx.partial and not ctx.stats.rate_limited
+        outcome.saved = store.save_scrape(
+            db, lab.name, postings, complete=complete, accept_drop=accept_drop, fields=enrich(postings))
+        if outcome.saved.suspicious:
+            outcome.status = "suspicious"
+            outcome.warnings.append(outcome.saved.suspicious)
+        elif not complete:
+            outcome.status = "partial"
+    except ScrapeError as exc:
+        outcome.status, outcome.error = "failed", str(exc)
+    except Exception as exc:  # an adapter bug must not stop the other labs, but must be visible
+        outcome.status, outcome.error = "failed", f"{lab.name}: internal error {type(exc).__name__}: {exc}"
+    if outcome.failed:
+        uncertain = store.mark_uncertain(db, lab.name)
+        outcome.saved = store.SaveResult(uncertain=uncertain)
+    if ctx is not None:
+        outcome.stats = ctx.stats
+        outcome.warnings[:0] = ctx.warnings
+    outcome.seconds = time.monotonic() - started
+    saved = outcome.saved or store.SaveResult()
+    store.finish_run(
+        db, run_id, status=outcome.status, requests=outcome.stats.requests, bytes=outcome.stats.bytes,
+        seen=saved.seen, new=saved.new, updated=saved.updated, closed=saved.closed, reopened=saved.reopened,
+        uncertain=saved.uncertain, errors=1 if outcome.failed else 0, error=outcome.error,
+        warnings="\n".join(outcome.warnings) or None,
+    )
+    if on_done:
+        on_done(outcome)
+    return outcome
+
+
+async def scrape_labs(
+    db: sqlite_utils.Database,
+    labs: list[Lab],
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    fetcher: Fetcher | None = None,
+    accept_drop: bool = False,
+    on_done: Callable[[LabOutcome], None] | None = None,
+) -> list[LabOutcome]:
+    """Scrape labs concurrently (each host keeps its own limits) and store each as it finishes."""
+    store.save_labs(db, labs)
+    own = fetcher is None
+    fetcher = fetcher or Fetcher(transport)
+    try:
+        tasks = [scrape_one(lab, fetcher, db, accept_drop=accept_drop, on_done=on_done) for lab in labs]
+        return list(await asyncio.gather(*tasks))
+    finally:
+        if own:
+            await fetcher.aclose()
+
+
+def run_scrape(db: sqlite_utils.Database, labs: list[Lab], **kwargs: Any) -> list[LabOutcome]:
+    return asyncio.run(scrape_labs(db, labs, **kwargs))

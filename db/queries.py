@@ -1,0 +1,103 @@
+"""Read-side queries for the CLI: ranked matches, one posting, its scores."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlite_utils
+
+RANKED_SQL = """
+SELECT m.rank, round(m.score, 4) AS score, p.id, p.title, p.lab, p.location, p.seniority, p.url, p.status,
+       p.first_seen, p.salary_min, p.salary_max, p.salary_currency, p.salary_period, m.terms
+FROM matches m JOIN postings p ON p.id = m.posting_id
+WHERE m.profile = :profile {where}
+ORDER BY m.rank
+{limit}
+"""
+
+
+def salary_text(row: dict[str, Any]) -> str:
+    """'$200K–$280K/yr' style text of a row's pay, or ''."""
+    lo, hi = row.get("salary_min"), row.get("salary_max")
+    if lo is None and hi is None:
+        return ""
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(row.get("salary_currency") or "", (row.get("salary_currency") or "") + " ")
+    period = {"year": "/yr", "hour": "/hr", "month": "/mo"}.get(row.get("salary_period") or "", "")
+
+    def fmt(v: float) -> str:
+        return f"{symbol}{v / 1000:.0f}K" if v >= 1000 else f"{symbol}{v:g}"
+
+    if lo is not None and hi is not None and lo != hi:
+        return f"{fmt(lo)}–{fmt(hi)}{period}"
+    return f"{fmt(lo if lo is not None else hi)}{period}"
+
+
+def ranked(db: sqlite_utils.Database, profile: str, *, labs: list[str] | None = None, only_new: bool = False,
+           status: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    """Ranked postings of a profile with filters; `terms` decoded to [[term, share], ...]."""
+    where, params = [], {"profile": profile}
+    if status in (None, "open", "uncertain", "closed"):
+        if status is None:
+            where.append("p.status != 'closed'")
+        else:
+            where.append("p.status = :status")
+            params["status"] = status
+    if labs:
+        names = {f"lab{i}": name for i, name in enumerate(labs)}
+        where.append(f"p.lab IN ({', '.join(':' + k for k in names)})")
+        params.update(names)
+    if only_new:
+        where.append("p.first_seen >= coalesce((SELECT max(r.started_at) FROM scrape_runs r "
+                     "WHERE r.lab = p.lab AND r.status != 'running'), '')")
+    sql = RANKED_SQL.format(where="".join(f" AND {w}" for w in where),
+                            limit="LIMIT :limit" if limit else "")
+    if limit:
+        params["limit"] = limit
+    rows = []
+    for row in db.query(sql, params):
+        row["terms"] = json.loads(row["terms"] or "[]")
+        row["salary"] = salary_text(row)
+        rows.append(row)
+    return rows
+
+
+def has_matches(db: sqlite_utils.Database, profile: str) -> bool:
+    return db.execute("SELECT 1 FROM matches WHERE profile = ? LIMIT 1", [profile]).fetchone() is not None
+
+
+def profile_names(db: sqlite_utils.Database) -> list[str]:
+    return [r[0] for r in db.execute("SELECT DISTINCT profile FROM matches ORDER BY profile").fetchall()]
+
+
+def find_posting(db: sqlite_utils.Database, key: str) -> dict[str, Any]:
+    """A posting by id, unique id prefix, or LAB:SOURCE_ID; ValueError when none or several match."""
+    key = key.strip()
+    if ":" in key:
+        lab, source_id = key.split(":", 1)
+        rows = list(db.query("SELECT * FROM postings WHERE lab = ? AND source_id = ?", [lab, source_id]))
+    else:
+        rows = list(db.query("SELECT * FROM postings WHERE id = ?", [key]))
+        if not rows and len(key) >= 4:
+            rows = list(db.query("SELECT * FROM postings WHERE id LIKE ? || '%' LIMIT 3", [key]))
+    if not rows:
+        raise ValueError(f"no posting with id {key!r}")
+    if len(rows) > 1:
+        raise ValueError(f"{key!r} matches several postings: {', '.join(r['id'] for r in rows)}")
+    row = rows[0]
+    row["salary"] = salary_text(row)
+    return row
+
+
+def scores_for(db: sqlite_utils.Database, posting_id: str) -> list[dict[str, Any]]:
+    """A posting's matches against every profile, best score first."""
+    rows = list(db.query("SELECT profile, score, rank, terms FROM matches WHERE posting_id = ? ORDER BY score DESC",
+                         [posting_id]))
+    for row in rows:
+        row["terms"] = json.loads(row["terms"] or "[]")
+    return rows
+
+
+def open_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    return {r[0]: r[1] for r in db.execute(
+        "SELECT lab, count(*) FROM postings WHERE status != 'closed' GROUP BY lab").fetchall()}
