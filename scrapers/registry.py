@@ -24,6 +24,7 @@ ADAPTER_MODULES = {
     "greenhouse": "greenhouse",
     "jsonl": "jsonl",
     "ashby": "ashby",
+    "workable": "workable",
 }
 
 
