@@ -25,6 +25,7 @@ ADAPTER_MODULES = {
     "jsonl": "jsonl",
     "ashby": "ashby",
     "workable": "workable",
+    "lever": "lever",
 }
 
 
