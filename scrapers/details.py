@@ -1,0 +1,68 @@
+"""List-then-detail sites: one detail request per new or changed posting, capped, run concurrently."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .base import Posting
+from .fetch import LabContext
+
+T = TypeVar("T")
+
+
+@dataclass
+class Listed:
+    """A posting as the listing shows it, its listing key, and what its detail request needs."""
+
+    posting: Posting  # listing fields only; used when no detail is fetched
+    key: str
+    ref: Any = None
+
+
+async def gather_or_cancel(coros: Iterable[Awaitable[T]]) -> list[T]:
+    """Run all at once (each host's gate keeps them polite); on the first failure cancel the rest and raise it."""
+    tasks = [asyncio.ensure_future(coro) for coro in coros]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+async def fetch_details(
+    ctx: LabContext, listed: list[Listed], fetch: Callable[[Listed], Awaitable[Posting | None]]
+) -> list[Posting]:
+    """Postings in listing order: stored ones whose listing key is unchanged, else `fetch(item)`.
+
+    `fetch` returns None for a posting whose detail is gone; that posting is left out.
+    """
+    out: dict[int, Posting] = {}
+    todo: list[int] = []
+    for index, item in enumerate(listed):
+        stored = ctx.unchanged(item.posting.source_id, item.key)
+        if stored is None:
+            todo.append(index)
+        else:
+            out[index] = stored
+    # New postings first: a changed one at least has its stored text to fall back on.
+    todo.sort(key=lambda i: listed[i].posting.source_id in ctx.previous)
+    cap = max(0, ctx.lab.max_details)
+    if len(todo) > cap:
+        skipped, todo = todo[cap:], todo[:cap]
+        ctx.warn(f"{len(todo) + len(skipped)} postings need a detail request; fetched {cap} (max_details), "
+                 f"the other {len(skipped)} keep their stored or listing text until the next run")
+        ctx.partial = True
+        for index in skipped:
+            # Stored text beats listing text (no description); without a listing key it is fetched next run.
+            out[index] = ctx.previous.get(listed[index].posting.source_id) or listed[index].posting
+    results = await gather_or_cancel(fetch(listed[i]) for i in todo)
+    for index, result in zip(todo, results, strict=True):
+        if result is not None:
+            result.extra["listing_key"] = listed[index].key
+            out[index] = result
+    return [out[i] for i in sorted(out)]
