@@ -23,6 +23,7 @@ CATEGORIES = ("industry", "startup", "academic", "hybrid")
 ADAPTER_MODULES = {
     "greenhouse": "greenhouse",
     "jsonl": "jsonl",
+    "apple": "apple",
     "workday": "workday",
     "ashby": "ashby",
     "workable": "workable",

@@ -1,0 +1,273 @@
+import copy
+import json
+
+import httpx
+import pytest
+from asr_jobs.scrapers import apple
+from asr_jobs.scrapers.base import ParseError, Posting, ScrapeError
+from asr_jobs.scrapers.fetch import Fetcher, LabContext, Politeness, RetryPolicy
+from asr_jobs.scrapers.har import ReplayTransport
+from asr_jobs.scrapers.registry import Lab
+
+from .conftest import HERE, fixture_bytes, real_sample
+
+BASE = "https://jobs.apple.com"
+SEARCH = f"{BASE}/api/v1/search"
+TOKEN = "tok-7f3a"
+
+
+def search_fixture() -> dict:
+    return json.loads(fixture_bytes("apple_search.json"))
+
+
+def detail_fixture() -> dict:
+    return json.loads(fixture_bytes("apple_detail.json"))
+
+
+def row(position: int, title: str = "Engineer", location: str = "Cupertino") -> dict:
+    return {"id": f"{position}-0836", "positionId": str(position), "postingTitle": title,
+            "transformedPostingTitle": title.lower(), "postDateInGMT": "2026-11-01T10:00:00.000Z",
+            "locations": [{"name": location, "countryName": "United States of America"}],
+            "team": {"teamName": "Machine Learning and AI"}}
+
+
+class AppleSite:
+    """A fake jobs.apple.com: CSRF token, search pages per (query, page), job details; records requests."""
+
+    def __init__(self, pages: dict[tuple[str, int], dict], details: dict[str, object] | None = None,
+                 token: str | None = TOKEN):
+        self.pages, self.details, self.token = pages, details or {}, token
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        path = request.url.path
+        if path == "/api/v1/CSRFToken":
+            headers = {"x-apple-csrf-token": self.token} if self.token else {}
+            return httpx.Response(200, headers={**headers, "set-cookie": "jssid=abc; Path=/"})
+        if path == "/api/v1/search":
+            assert request.headers["x-apple-csrf-token"] == TOKEN
+            body = json.loads(request.content)
+            return httpx.Response(200, json=self.pages.get((body["query"], body["page"]),
+                                                          {"res": {"searchResults": [], "totalRecords": 0}}))
+        if path.startswith("/api/v1/jobDetails/"):
+            detail = self.details.get(path.rsplit("/", 1)[1])
+            if detail is None:
+                return httpx.Response(404, json={"error": "jobsite.general.serviceError"})
+            return httpx.Response(200, json=detail)
+        return httpx.Response(404)
+
+    def paths(self) -> list[str]:
+        return [f"{r.method} {r.url.path}" for r in self.requests]
+
+
+def lab(labs, **changes) -> Lab:
+    base = copy.deepcopy(labs["apple-ml"])
+    base.politeness = Politeness()  # no waits between requests in tests
+    for key, value in changes.items():
+        setattr(base, key, value)
+    return base
+
+
+async def run(lab_: Lab, site: AppleSite, **ctx_kwargs) -> tuple[list[Posting], LabContext]:
+    async with Fetcher(httpx.MockTransport(site), retry=RetryPolicy(attempts=1)) as fetcher:
+        ctx = LabContext(lab_, fetcher, **ctx_kwargs)
+        return await apple.scrape(ctx), ctx
+
+
+def test_parse_search_fields_and_merges_locations(labs):
+    speech, audio = apple.parse(fixture_bytes("apple_search.json"), labs["apple-ml"], SEARCH)
+    assert speech.source_id == "200712345"
+    assert speech.title == "Machine Learning Research Scientist, Speech Recognition"
+    assert speech.url == ("https://jobs.apple.com/en-us/details/200712345/"
+                          "machine-learning-research-scientist-speech-recognition")
+    assert speech.location == "Cupertino, United States of America; Seattle, United States of America"
+    assert speech.team == "Machine Learning and AI"
+    assert speech.posted_at == "2026-11-18T17:05:44+00:00"
+    assert speech.description == "Siri's speech team builds the on-device recognizers used by more than a billion people."
+    assert speech.company == "Apple" and speech.workplace == ""
+    assert speech.extra["ids"] == ["200712345-0836", "200712345-3760"]
+    assert speech.extra["listing_key"].startswith("Machine Learning Research Scientist, Speech Recognition|2026-11-18")
+    assert audio.workplace == "remote" and audio.location == "Zurich, Switzerland" and audio.extra["type"] == "PIPE"
+
+
+def test_parse_detail_builds_sections_and_pay_footer(labs):
+    (posting,) = apple.parse(fixture_bytes("apple_detail.json"), labs["apple-ml"], "u")
+    assert posting.source_id == "200712345"
+    assert posting.description.split("\n\n") == [
+        "Siri's speech team builds the on-device recognizers used by more than a billion people.",
+        "Description\nYou will research end-to-end speech recognition: streaming transducers, self-supervised "
+        "pretraining & personalization that runs on device.",
+        "Responsibilities\n- Design and train conformer-based ASR models for dozens of languages.\n"
+        "- Publish at Interspeech and ICASSP.",
+        "Minimum Qualifications\n- PhD in speech processing, machine learning or a related field.\n"
+        "- Experience with PyTorch or JAX.",
+        "Preferred Qualifications\n- Publications on RNN-T or CTC models.",
+        "At Apple, base pay is one part of our total compensation package. "
+        "The base pay range for this role is between $171,600 and $302,200.",
+    ]
+    assert posting.team == "Machine Learning and AI"
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (b"<html>Service Unavailable</html>", "HTML where JSON was expected"),
+        (b'{"error": "jobsite.general.serviceError"}', "Apple answered an error: 'jobsite.general.serviceError'"),
+        (b'{"res": {"searchResults": {}}}', "'searchResults' should be list"),
+        (b'{"res": {"searchResults": [], "totalRecords": "many"}}', "totalRecords should be a number"),
+        (b'{"res": {"searchResults": [{"postingTitle": "x"}], "totalRecords": 1}}',
+         "res.searchResults[0] has no 'positionId'"),
+        (b'{"res": {"searchResults": [{"positionId": "1"}], "totalRecords": 1}}',
+         "res.searchResults[0] has no 'postingTitle'"),
+        (b'{"res": {"positionId": "1"}}', "res has none of jobSummary"),
+    ],
+)
+def test_bad_bodies_name_lab_url_and_cause(labs, body, message):
+    with pytest.raises(ParseError) as err:
+        apple.parse(body, labs["apple-ml"], SEARCH)
+    text = str(err.value)
+    assert message in text and text.startswith("apple-ml:") and SEARCH in text
+
+
+def test_real_search_capture_merges_the_posting_listed_twice(labs):
+    body = real_sample("apple-role-search__rahul-k-r-jobwatch-bot.json").read_bytes()
+    rows, total = apple.parse_search(body, labs["apple-ml"], SEARCH)
+    assert total == 1300 and len(rows) == 4
+    postings = apple.parse(body, labs["apple-ml"], SEARCH)
+    assert [p.source_id for p in postings] == ["200651071", "200685421", "200685976"]
+    nlp, _, designer = postings
+    assert nlp.title == "Senior Machine Learning Engineer, NLP, Input Experience"
+    assert nlp.posted_at == "2026-09-27T01:01:18+00:00" and nlp.team == "Software and Services"
+    assert nlp.url.endswith("/en-us/details/200651071/senior-machine-learning-engineer-nlp-input-experience")
+    assert designer.location == "Culver City, United States of America; New York City, United States of America"
+    assert designer.extra["ids"] == ["200685976-0670", "200685976-2459"]
+
+
+def test_real_detail_capture(labs):
+    body = real_sample("apple-role-detail-trimmed__rahul-k-r-jobwatch-bot.json").read_bytes()
+    (posting,) = apple.parse(body, labs["apple-ml"], "u")
+    assert posting.source_id == "200685898"
+    assert posting.title == "SDET Manager, Mail & Messages Automated Testing Frameworks"
+    assert posting.posted_at == "2026-09-25T22:32:12+00:00"
+    assert "Responsibilities\n- Lead and grow a diverse group of engineers" in posting.description
+    assert "Preferred Qualifications\n- Extensive experience with XCTest, XCUITest, and Swift." in posting.description
+
+
+async def test_scrape_handshake_pagination_merge_and_details(labs):
+    first_page = [row(300000 + i, f"Role {i}") for i in range(20)]
+    second_page = [row(300020, "Role 20"), row(300021, "Role 21"), row(300000, "Role 0", "Austin")]
+    pages = {
+        ("speech recognition", 1): {"res": {"searchResults": first_page, "totalRecords": 23}},
+        ("speech recognition", 2): {"res": {"searchResults": second_page, "totalRecords": 23}},
+        ("siri speech", 1): {"res": {"searchResults": [row(300021, "Role 21"), row(300099, "Role 99")],
+                                     "totalRecords": 2}},
+    }
+    details = {pid: {"res": {"positionId": pid, "postingTitle": "x", "jobSummary": f"Full text of {pid}."}}
+               for pid in [str(300000 + i) for i in range(22)] + ["300099"]}
+    site = AppleSite(pages, details)
+    postings, ctx = await run(lab(labs, queries=["speech recognition", "siri speech"]), site)
+
+    token_request, *rest = site.requests
+    assert (token_request.method, str(token_request.url)) == ("GET", "https://jobs.apple.com/api/v1/CSRFToken")
+    assert token_request.headers["browserlocale"] == "en-us" and token_request.headers["locale"] == "EN_US"
+    searches = [r for r in rest if r.url.path == "/api/v1/search"]
+    assert [json.loads(r.content) for r in searches] == [
+        {"query": q, "filters": {}, "page": n, "locale": "en-us", "sort": "newest",
+         "format": {"longDate": "MMMM D, YYYY", "mediumDate": "MMM D, YYYY"}}
+        for q, n in [("speech recognition", 1), ("speech recognition", 2), ("siri speech", 1)]
+    ]
+    assert all(r.method == "POST" and r.headers["x-apple-csrf-token"] == TOKEN for r in searches)
+    assert "jssid=abc" in searches[0].headers["cookie"]  # the handshake's cookies go along
+
+    assert len(postings) == 23 and len({p.source_id for p in postings}) == 23
+    role0 = postings[0]
+    assert role0.location == "Cupertino, United States of America; Austin, United States of America"
+    assert role0.description == "Full text of 300000."
+    detail_urls = [str(r.url) for r in site.requests if "/jobDetails/" in r.url.path]
+    assert len(detail_urls) == 23
+    assert "https://jobs.apple.com/api/v1/jobDetails/300000?locale=en-us" in detail_urls
+    assert ctx.partial is False and ctx.warnings == []
+
+
+async def test_details_only_for_new_or_changed_postings(labs):
+    page = {"res": {"searchResults": [row(1, "Speech Scientist"), row(2, "Audio Engineer")], "totalRecords": 2}}
+    details = {"1": {"res": {"jobSummary": "new text 1"}}, "2": {"res": {"jobSummary": "new text 2"}}}
+    listed = apple.postings_from_rows(page["res"]["searchResults"], labs["apple-ml"])
+    stored = Posting(lab="apple-ml", source_id="1", title="Speech Scientist", url="u", description="stored text")
+    site = AppleSite({("speech", 1): page}, details)
+    postings, ctx = await run(lab(labs, queries=["speech"]), site, previous={"1": stored},
+                              previous_keys={"1": listed[0].extra["listing_key"], "2": "an older key"})
+    assert [p.description for p in postings] == ["stored text", "new text 2"]
+    assert [r.url.path for r in site.requests if "/jobDetails/" in r.url.path] == ["/api/v1/jobDetails/2"]
+
+
+async def test_detail_cap_marks_run_partial(labs):
+    page = {"res": {"searchResults": [row(i) for i in range(1, 4)], "totalRecords": 3}}
+    details = {str(i): {"res": {"jobSummary": f"d{i}"}} for i in range(1, 4)}
+    site = AppleSite({("speech", 1): page}, details)
+    postings, ctx = await run(lab(labs, queries=["speech"], max_details=2), site)
+    assert [p.description for p in postings] == ["d1", "d2", ""]
+    assert ctx.partial is True and "fetched 2 (max_details)" in ctx.warnings[0]
+
+
+async def test_closed_detail_keeps_search_result_and_warns(labs):
+    page = {"res": {"searchResults": [row(7, "Speech Scientist")], "totalRecords": 1}}
+    postings, ctx = await run(lab(labs, queries=["speech"]), AppleSite({("speech", 1): page}, {}))
+    assert [p.title for p in postings] == ["Speech Scientist"]
+    assert ctx.warnings == ["7: job details answered 404, kept the search result"]
+
+
+async def test_empty_page_inside_total_stops_as_partial(labs):
+    pages = {("speech", 1): {"res": {"searchResults": [row(i) for i in range(20)], "totalRecords": 45}}}
+    details = {str(i): {"res": {"jobSummary": "d"}} for i in range(20)}
+    postings, ctx = await run(lab(labs, queries=["speech"]), AppleSite(pages, details))
+    assert len(postings) == 20 and ctx.partial is True
+    assert "page 2 came back empty although totalRecords is 45" in ctx.warnings[0]
+
+
+async def test_page_cap_warns(labs):
+    pages = {("speech", n): {"res": {"searchResults": [row(n * 100 + i) for i in range(20)], "totalRecords": 900}}
+             for n in (1, 2)}
+    details = {str(n * 100 + i): {"res": {"jobSummary": "d"}} for n in (1, 2) for i in range(20)}
+    lab_ = lab(labs, queries=["speech"], params={**labs["apple-ml"].params, "max_pages": 2})
+    postings, ctx = await run(lab_, AppleSite(pages, details))
+    assert len(postings) == 40 and ctx.partial and "stopped after 2 pages" in ctx.warnings[0]
+
+
+async def test_missing_csrf_token_is_a_clear_error(labs):
+    with pytest.raises(ScrapeError) as err:
+        await run(lab(labs, queries=["speech"]), AppleSite({}, token=None))
+    assert str(err.value) == ("apple-ml: no x-apple-csrf-token header in the answer (Apple changed its CSRF "
+                              "handshake?) (https://jobs.apple.com/api/v1/CSRFToken)")
+
+
+async def test_team_filter_and_base_url_params(labs):
+    params = {"locale": "en-us", "teams": ["teamsAndSubTeams-MLAI", "teamsAndSubTeams-MLAI/subTeam-NLP"],
+              "base_url": "http://mirror.test/"}
+    lab_ = lab(labs, queries=["speech"], params=params)
+    site = AppleSite({("speech", 1): {"res": {"searchResults": [], "totalRecords": 0}}})
+    postings, _ = await run(lab_, site)
+    assert postings == []
+    assert [str(r.url) for r in site.requests] == ["http://mirror.test/api/v1/CSRFToken", "http://mirror.test/api/v1/search"]
+    assert json.loads(site.requests[1].content)["filters"] == {
+        "teams": [{"team": "teamsAndSubTeams-MLAI"}, {"team": "teamsAndSubTeams-MLAI", "subTeam": "subTeam-NLP"}]}
+
+
+def test_detect(labs):
+    assert apple.detect(search_fixture(), "")
+    assert apple.detect(detail_fixture(), "")
+    assert apple.detect({}, "https://jobs.apple.com/api/v1/search")
+    assert not apple.detect({"jobs": []}, "https://boards-api.greenhouse.io/x")
+
+
+async def test_demo_recording_replays(labs):
+    transport = ReplayTransport.from_files(HERE.parent / "asr_jobs" / "demo" / "apple-ml.har")
+    async with Fetcher(transport) as fetcher:
+        ctx = LabContext(lab(labs), fetcher)
+        postings = await apple.scrape(ctx)
+    titles = [p.title for p in postings]
+    assert "Machine Learning Research Scientist, Speech Recognition" in titles
+    speech = postings[titles.index("Machine Learning Research Scientist, Speech Recognition")]
+    assert "Responsibilities\n- " in speech.description and speech.team == "Machine Learning and AI"
+    assert len(postings) == 4 and ctx.partial is False and ctx.warnings == []
