@@ -28,6 +28,7 @@ ADAPTER_MODULES = {
     "ashby": "ashby",
     "workable": "workable",
     "lever": "lever",
+    "amazon": "amazon",
 }
 
 
