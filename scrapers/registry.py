@@ -24,6 +24,7 @@ ADAPTER_MODULES = {
     "greenhouse": "greenhouse",
     "jsonl": "jsonl",
     "apple": "apple",
+    "google": "google",
     "workday": "workday",
     "ashby": "ashby",
     "workable": "workable",

@@ -1,0 +1,117 @@
+"""Sample Google Research postings (Google Careers result pages with the ds:1 job arrays) for the demo recording."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+from .common import entry, paragraphs
+
+RESULTS = "https://www.google.com/about/careers/applications/jobs/results"
+TENANT = ("projects/gweb-careers-proto/tenants/60107626-8e00-0000-0000-0071646e0806/"
+          "companies/ebbbf0d1-8121-483c-8f99-ee92597591fc")
+PLACES = {
+    "MTV": ["Mountain View, CA, USA", ["1600 Amphitheatre Pkwy, Mountain View, CA 94043, USA"], "Mountain View", "94043",
+            "CA", "US"],
+    "NYC": ["New York, NY, USA", ["New York, NY, USA"], "New York", None, "NY", "US"],
+    "ZRH": ["Zürich, Switzerland", ["Brandschenkestrasse 110, 8002 Zürich, Switzerland"], "Zürich", "8002", None, "CH"],
+    "SBO": ["San Bruno, CA, USA", ["San Bruno, CA, USA"], "San Bruno", None, "CA", "US"],
+}
+MIN_PREF = "<h3>Minimum qualifications:</h3>{}<br><h3>Preferred qualifications:</h3>{}"
+
+
+def ul(*items: str) -> str:
+    return "<ul>\n" + "".join(f"<li>{item}</li>\n" for item in items) + "</ul>"
+
+
+def job(job_id: str, title: str, places: list[str], about: str, responsibilities: list[str], minimum: list[str],
+        preferred: list[str], created: int, updated: int, additional: str = "", level: int = 3,
+        company: str = "Google") -> list:
+    """A job tuple in the positional layout of the ds:1 data (21 fields)."""
+    note = ("Note: By applying to this position you will have an opportunity to share your preferred working "
+            "location from the following: <b>" + "; ".join(PLACES[p][0] for p in places) + "</b>.")
+    return [job_id, title, f"https://www.google.com/about/careers/applications/signin?jobId=CiUAL2Fck{job_id[-9:]}",
+            [None, ul(*responsibilities)], [None, MIN_PREF.format(ul(*minimum), ul(*preferred))], TENANT, None, company,
+            "en-US", [PLACES[p] for p in places], [None, about], [2], [created, 317000000], [updated, 52000000],
+            [updated, 389000000], [None, additional] if additional else "", None, None,
+            [None, note] if len(places) > 1 else "", [None, ul(*minimum)], level]
+
+
+JOBS = {
+    "speech-scientist": job(
+        "118230450296881862", "Research Scientist, Speech Recognition", ["MTV", "NYC"],
+        paragraphs("Google Research's speech team builds the recognizers behind Gboard voice typing, YouTube captions and "
+                   "Gemini Live. We work on universal speech models that cover more than 300 languages, on streaming "
+                   "recognition and on speech understanding with large language models."),
+        ["Research and develop end-to-end speech recognition models (RNN-T, CTC, attention encoder-decoders).",
+         "Advance self-supervised and semi-supervised learning on millions of hours of untranscribed audio.",
+         "Publish at Interspeech, ICASSP, ICLR and NeurIPS, and bring research into products."],
+        ["PhD in Computer Science, Electrical Engineering, Linguistics, or a related field, or equivalent practical "
+         "experience.", "Experience with machine learning for speech recognition or audio processing.",
+         "One or more scientific publication submission(s) for conferences, journals, or public repositories."],
+        ["Experience with multilingual and low-resource speech recognition.",
+         "Experience with JAX or TensorFlow at scale on TPUs."],
+        1793358000, 1794567600,
+        paragraphs("The US base salary range for this full-time position is $166,000-$244,000 + bonus + equity + "
+                   "benefits. Our salary ranges are determined by role, level, and location.")),
+    "student-researcher": job(
+        "76120391538114502", "Student Researcher, PhD, Speech and Audio, 2027", ["ZRH", "MTV"],
+        paragraphs("Student Researchers work with Google Research scientists on a research project of 12 to 24 weeks, "
+                   "often leading to a joint publication."),
+        ["Conduct research on speech recognition, speech synthesis or audio understanding.",
+         "Run experiments with large pretrained speech and audio models."],
+        ["Currently enrolled in a PhD program in Computer Science, Electrical Engineering, or a related field.",
+         "Experience with one or more machine learning frameworks (e.g., JAX, PyTorch, TensorFlow)."],
+        ["Publications on speech or audio at venues such as Interspeech or ICASSP."],
+        1794049200, 1794049200, level=5),
+    "audio-research": job(
+        "102754418369091270", "Audio Research Engineer, YouTube", ["SBO"],
+        paragraphs("YouTube's audio research team improves loudness normalization, music and speech separation and "
+                   "audio quality for billions of viewers."),
+        ["Prototype audio machine learning models for source separation and enhancement.",
+         "Measure audio quality at scale with perceptual metrics."],
+        ["Bachelor's degree in Electrical Engineering, Computer Science, or equivalent practical experience.",
+         "3 years of experience with audio signal processing."],
+        ["Master's degree or PhD in a related field."],
+        1792666800, 1793876400, company="YouTube"),
+    "ads-swe": job(
+        "98124017736510982", "Software Engineer, Speech Serving Infrastructure", ["NYC"],
+        paragraphs("Build and operate the serving systems that answer billions of voice queries a day."),
+        ["Design, develop, test and deploy distributed serving systems.",
+         "Improve latency and reliability of speech serving across data centers."],
+        ["Bachelor's degree or equivalent practical experience.",
+         "2 years of experience with software development in C++ or Java."],
+        ["Experience with large-scale distributed systems."],
+        1791975600, 1793358000,
+        paragraphs("The US base salary range for this full-time position is $141,000-$202,000 + bonus + equity + "
+                   "benefits.")),
+}
+# Which jobs each query of the google-research lab finds, newest first (sort_by=date).
+QUERIES = {
+    "speech recognition": ["student-researcher", "speech-scientist", "ads-swe"],
+    "speech research": ["student-researcher", "speech-scientist"],
+    "audio research": ["student-researcher", "audio-research"],
+}
+
+
+def results_page(jobs: list[list], total: int) -> str:
+    """A results page as Google serves it: the jobs in the ds:1 AF_initDataCallback (ds:0 holds the companies)."""
+    companies = [["companies/ebbbf0d1-8121-483c-8f99-ee92597591fc", "Google"],
+                 ["companies/9d3b7c72-5c4f-4d6a-9a51-3b1f6c0e2d11", "YouTube"]]
+    ds0 = json.dumps([companies], ensure_ascii=False)
+    ds1 = json.dumps([jobs, None, total, 20], ensure_ascii=False)
+    return ("<!doctype html><html lang=\"en-US\" dir=\"ltr\"><head><meta charset=\"utf-8\">"
+            "<title>Search Jobs - Google Careers</title></head><body><c-wiz jsrenderer=\"hbOgHf\"></c-wiz>"
+            f"<script nonce=\"q2VbV7kq\">AF_initDataCallback({{key: 'ds:0', hash: '1', data:{ds0}, sideChannel: {{}}}});"
+            "</script>"
+            f"<script nonce=\"q2VbV7kq\">AF_initDataCallback({{key: 'ds:1', hash: '2', data:{ds1}, sideChannel: {{}}}});"
+            "</script></body></html>")
+
+
+def recordings() -> dict[str, list[dict]]:
+    entries = []
+    for query, keys in QUERIES.items():
+        url = f"{RESULTS}?{urlencode([('q', query), ('sort_by', 'date'), ('page', '1')])}"
+        body = results_page([JOBS[k] for k in keys], len(keys))
+        entries.append(entry("GET", url, body, content_type="text/html; charset=utf-8"))
+    return {"google-research": entries}
