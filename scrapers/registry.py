@@ -26,6 +26,7 @@ ADAPTER_MODULES = {
     "apple": "apple",
     "google": "google",
     "workday": "workday",
+    "eightfold": "eightfold",
     "ashby": "ashby",
     "workable": "workable",
     "lever": "lever",
