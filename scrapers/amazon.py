@@ -148,7 +148,7 @@ def _month(name: str) -> int | None:
 def _places(job: dict) -> list[dict]:
     """The `locations` entries, which the site sends as JSON-encoded strings."""
     places = []
-    for raw in job.get("locations") or []:
+    for raw in _list(job.get("locations")):
         if isinstance(raw, str):
             try:
                 raw = json.loads(raw)
@@ -184,6 +184,11 @@ def _team(job: dict) -> str:
         if clean(value):
             return clean(value)
     return ""
+
+
+def _list(value: Any) -> list:
+    """The value when it is a JSON array, else [] (a stray object or number must not be iterated)."""
+    return value if isinstance(value, list) else []
 
 
 def detect(data: Any, url: str = "") -> bool:

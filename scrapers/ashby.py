@@ -103,12 +103,12 @@ def salary_of(compensation: Any) -> tuple[float | None, float | None, str | None
     if not isinstance(compensation, dict):
         return empty
     components = []
-    for tier in compensation.get("compensationTiers") or []:
+    for tier in _list(compensation.get("compensationTiers")):
         if isinstance(tier, dict):
-            components.extend(c for c in tier.get("components") or [] if isinstance(c, dict))
+            components.extend(c for c in _list(tier.get("components")) if isinstance(c, dict))
     if not any(_is_salary(c) for c in components):
         # Some boards fill only the summary; it already spans all tiers.
-        components = [c for c in compensation.get("summaryComponents") or [] if isinstance(c, dict)]
+        components = [c for c in _list(compensation.get("summaryComponents")) if isinstance(c, dict)]
     by_period: dict[str, list[dict]] = {}
     for component in components:
         period = _period(component.get("interval"))
@@ -176,7 +176,7 @@ def _description(job: dict) -> str:
 
 def _location(job: dict) -> str:
     names = [clean(job.get("location"))]
-    for secondary in job.get("secondaryLocations") or []:
+    for secondary in _list(job.get("secondaryLocations")):
         if isinstance(secondary, dict):
             names.append(clean(secondary.get("location")))
     return "; ".join(dict.fromkeys(n for n in names if n))
@@ -194,6 +194,11 @@ def _workplace(job: dict) -> str:
     if not kind and job.get("isRemote") is True:
         return "remote"
     return kind
+
+
+def _list(value: Any) -> list:
+    """The value when it is a JSON array, else [] (a stray object or number must not be iterated)."""
+    return value if isinstance(value, list) else []
 
 
 def detect(data: Any, url: str = "") -> bool:

@@ -110,7 +110,7 @@ def description(item: dict) -> str:
     body = _text(item, "descriptionBody")
     # `description` is opening + body in one field; use it only when the split fields are absent.
     sections = [opening, body] if opening or body else [_text(item, "description")]
-    for block in item.get("lists") or []:
+    for block in _list(item.get("lists")):
         if isinstance(block, dict):
             sections.append(_list_text(block))
     sections.append(_text(item, "additional"))
@@ -153,7 +153,7 @@ def _number(value: Any) -> float | None:
 
 
 def _location(categories: dict) -> str:
-    names = [clean(n) for n in categories.get("allLocations") or [] if isinstance(n, str)]
+    names = [clean(n) for n in _list(categories.get("allLocations")) if isinstance(n, str)]
     names = names or [clean(categories.get("location"))]
     return "; ".join(dict.fromkeys(n for n in names if n))
 
@@ -172,6 +172,11 @@ def _employment_type(commitment: Any) -> str:
         if needle in text:
             return kind
     return ""
+
+
+def _list(value: Any) -> list:
+    """The value when it is a JSON array, else [] (a stray object or number must not be iterated)."""
+    return value if isinstance(value, list) else []
 
 
 def detect(data: Any, url: str = "") -> bool:

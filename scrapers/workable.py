@@ -101,7 +101,7 @@ def _employment_type(job: dict) -> str:
 
 def _location(job: dict) -> str:
     places = []
-    for place in job.get("locations") or []:
+    for place in _list(job.get("locations")):
         if isinstance(place, dict) and place.get("hidden") is not True:
             places.append(_place(place.get("city"), place.get("region"), place.get("country")))
     if not any(places):
@@ -118,6 +118,11 @@ def _place(*parts: Any) -> str:
 
 def _date(value: Any) -> str | None:
     return value if isinstance(value, str) and _DATE.match(value) else None
+
+
+def _list(value: Any) -> list:
+    """The value when it is a JSON array, else [] (a stray object or number must not be iterated)."""
+    return value if isinstance(value, list) else []
 
 
 def detect(data: Any, url: str = "") -> bool:

@@ -8,6 +8,8 @@ from asr_jobs.scrapers import amazon
 from asr_jobs.scrapers.base import ParseError, ScrapeError
 from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
 from asr_jobs.scrapers.har import ReplayTransport
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .conftest import fixture_bytes, real_sample
 
@@ -216,3 +218,21 @@ async def test_demo_recording_replays(labs):
     assert asr.location == "Seattle, Washington, USA; Cambridge, Massachusetts, USA" and asr.posted_at == "2026-11-12"
     kept = [p.title for p in postings if labs["amazon-science"].keep(p)]
     assert "Software Development Engineer, Speech Platform" not in kept and len(kept) == 3
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["normalizedLocation", "location", "type", "label", "title"]), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field=st.sampled_from(["job_path", "locations", "normalized_location", "location", "posted_date", "description", "basic_qualifications", "preferred_qualifications", "job_category", "team", "business_category", "job_schedule_type", "is_intern", "company_name", "url_next_step", "id", "job_family"]), value=JSON_VALUES)
+def test_any_field_value_never_crashes(labs, field, value):
+    job = {**{"id_icims": "123", "title": "Applied Scientist"}, field: value}
+    try:
+        posting = amazon.parse_job(job, labs["amazon-science"], "https://x.test/list")
+    except ParseError:
+        return  # a clear error is fine; a KeyError/TypeError is not
+    assert posting is None or (isinstance(posting.title, str) and isinstance(posting.description, str))

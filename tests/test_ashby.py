@@ -8,6 +8,8 @@ from asr_jobs.scrapers import ashby
 from asr_jobs.scrapers.base import ParseError, ScrapeError
 from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
 from asr_jobs.scrapers.har import ReplayTransport
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .conftest import fixture_bytes, json_transport, real_sample
 
@@ -204,3 +206,21 @@ async def test_demo_recording_replays(labs, lab_name, expected):
     speech = [p for p in postings if "speech" in p.description.lower() and "research" in p.title.lower()]
     assert speech and all(p.salary_min and p.salary_currency == "USD" for p in speech)
     assert all(p.url.startswith(f"https://jobs.ashbyhq.com/{lab_name}/") for p in postings)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["compensationTiers", "summaryComponents", "components", "compensationType", "interval", "currencyCode", "minValue", "maxValue", "location", "compensationTierSummary"]), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field=st.sampled_from(["employmentType", "location", "secondaryLocations", "publishedAt", "isListed", "isRemote", "workplaceType", "jobUrl", "applyUrl", "descriptionHtml", "descriptionPlain", "compensation", "department", "team", "updatedAt"]), value=JSON_VALUES)
+def test_any_field_value_never_crashes(labs, field, value):
+    job = {**{"id": "x1", "title": "Speech Scientist"}, field: value}
+    try:
+        posting = ashby.parse_job(job, labs["openai"], "https://x.test/list")
+    except ParseError:
+        return  # a clear error is fine; a KeyError/TypeError is not
+    assert posting is None or (isinstance(posting.title, str) and isinstance(posting.description, str))

@@ -6,6 +6,8 @@ from asr_jobs.scrapers import lever
 from asr_jobs.scrapers.base import ParseError, ScrapeError
 from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
 from asr_jobs.scrapers.registry import Lab
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from .conftest import fixture_bytes, real_sample
 
@@ -171,3 +173,21 @@ def test_real_capture_palantir():
     assert london.posted_at == "2024-03-25T21:50:16+00:00" and london.location == "London, United Kingdom"
     assert "Life at Palantir" in london.description
     assert all("&nbsp;" not in p.description and "<" not in p.description for p in (singapore, london))
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["team", "department", "location", "allLocations", "commitment", "text", "content", "min", "max", "currency", "interval"]), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(field=st.sampled_from(["categories", "createdAt", "updatedAt", "hostedUrl", "applyUrl", "opening", "openingPlain", "descriptionBody", "description", "descriptionPlain", "lists", "additional", "additionalPlain", "salaryRange", "salaryDescription", "workplaceType", "country"]), value=JSON_VALUES)
+def test_any_field_value_never_crashes(field, value):
+    job = {**{"id": "x1", "text": "Speech Scientist"}, field: value}
+    try:
+        posting = lever.parse_posting(job, acme(), "https://x.test/list")
+    except ParseError:
+        return  # a clear error is fine; a KeyError/TypeError is not
+    assert posting is None or (isinstance(posting.title, str) and isinstance(posting.description, str))

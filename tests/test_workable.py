@@ -8,6 +8,8 @@ from asr_jobs.scrapers import workable
 from asr_jobs.scrapers.base import ParseError, ScrapeError
 from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
 from asr_jobs.scrapers.har import ReplayTransport
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .conftest import fixture_bytes, real_sample
 
@@ -160,3 +162,21 @@ async def test_demo_recording_replays(labs):
     assert titles["Research Intern - Speaker Diarization"].employment_type == "intern"
     assert titles["Senior Software Engineer - Real-time Platform"].workplace == "remote"
     assert titles["Customer Success Manager"].employment_type == "part-time"
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["city", "region", "country", "hidden", "countryCode"]), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field=st.sampled_from(["url", "shortlink", "application_url", "department", "locations", "city", "state", "country", "telecommuting", "employment_type", "experience", "published_on", "created_at", "description", "code"]), value=JSON_VALUES)
+def test_any_field_value_never_crashes(labs, field, value):
+    job = {**{"shortcode": "AB12", "title": "Speech Scientist"}, field: value}
+    try:
+        posting = workable.parse_job(job, labs["speechmatics"], "https://x.test/list")
+    except ParseError:
+        return  # a clear error is fine; a KeyError/TypeError is not
+    assert posting is None or (isinstance(posting.title, str) and isinstance(posting.description, str))
