@@ -31,6 +31,7 @@ ADAPTER_MODULES = {
     "workable": "workable",
     "lever": "lever",
     "amazon": "amazon",
+    "jsonld": "jsonld",
 }
 
 
