@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,7 +54,11 @@ async def scrape_one(
     lab: Lab, fetcher: Fetcher, db: sqlite_utils.Database, *, accept_drop: bool = False,
     on_done: Callable[[LabOutcome], None] | None = None,
 ) -> LabOutcome:
-    """Scrape and store one lab; every failure is caught here so that other labs go on."""
+    """Scrape and store one lab; every failure is caught here so that other labs go on.
+
+    The lab's postings are written in one transaction (store.save_scrape): a run killed at any moment
+    leaves the lab as it was before, or as this run saw it, never half of each.
+    """
     outcome = LabOutcome(lab.name)
     started = time.monotonic()
     run_id = store.start_run(db, lab.name)
@@ -61,8 +66,10 @@ async def scrape_one(
     try:
         postings, ctx = await fetch_lab(lab, fetcher, db)
         complete = not ctx.partial and not ctx.stats.rate_limited
-        outcome.saved = store.save_scrape(
-            db, lab.name, postings, complete=complete, accept_drop=accept_drop, fields=enrich(postings))
+        if ctx.stats.rate_limited:
+            ctx.warn(f"{lab.name}: rate-limited (HTTP 429) during the scrape; postings not seen were kept as uncertain")
+        outcome.saved = store.save_scrape(db, lab.name, postings, complete=complete, gone=ctx.gone_ids,
+                                          accept_drop=accept_drop, fields=enrich(postings))
         if outcome.saved.suspicious:
             outcome.status = "suspicious"
             outcome.warnings.append(outcome.saved.suspicious)
@@ -70,25 +77,35 @@ async def scrape_one(
             outcome.status = "partial"
     except ScrapeError as exc:
         outcome.status, outcome.error = "failed", str(exc)
+    except sqlite3.Error as exc:
+        outcome.status, outcome.error = "failed", f"{lab.name}: database error, nothing of this lab was saved: {exc}"
     except Exception as exc:  # an adapter bug must not stop the other labs, but must be visible
         outcome.status, outcome.error = "failed", f"{lab.name}: internal error {type(exc).__name__}: {exc}"
-    if outcome.failed:
-        uncertain = store.mark_uncertain(db, lab.name)
-        outcome.saved = store.SaveResult(uncertain=uncertain)
     if ctx is not None:
         outcome.stats = ctx.stats
         outcome.warnings[:0] = ctx.warnings
     outcome.seconds = time.monotonic() - started
-    saved = outcome.saved or store.SaveResult()
-    store.finish_run(
-        db, run_id, status=outcome.status, requests=outcome.stats.requests, bytes=outcome.stats.bytes,
-        seen=saved.seen, new=saved.new, updated=saved.updated, closed=saved.closed, reopened=saved.reopened,
-        uncertain=saved.uncertain, errors=1 if outcome.failed else 0, error=outcome.error,
-        warnings="\n".join(outcome.warnings) or None,
-    )
+    _record(db, run_id, outcome)
     if on_done:
         on_done(outcome)
     return outcome
+
+
+def _record(db: sqlite_utils.Database, run_id: int, outcome: LabOutcome) -> None:
+    """Mark a failed lab's postings uncertain and finish its run row; a database error here is reported, not raised."""
+    try:
+        if outcome.failed:
+            outcome.saved = store.SaveResult(uncertain=store.mark_uncertain(db, outcome.lab))
+        saved = outcome.saved or store.SaveResult()
+        store.finish_run(
+            db, run_id, status=outcome.status, requests=outcome.stats.requests, bytes=outcome.stats.bytes,
+            seen=saved.seen, new=saved.new, updated=saved.updated, closed=saved.closed, reopened=saved.reopened,
+            uncertain=saved.uncertain, errors=1 if outcome.failed else 0, error=outcome.error,
+            warnings="\n".join(outcome.warnings) or None,
+        )
+    except sqlite3.Error as exc:
+        outcome.status = "failed"
+        outcome.error = f"{outcome.error + '; ' if outcome.error else ''}{outcome.lab}: could not record the run: {exc}"
 
 
 async def scrape_labs(
@@ -101,9 +118,11 @@ async def scrape_labs(
     on_done: Callable[[LabOutcome], None] | None = None,
 ) -> list[LabOutcome]:
     """Scrape labs concurrently (each host keeps its own limits) and store each as it finishes."""
-    store.save_labs(db, labs)
+    store.interrupt_stale_runs(db)
+    with store.write_transaction(db):
+        store.save_labs(db, labs)
     own = fetcher is None
-    fetcher = fetcher or Fetcher(transport)
+    fetcher = fetcher or Fetcher.from_env(transport)
     try:
         tasks = [scrape_one(lab, fetcher, db, accept_drop=accept_drop, on_done=on_done) for lab in labs]
         return list(await asyncio.gather(*tasks))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,11 +14,15 @@ from typing import Any
 
 import sqlite_utils
 
-from ..scrapers.base import CONTENT_FIELDS, Posting
+from ..scrapers.base import CONTENT_FIELDS, Posting, stable_id
+from ..scrapers.html_text import safe_url, strip_markup
 
 DEFAULT_DB = "jobs.db"
 # A lab whose scrape returns fewer than this share of its open postings closes nothing unless told to.
 DROP_RATIO = 0.5
+# Text columns cleaned on the way in, whatever the adapter did: no markup, no control characters.
+TEXT_COLUMNS = ("title", "company", "team", "location", "description")
+BUSY_TIMEOUT_MS = 30000
 
 POSTING_COLUMNS: dict[str, type] = {
     "id": str,
@@ -65,34 +71,70 @@ def open_db(path: str | Path | None = None) -> sqlite_utils.Database:
         db = sqlite_utils.Database(memory=True)
     else:
         db = sqlite_utils.Database(path)
+    # The busy timeout first: switching to WAL, like any write, must wait for another process, not fail.
+    db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    if not db.memory and db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
         db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA busy_timeout=30000")
     db.execute("PRAGMA synchronous=NORMAL")
     ensure_schema(db)
     return db
 
 
+@contextlib.contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One transaction that takes the write lock up front (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads, then writes, fails at once with "database is locked" when another
+    process wrote in between; an immediate one waits its turn (busy timeout) instead.
+    Nested inside another transaction it is a savepoint.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    db.execute("COMMIT")
+
+
+def _schema_current(db: sqlite_utils.Database) -> bool:
+    """Whether every table and column exists, so that opening a database for reading writes nothing."""
+    tables = set(db.table_names())
+    if not {"labs", "postings", "posting_versions", "scrape_runs", "profiles", "matches", "postings_fts"} <= tables:
+        return False
+    return (set(POSTING_COLUMNS) <= set(db["postings"].columns_dict)
+            and set(RUN_COLUMNS) <= set(db["scrape_runs"].columns_dict))
+
+
+RUN_COLUMNS: dict[str, type] = {
+    "id": int, "lab": str, "started_at": str, "finished_at": str, "status": str, "requests": int, "bytes": int,
+    "seen": int, "new": int, "updated": int, "closed": int, "reopened": int, "uncertain": int, "errors": int,
+    "error": str, "warnings": str, "pid": int,
+}
+
+
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create missing tables, columns, indexes and full-text search; safe to run every time."""
-    with db.atomic():
+    """Create missing tables, columns, indexes and full-text search; safe to run every time, from any process."""
+    if _schema_current(db):
+        return
+    with write_transaction(db):
         db["labs"].create(
             {"name": str, "title": str, "category": str, "adapter": str, "homepage": str, "config": str},
             pk="name", if_not_exists=True,
         )
         db["postings"].create(POSTING_COLUMNS, pk="id", if_not_exists=True, not_null={"lab", "title"})
-        missing = set(POSTING_COLUMNS) - set(db["postings"].columns_dict)
-        for column in sorted(missing):
-            db["postings"].add_column(column, POSTING_COLUMNS[column])
         db["posting_versions"].create(
             {"id": int, "posting_id": str, "changed_at": str, "field": str, "old": str, "new": str},
             pk="id", if_not_exists=True,
         )
-        db["scrape_runs"].create(
-            {"id": int, "lab": str, "started_at": str, "finished_at": str, "status": str, "requests": int,
-             "bytes": int, "seen": int, "new": int, "updated": int, "closed": int, "reopened": int,
-             "uncertain": int, "errors": int, "error": str, "warnings": str},
-            pk="id", if_not_exists=True,
-        )
+        db["scrape_runs"].create(RUN_COLUMNS, pk="id", if_not_exists=True)
+        for table, columns in (("postings", POSTING_COLUMNS), ("scrape_runs", RUN_COLUMNS)):
+            for column in sorted(set(columns) - set(db[table].columns_dict)):
+                db[table].add_column(column, columns[column])
         db["profiles"].create(
             {"name": str, "title": str, "kind": str, "description": str, "text": str, "terms": str,
              "level": str, "salary_min": float, "salary_max": float, "path": str},
@@ -111,8 +153,9 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             ("matches", ["posting_id"]),
         ):
             db[table].create_index(columns, if_not_exists=True)
-    if "postings_fts" not in db.table_names():
-        db["postings"].enable_fts(["title", "description"], create_triggers=True, tokenize="porter")
+        # Inside the same transaction: two processes opening a new database must not both create it.
+        if "postings_fts" not in db.table_names():
+            db["postings"].enable_fts(["title", "description"], create_triggers=True, tokenize="porter")
 
 
 def save_labs(db: sqlite_utils.Database, labs: Iterable[Any]) -> None:
@@ -127,8 +170,18 @@ def save_labs(db: sqlite_utils.Database, labs: Iterable[Any]) -> None:
         db["labs"].upsert_all(rows, pk="name")
 
 
+def sanitized(posting: Posting) -> Posting:
+    """The posting as it may be stored: text without markup or control characters, an http(s) URL or ''."""
+    changes: dict[str, Any] = {name: strip_markup(getattr(posting, name)) for name in TEXT_COLUMNS}
+    changes["url"] = safe_url(posting.url)
+    if all(changes[name] == getattr(posting, name) for name in changes):
+        return posting
+    return dataclasses.replace(posting, **changes)
+
+
 def posting_row(posting: Posting, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     """The postings-table row of a posting (lifecycle columns are set by save_postings)."""
+    posting = sanitized(posting)
     row = {name: getattr(posting, name) for name in (
         "lab", "source_id", "title", "company", "team", "location", "workplace", "employment_type", "url",
         "description", "posted_at", "updated_at", "salary_min", "salary_max", "salary_currency", "salary_period")}
@@ -137,7 +190,7 @@ def posting_row(posting: Posting, fields: dict[str, Any] | None = None) -> dict[
     row.update(fields or {})
     extra = dict(posting.extra)
     row["listing_key"] = extra.pop("listing_key", None)
-    row["extra"] = json.dumps(extra, sort_keys=True) if extra else None
+    row["extra"] = json.dumps(extra, sort_keys=True, default=str) if extra else None
     row["content_hash"] = posting.content_hash()
     return row
 
@@ -162,7 +215,10 @@ def save_postings(
     fields: dict[str, dict[str, Any]] | None = None,
     now: str | None = None,
 ) -> SaveResult:
-    """Insert new postings, update changed ones (keeping their versions), touch the rest; closes nothing."""
+    """Insert new postings, update changed ones (keeping their versions), touch the rest; closes nothing.
+
+    A posting seen again after it was closed is reopened: status open, reopened_at set, a status version kept.
+    """
     now = now or now_iso()
     fields = fields or {}
     result = SaveResult()
@@ -181,6 +237,7 @@ def save_postings(
         reopened = old["status"] == "closed"
         if reopened:
             result.reopened += 1
+            versions.append({"posting_id": pid, "changed_at": now, "field": "status", "old": "closed", "new": "open"})
         if old["content_hash"] != row["content_hash"]:
             versions.extend(_versions(pid, old, row, now))
             row.update(first_seen=old["first_seen"], last_seen=now, status="open",
@@ -242,55 +299,107 @@ def save_scrape(
     postings: list[Posting],
     *,
     complete: bool,
+    gone: Iterable[str] = (),
     accept_drop: bool = False,
     fields: dict[str, dict[str, Any]] | None = None,
     now: str | None = None,
 ) -> SaveResult:
-    """Save one lab's scrape in one transaction; close unseen postings only after a complete, plausible scrape."""
+    """Save one lab's scrape in one transaction.
+
+    Postings it no longer lists are closed only after a complete scrape; postings whose own page answered
+    404/410 (`gone`, source ids) are closed after any scrape that finished. A suspicious drop (zero, or fewer
+    than half of the open postings) closes nothing unless `accept_drop`. What is not closed and not seen
+    becomes uncertain.
+    """
     now = now or now_iso()
-    with db.atomic():
+    gone_ids = {stable_id(lab, str(source_id)) for source_id in gone}
+    postings = [p for p in postings if p.id not in gone_ids]  # a page that is gone wins over a stale listing
+    with write_transaction(db):
         before = open_count(db, lab)
         result = save_postings(db, postings, fields=fields, now=now)
         seen_ids = {p.id for p in postings}
         unseen = [r[0] for r in db.execute(
             "SELECT id FROM postings WHERE lab = ? AND status != 'closed'", [lab]).fetchall() if r[0] not in seen_ids]
-        if complete and before and result.seen < before * DROP_RATIO and not accept_drop:
+        to_close = [i for i in unseen if i in gone_ids] + ([i for i in unseen if i not in gone_ids] if complete else [])
+        if to_close and before and result.seen < before * DROP_RATIO and not accept_drop:
             result.suspicious = (f"{lab}: the scrape returned {result.seen} postings where {before} were open; "
                                  "nothing was closed (pass --accept-drop if the lab really removed them)")
-            complete = False
-        if complete:
-            _set_status(db, unseen, "closed", now)
-            result.closed = len(unseen)
-        else:
-            _set_status(db, unseen, "uncertain", None)
-            result.uncertain = len(unseen)
+            to_close = []
+        closing = set(to_close)
+        _set_status(db, to_close, "closed", now)
+        uncertain = [i for i in unseen if i not in closing]
+        _set_status(db, uncertain, "uncertain", None)
+        result.closed, result.uncertain = len(to_close), len(uncertain)
     return result
 
 
 def mark_uncertain(db: sqlite_utils.Database, lab: str) -> int:
     """After a failed scrape: the lab's open postings could not be checked, so they become uncertain."""
-    with db.atomic():
+    with write_transaction(db):
         cursor = db.execute("UPDATE postings SET status = 'uncertain' WHERE lab = ? AND status = 'open'", [lab])
     return cursor.rowcount
 
 
 def _set_status(db: sqlite_utils.Database, ids: list[str], status: str, closed_at: str | None) -> None:
+    """Set a status; closing records closed_at and a version row (the history keeps when it closed)."""
+    if not ids:
+        return
     if status == "closed":
+        rows = _statuses(db, ids)
         db.conn.executemany("UPDATE postings SET status = 'closed', closed_at = ? WHERE id = ?",
                             [(closed_at, i) for i in ids])
+        db["posting_versions"].insert_all(
+            {"posting_id": i, "changed_at": closed_at, "field": "status", "old": rows.get(i), "new": "closed"}
+            for i in ids)
     else:
         db.conn.executemany("UPDATE postings SET status = ? WHERE id = ?", [(status, i) for i in ids])
 
 
+def _statuses(db: sqlite_utils.Database, ids: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), 900):
+        chunk = ids[start:start + 900]
+        sql = f"SELECT id, status FROM postings WHERE id IN ({', '.join('?' * len(chunk))})"
+        found.update(db.execute(sql, chunk).fetchall())
+    return found
+
+
 def start_run(db: sqlite_utils.Database, lab: str, started_at: str | None = None) -> int:
-    with db.atomic():
-        return db["scrape_runs"].insert({"lab": lab, "started_at": started_at or now_iso(), "status": "running"}).last_pk
+    with write_transaction(db):
+        return db["scrape_runs"].insert({"lab": lab, "started_at": started_at or now_iso(), "status": "running",
+                                         "pid": os.getpid()}).last_pk
 
 
 def finish_run(db: sqlite_utils.Database, run_id: int, **values: Any) -> None:
     values.setdefault("finished_at", now_iso())
-    with db.atomic():
+    with write_transaction(db):
         db["scrape_runs"].update(run_id, values)
+
+
+def interrupt_stale_runs(db: sqlite_utils.Database) -> int:
+    """Runs left 'running' by a process that no longer exists (killed, crashed) become 'interrupted'."""
+    rows = db.execute("SELECT id, pid FROM scrape_runs WHERE status = 'running'").fetchall()
+    stale = [run_id for run_id, pid in rows if not _alive(pid)]
+    if stale:
+        message = ("the scrape was killed before this run finished; each lab's postings are as of its last "
+                   "complete save")
+        with write_transaction(db):
+            db.conn.executemany("UPDATE scrape_runs SET status = 'interrupted', error = ?, finished_at = ? "
+                                "WHERE id = ? AND status = 'running'",
+                                [(message, now_iso(), run_id) for run_id in stale])
+    return len(stale)
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def previous_postings(db: sqlite_utils.Database, lab: str) -> tuple[dict[str, Posting], dict[str, str]]:
@@ -305,9 +414,12 @@ def previous_postings(db: sqlite_utils.Database, lab: str) -> tuple[dict[str, Po
 
 
 def posting_from_row(row: dict[str, Any]) -> Posting:
+    """The posting an adapter returned, rebuilt from its row (pay read from the text is not the site's)."""
     extra = json.loads(row["extra"]) if row.get("extra") else {}
     if row.get("listing_key"):
         extra["listing_key"] = row["listing_key"]
+    if row.get("salary_source") == "text":
+        row = {**row, "salary_min": None, "salary_max": None, "salary_currency": None, "salary_period": None}
     return Posting(
         lab=row["lab"], source_id=row["source_id"], title=row["title"], url=row["url"] or "",
         description=row["description"] or "", location=row["location"] or "", team=row["team"] or "",

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import ipaddress
 import json as jsonlib
+import math
+import os
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -33,10 +36,17 @@ class Politeness:
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How a failed request is retried: exponential backoff with jitter, Retry-After honoured up to a cap."""
+
     attempts: int = 4  # tries in all, the first included
     base_delay: float = 1.0
-    max_delay: float = 30.0  # cap on one wait, Retry-After included
+    max_delay: float = 30.0  # cap on one wait; a Retry-After above it is not waited for
     max_total: float = 120.0  # cap on all waits of one request
+    scale: float = 1.0  # multiplies every real wait (tests and impatient users shrink it)
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds before retry number `attempt` (1-based): base * 2^(attempt-1), jittered to 50-150%."""
+        return min(self.max_delay, self.base_delay * 2 ** (attempt - 1) * (0.5 + random.random()))
 
 
 @dataclass
@@ -88,9 +98,27 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+# Second-level labels under which a site's own name is the third label (jobs.x.co.uk ~ www.x.co.uk).
+_SECOND_LEVEL = frozenset("ac co com edu gov net org".split())
+
+
+def site_of(host: str) -> str:
+    """The registrable part of a host (apply.careers.x.com -> x.com); an IP address or one label stays whole."""
+    host = (host or "").lower().strip("[]").rstrip(".")
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    labels = host.split(".")
+    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
 def same_site(a: str, b: str) -> bool:
-    """True when two hosts share their last two labels (careers.x.com ~ apply.x.com)."""
-    return a.split(".")[-2:] == b.split(".")[-2:]
+    """True when two hosts belong to one site (careers.x.com ~ apply.x.com; IP addresses must be equal)."""
+    return site_of(a) == site_of(b)
 
 
 def describe_error_body(response: httpx.Response) -> str:
@@ -107,6 +135,13 @@ def describe_error_body(response: httpx.Response) -> str:
     return " ".join(text[:120].split())
 
 
+# A career API never answers with these; a body of this type is a wrong answer, not a page to parse.
+BINARY_TYPES = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip",
+                "application/octet-stream")
+GONE_STATUSES = frozenset({404, 410})
+MAX_REDIRECTS = 10
+
+
 class Fetcher:
     """One async HTTP client shared by all labs of a run, with per-host gates and retries."""
 
@@ -115,21 +150,40 @@ class Fetcher:
         transport: httpx.AsyncBaseTransport | None = None,
         *,
         timeout: float = 30.0,
+        connect_timeout: float = 10.0,
+        deadline: float | None = None,
         retry: RetryPolicy = RetryPolicy(),
         max_bytes: int = 64 * 1024 * 1024,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ):
+        # Redirects are followed by hand, so that one to another site is refused before it is requested.
         self.client = httpx.AsyncClient(
             transport=transport,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, connect_timeout)),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json, text/html;q=0.9, */*;q=0.5"},
-            follow_redirects=True,
+            follow_redirects=False,
             http2=False,
         )
         self.retry = retry
         self.max_bytes = max_bytes
+        # A read timeout is per chunk: a server trickling bytes would never hit it, so the whole
+        # exchange (redirects and body included) has a deadline too.
+        self.deadline = deadline if deadline is not None else timeout * 10
         self._sleep = sleep
         self._gates: dict[str, HostGate] = {}
+
+    @classmethod
+    def from_env(cls, transport: httpx.AsyncBaseTransport | None = None,
+                 env: dict[str, str] | None = None, **kwargs: Any) -> Fetcher:
+        """A Fetcher tuned by ASR_JOBS_TIMEOUT, ASR_JOBS_RETRY_SCALE, ASR_JOBS_RETRY_ATTEMPTS, ASR_JOBS_MAX_BYTES."""
+        env = os.environ if env is None else env
+        timeout = _env_number(env, "ASR_JOBS_TIMEOUT", 30.0, minimum=0.01)
+        policy = RetryPolicy(
+            attempts=int(_env_number(env, "ASR_JOBS_RETRY_ATTEMPTS", RetryPolicy.attempts, minimum=1)),
+            scale=_env_number(env, "ASR_JOBS_RETRY_SCALE", 1.0, minimum=0.0),
+        )
+        max_bytes = int(_env_number(env, "ASR_JOBS_MAX_BYTES", 64 * 1024 * 1024, minimum=1))
+        return cls(transport, timeout=timeout, retry=policy, max_bytes=max_bytes, **kwargs)
 
     def gate(self, host: str, politeness: Politeness) -> HostGate:
         if host not in self._gates:
@@ -159,69 +213,139 @@ class Fetcher:
         """Send with retries; return a 2xx (or an allowed) response, else raise ScrapeError."""
         host = urlsplit(url).hostname or ""
         waited = 0.0
-        for attempt in range(1, self.retry.attempts + 1):
-            delay: float | None = None
-            try:
-                async with self.gate(host, politeness):
-                    stats.requests += 1
-                    response = await self._send(method, url, **kwargs)
-                stats.bytes += len(response.content)
-            except ReplayMiss as exc:
-                raise ScrapeError(lab, url, f"not in the replayed recording: {exc}") from None
-            except httpx.TimeoutException as exc:
-                reason = f"timed out ({type(exc).__name__})"
-            except httpx.TransportError as exc:
-                reason = f"connection failed ({type(exc).__name__}: {exc})"
-            except _TooLarge as exc:
-                raise ScrapeError(lab, url, str(exc)) from None
-            else:
-                final_host = response.url.host
-                if final_host and host and not same_site(final_host, host):
-                    raise ScrapeError(lab, url, f"redirected to another host: {response.url}", status=response.status_code)
-                status = response.status_code
-                if 200 <= status < 300 or status in ok_statuses:
-                    return response
-                reason = f"HTTP {status}"
-                detail = describe_error_body(response)
-                if detail:
-                    reason += f": {detail}"
-                if status not in RETRY_STATUSES:
-                    raise ScrapeError(lab, url, reason, status=status)
-                if status == 429:
-                    stats.rate_limited = True
-                delay = retry_after_seconds(response.headers.get("retry-after"))
-            if attempt == self.retry.attempts:
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome = await self._attempt(lab, method, url, host, politeness, stats, ok_statuses, kwargs)
+            if isinstance(outcome, httpx.Response):
+                return outcome
+            reason, status, asked = outcome
+            if attempt >= self.retry.attempts:
                 break
-            if delay is None:
-                delay = self.retry.base_delay * 2 ** (attempt - 1) * (0.5 + random.random())
-            delay = min(delay, self.retry.max_delay)
+            if asked is not None and asked > self.retry.max_delay:
+                # Retrying sooner than the server asked is impolite and would only be refused again.
+                raise ScrapeError(lab, url, f"{reason}; the server asks to wait {asked:.0f} s, more than the "
+                                  f"{self.retry.max_delay:.0f} s cap, gave up after {attempt} attempt(s)",
+                                  status=status)
+            delay = asked if asked is not None else self.retry.backoff(attempt)
             if waited + delay > self.retry.max_total:
                 break
             waited += delay
             stats.retries += 1
-            await self._sleep(delay)
-        status = response.status_code if "response" in locals() else None
+            await self._sleep(delay * self.retry.scale)
         raise ScrapeError(lab, url, f"{reason}, gave up after {attempt} attempt(s)", status=status)
 
-    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        request = self.client.build_request(method, url, **kwargs)
-        response = await self.client.send(request, stream=True)
+    async def _attempt(
+        self, lab: str, method: str, url: str, host: str, politeness: Politeness, stats: LabStats,
+        ok_statuses: frozenset[int], kwargs: dict[str, Any],
+    ) -> httpx.Response | tuple[str, int | None, float | None]:
+        """One try: the response to keep, or (reason, status, Retry-After seconds) of a retryable failure."""
         try:
+            async with self.gate(host, politeness):
+                stats.requests += 1
+                response = await self._send(method, url, stats, **kwargs)
+        except ReplayMiss as exc:
+            raise ScrapeError(lab, url, f"not in the replayed recording: {exc}") from None
+        except httpx.TimeoutException as exc:
+            kind = {"ConnectTimeout": "connect", "ReadTimeout": "read", "WriteTimeout": "write",
+                    "PoolTimeout": "pool"}.get(type(exc).__name__, "")
+            return f"timed out ({kind + ' timeout' if kind else type(exc).__name__})", None, None
+        except TimeoutError:
+            return f"timed out (no complete response within {self.deadline:g} s)", None, None
+        except httpx.UnsupportedProtocol as exc:
+            raise ScrapeError(lab, url, f"unsupported URL ({exc})") from None
+        except httpx.TransportError as exc:
+            return f"connection failed ({type(exc).__name__}: {exc or 'no detail'})", None, None
+        except httpx.DecodingError as exc:
+            return f"response body could not be decoded ({exc})", None, None
+        except (httpx.InvalidURL, httpx.RequestError) as exc:
+            raise ScrapeError(lab, url, f"request failed ({type(exc).__name__}: {exc})") from None
+        except _Refused as exc:
+            raise ScrapeError(lab, url, str(exc), status=exc.status) from None
+        status = response.status_code
+        if 200 <= status < 300:
+            _check_content_type(response, lab, url)
+            return response
+        if status in ok_statuses:
+            return response
+        reason = f"HTTP {status}"
+        detail = describe_error_body(response)
+        if detail:
+            reason += f": {detail}"
+        if status not in RETRY_STATUSES:
+            raise ScrapeError(lab, url, reason, status=status)
+        if status == 429:
+            stats.rate_limited = True
+        return reason, status, retry_after_seconds(response.headers.get("retry-after"))
+
+    async def _send(self, method: str, url: str, stats: LabStats, **kwargs: Any) -> httpx.Response:
+        """The final response of a request (same-site redirects followed), its body read within the cap."""
+        request = self.client.build_request(method, url, **kwargs)
+        async with asyncio.timeout(self.deadline):
+            for _ in range(MAX_REDIRECTS + 1):
+                response = await self.client.send(request, stream=True)
+                target = response.next_request
+                if target is None:
+                    await self._read(response, stats)
+                    return response
+                await response.aclose()
+                if not same_site(target.url.host, request.url.host):
+                    raise _Refused(f"redirected to another host: {target.url} (HTTP {response.status_code} "
+                                   f"from {request.url.host})", response.status_code)
+                request = target
+        raise _Refused(f"more than {MAX_REDIRECTS} redirects", None)
+
+    async def _read(self, response: httpx.Response, stats: LabStats) -> None:
+        """Read the body, refusing one over the size cap before it fills memory."""
+        try:
+            declared = int(response.headers.get("content-length") or 0)
+        except ValueError:
+            declared = 0
+        try:
+            if declared > self.max_bytes:
+                raise _Refused(f"response body of {declared:,} bytes is over the size cap of "
+                               f"{self.max_bytes:,} bytes", response.status_code)
             chunks: list[bytes] = []
             size = 0
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
                 if size > self.max_bytes:
-                    raise _TooLarge(f"response body over the size cap of {self.max_bytes:,} bytes")
+                    raise _Refused(f"response body over the size cap of {self.max_bytes:,} bytes",
+                                   response.status_code)
                 chunks.append(chunk)
         finally:
             await response.aclose()
         response._content = b"".join(chunks)
-        return response
+        stats.bytes += size
 
 
-class _TooLarge(Exception):
-    pass
+class _Refused(Exception):
+    """A response that must not be used nor retried (too big, off-site redirect)."""
+
+    def __init__(self, message: str, status: int | None):
+        super().__init__(message)
+        self.status = status
+
+
+def _check_content_type(response: httpx.Response, lab: str, url: str) -> None:
+    """Refuse binary bodies; text types are left to the parser (Meta sends JSON as text/html)."""
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind.startswith(BINARY_TYPES):
+        raise ScrapeError(lab, url, f"unexpected content type {kind!r} ({len(response.content):,} bytes) "
+                          "where a web page or JSON was expected", status=response.status_code)
+
+
+def _env_number(env: Any, name: str, default: float, *, minimum: float) -> float:
+    raw = env.get(name)
+    if raw is None or not str(raw).strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a number") from None
+    if not math.isfinite(value) or value < minimum:
+        raise ValueError(f"{name}={raw!r} must be a number of at least {minimum:g}")
+    return value
 
 
 @dataclass
@@ -235,6 +359,7 @@ class LabContext:
     stats: LabStats = field(default_factory=LabStats)
     warnings: list[str] = field(default_factory=list)
     partial: bool = False  # set when the adapter knows it did not see the whole listing
+    gone_ids: dict[str, str] = field(default_factory=dict)  # source_id -> URL that answered 404/410
 
     @property
     def name(self) -> str:
@@ -252,12 +377,34 @@ class LabContext:
         return (await self.send("GET", url, **kwargs)).text
 
     async def get_json(self, url: str, **kwargs: Any) -> Any:
-        response = await self.send("GET", url, **kwargs)
-        return load_json(response.content, self.name, str(response.url))
+        return self.json_of(await self.send("GET", url, **kwargs))
 
     async def post_json(self, url: str, **kwargs: Any) -> Any:
-        response = await self.send("POST", url, **kwargs)
-        return load_json(response.content, self.name, str(response.url))
+        return self.json_of(await self.send("POST", url, **kwargs))
+
+    def json_of(self, response: httpx.Response) -> Any:
+        """The JSON of a response, or a ParseError naming the lab, the URL, the cause and the content type."""
+        try:
+            return load_json(response.content, self.name, str(response.url))
+        except ParseError as exc:
+            kind = response.headers.get("content-type", "")
+            if kind and "json" not in kind.lower():
+                raise ParseError(self.name, exc.url, f"{exc.reason} [content-type {kind}]",
+                                 status=response.status_code) from None
+            raise
+
+    async def detail(self, source_id: str, url: str, method: str = "GET", **kwargs: Any) -> httpx.Response | None:
+        """A posting's own page or detail request; None, and the posting reported gone, on HTTP 404 or 410."""
+        allowed = GONE_STATUSES | kwargs.pop("ok_statuses", frozenset())
+        response = await self.send(method, url, ok_statuses=allowed, **kwargs)
+        if response.status_code in GONE_STATUSES:
+            self.gone(source_id, str(response.url))
+            return None
+        return response
+
+    def gone(self, source_id: str, url: str = "") -> None:
+        """Report that a posting's own page answered 404/410: the store closes it, even in a partial run."""
+        self.gone_ids[str(source_id)] = url
 
     def unchanged(self, source_id: str, listing_key: str) -> Posting | None:
         """The stored posting when the listing says nothing changed, so its detail need not be fetched."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -16,6 +17,12 @@ HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6".split())
 SKIP_TAGS = frozenset("script style noscript template iframe head svg object embed canvas button select".split())
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _TAG_HINT = re.compile(r"<[a-zA-Z/!]")
+# Markup that survives as text (HTML escaped twice, or text that spells tags) is removed from stored text.
+_CODE_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
+_MARKUP = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|</?[a-zA-Z][^<>]*>|<![a-zA-Z][^<>]*>", re.S)
+# C0/C1 control characters other than tab and newline: invisible, and some terminals act on them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_URL_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f\"'<>\\`]")
 
 
 def unescape_entities(value: str) -> str:
@@ -28,7 +35,10 @@ def html_to_text(markup: str | None) -> str:
     if not markup:
         return ""
     if not _TAG_HINT.search(markup):
-        return _tidy(htmllib.unescape(markup).split("\n"))
+        text = htmllib.unescape(markup)
+        if not _TAG_HINT.search(text):
+            return _tidy(strip_markup(text).split("\n"))
+        markup = text  # HTML that arrived entity-escaped: read its structure, not its tags as text
     tree = LexborHTMLParser(markup)
     root = tree.body if tree.body is not None else tree.root
     if root is None:
@@ -64,7 +74,7 @@ def _walk(node, lines: list[str], buffer: list[str]) -> None:
 
 
 def _flush(lines: list[str], buffer: list[str]) -> None:
-    text = _SPACE.sub(" ", "".join(buffer).replace("\n", " ")).strip()
+    text = _SPACE.sub(" ", strip_markup("".join(buffer)).replace("\n", " ")).strip()
     buffer.clear()
     if text and text != "-":
         lines.append(text)
@@ -85,9 +95,26 @@ def _tidy(lines: list[str]) -> str:
     return "\n".join(out)
 
 
+def strip_markup(text: str) -> str:
+    """Text with any markup spelled in it removed: script/style blocks with their code, tags, comments,
+    control characters. Stored text can then never render as HTML, whoever displays it."""
+    if not isinstance(text, str):
+        return ""
+    if "<" in text:
+        text = _MARKUP.sub("", _CODE_BLOCK.sub("", text))
+    return _CONTROL.sub("", text)
+
+
 def safe_url(url: str | None) -> str:
-    """The URL if it is http(s), else '' (no javascript:, data: or relative junk stored)."""
+    """The URL if it is an absolute http(s) URL with a host, else '' (no javascript:, data: or relative junk)."""
     if not isinstance(url, str):
         return ""
     url = url.strip()
-    return url if re.match(r"^https?://[^\s/]+", url, re.I) else ""
+    if _URL_FORBIDDEN.search(url) or not re.match(r"^https?://", url, re.I):
+        return ""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return ""
+    return url if parts.scheme.lower() in ("http", "https") and host else ""
