@@ -23,7 +23,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from .ashby import rich_text
 from .base import ParseError, Posting, ScrapeError, clean
-from .fetch import LabContext
+from .fetch import GONE_STATUSES, LabContext
 from .html_text import safe_url
 
 EMPLOYMENT_TYPES = {
@@ -390,6 +390,7 @@ async def scrape(ctx: LabContext) -> list[Posting]:
 async def _posting_pages(ctx: LabContext, links: dict[str, str]) -> tuple[list[Posting], ScrapeError | None]:
     """Postings of the linked pages (stored ones reused while link and link text are unchanged), last error."""
     stored = {key: source_id for source_id, key in ctx.previous_keys.items()}
+    stored_links = {key.split(" | ", 1)[0]: source_id for key, source_id in stored.items()}
     found: list[Posting] = []
     fetched = skipped = 0
     failure: ScrapeError | None = None
@@ -405,14 +406,19 @@ async def _posting_pages(ctx: LabContext, links: dict[str, str]) -> tuple[list[P
             continue
         fetched += 1
         try:
-            html = await ctx.get_text(_rebase(link, ctx.param("base_url")))
+            response = await ctx.send("GET", _rebase(link, ctx.param("base_url")), ok_statuses=GONE_STATUSES)
         except ScrapeError as exc:
-            # One removed posting must not cost the whole lab.
+            # One unreadable page must not cost the whole lab.
             ctx.warn(str(exc))
             ctx.partial = True
             failure = exc
             continue
-        postings = postings_from_html(html, ctx.lab, link, warn=ctx.warn)
+        if response.status_code in GONE_STATUSES:
+            if link in stored_links:
+                ctx.gone(stored_links[link], link)  # the store closes the posting it held for this page
+            ctx.warn(f"{ctx.name}: posting page answered HTTP {response.status_code}: {link}")
+            continue
+        postings = postings_from_html(response.text, ctx.lab, link, warn=ctx.warn)
         if not postings:
             ctx.warn(f"{ctx.name}: no JobPosting JSON-LD on {link}")
         for posting in postings:

@@ -244,25 +244,36 @@ async def test_scrape_caps_posting_pages_at_max_details():
     assert ctx.partial and ctx.warnings[-1] == "acme: 2 posting page(s) not fetched (max_details = 1)"
 
 
-async def test_scrape_missing_posting_page_is_a_warning_not_a_failure():
+async def test_scrape_gone_and_empty_posting_pages_are_warnings():
     seen: list[str] = []
     async with Fetcher(site(listing_site(**{JOB_4712: 404, JOB_4713: "<html>closed</html>"}), seen),
                        retry=RetryPolicy(attempts=1)) as fetcher:
-        ctx = LabContext(acme(pages=[LISTING], link_pattern=r"/jobs/\d+"), fetcher)
+        ctx = LabContext(acme(pages=[LISTING], link_pattern=r"/jobs/\d+"), fetcher,
+                         previous_keys={"REQ-4712": f"{JOB_4712} | Speech Research Intern (old title)"})
         postings = await jsonld.scrape(ctx)
     assert [p.source_id for p in postings] == ["REQ-4711", JOB_4711]
-    assert ctx.partial
-    assert f"acme: HTTP 404: <html>Not Found</html> ({JOB_4712})" in ctx.warnings
+    assert f"acme: posting page answered HTTP 404: {JOB_4712}" in ctx.warnings
     assert f"acme: no JobPosting JSON-LD on {JOB_4713}" in ctx.warnings
+    assert ctx.gone_ids == {"REQ-4712": JOB_4712}  # the stored posting of that page is closed
+    assert not ctx.partial  # nothing was missed: those pages hold no posting
+
+
+async def test_scrape_unreadable_posting_page_marks_partial():
+    seen: list[str] = []
+    async with Fetcher(site(listing_site(**{JOB_4712: 503}), seen), retry=RetryPolicy(attempts=1)) as fetcher:
+        ctx = LabContext(acme(pages=[LISTING], link_pattern=r"/jobs/\d+"), fetcher)
+        postings = await jsonld.scrape(ctx)
+    assert [p.source_id for p in postings] == ["REQ-4711", JOB_4711, "REQ-4713"]
+    assert ctx.partial and any(w.startswith("acme: HTTP 503") and JOB_4712 in w for w in ctx.warnings)
 
 
 async def test_scrape_fails_when_every_posting_page_fails():
     seen: list[str] = []
-    pages = listing_site(**{JOB_4711: 500, JOB_4712: 404, JOB_4713: 404})
+    pages = listing_site(**{JOB_4711: 500, JOB_4712: 502, JOB_4713: 503})
     async with Fetcher(site(pages, seen), retry=RetryPolicy(attempts=1)) as fetcher:
         with pytest.raises(ScrapeError) as err:
             await jsonld.scrape(LabContext(acme(pages=[LISTING], link_pattern=r"/jobs/\d+"), fetcher))
-    assert str(err.value).startswith("acme: HTTP 404") and JOB_4713 in str(err.value)
+    assert str(err.value).startswith("acme: HTTP 503") and JOB_4713 in str(err.value)
 
 
 async def test_scrape_listing_error_names_lab_url_and_cause():
