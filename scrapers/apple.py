@@ -106,16 +106,12 @@ async def _search(ctx: LabContext, base: str, headers: dict[str, str], query: st
     return rows
 
 
-async def _detail(ctx: LabContext, base: str, headers: dict[str, str], posting: Posting) -> Posting:
+async def _detail(ctx: LabContext, base: str, headers: dict[str, str], posting: Posting) -> Posting | None:
+    """The posting completed from its jobDetails; None (and reported gone) when that answers 404."""
     url = f"{base}/api/v1/jobDetails/{quote(posting.source_id, safe='')}?locale={locale(ctx.lab)}"
-    try:
-        response = await ctx.send("GET", url, headers=headers)
-    except ScrapeError as exc:
-        if exc.status != 404:
-            raise
-        # Closed between the search and the detail request: the listing data is still right for this run.
-        ctx.warn(f"{posting.source_id}: job details answered 404, kept the search result")
-        return posting
+    response = await ctx.detail(posting.source_id, url, headers=headers)
+    if response is None:
+        return None
     return apply_detail(posting, detail_res(response.content, ctx.lab, url))
 
 

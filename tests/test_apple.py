@@ -211,11 +211,12 @@ async def test_detail_cap_marks_run_partial(labs):
     assert ctx.partial is True and "fetched 2 (max_details)" in ctx.warnings[0]
 
 
-async def test_closed_detail_keeps_search_result_and_warns(labs):
-    page = {"res": {"searchResults": [row(7, "Speech Scientist")], "totalRecords": 1}}
-    postings, ctx = await run(lab(labs, queries=["speech"]), AppleSite({("speech", 1): page}, {}))
-    assert [p.title for p in postings] == ["Speech Scientist"]
-    assert ctx.warnings == ["7: job details answered 404, kept the search result"]
+async def test_closed_detail_is_reported_gone(labs):
+    page = {"res": {"searchResults": [row(7, "Speech Scientist"), row(8, "Audio Scientist")], "totalRecords": 2}}
+    details = {"8": {"res": {"jobSummary": "still open"}}}
+    postings, ctx = await run(lab(labs, queries=["speech"]), AppleSite({("speech", 1): page}, details))
+    assert [p.title for p in postings] == ["Audio Scientist"]
+    assert ctx.gone_ids == {"7": "https://jobs.apple.com/api/v1/jobDetails/7?locale=en-us"}
 
 
 async def test_empty_page_inside_total_stops_as_partial(labs):
