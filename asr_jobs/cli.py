@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 import httpx
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import __version__
@@ -69,7 +70,9 @@ def run_with_progress(db, labs, transport, accept_drop: bool) -> list[LabOutcome
         def done(outcome: LabOutcome) -> None:
             progress.update(task, advance=1, description=f"{outcome.lab}: {outcome.status}")
             if outcome.failed:
-                console.print(f"[red]error[/red] {outcome.error}", highlight=False)
+                console.print(f"[red]error[/red] {escape(outcome.error or '')}", highlight=False)
+            elif outcome.status == "suspicious" and outcome.saved:
+                console.print(f"[yellow]suspicious[/yellow] {escape(outcome.saved.suspicious or '')}", highlight=False)
 
         return asyncio.run(scrape_labs(db, labs, transport=transport, accept_drop=accept_drop, on_done=done))
 
@@ -87,7 +90,8 @@ def run_with_progress(db, labs, transport, accept_drop: bool) -> list[LabOutcome
 def scrape(lab_names, db_path, labs_file, record, replay, accept_drop, fmt):
     """Scrape all labs, or the ones named, and store their postings.
 
-    One lab failing never stops the others; the exit status is 1 if any failed.
+    One lab failing never stops the others. Exit status: 1 if any lab failed; 3 if none failed but a
+    lab's count dropped suspiciously (nothing of it was closed: check, then rerun with --accept-drop).
 
     \b
     Examples:
@@ -112,6 +116,8 @@ def scrape(lab_names, db_path, labs_file, record, replay, accept_drop, fmt):
         stderr_console().print(f"recorded {len(recorder.entries)} requests to {record}")
     if any(o.failed for o in outcomes):
         sys.exit(1)
+    if any(o.status == "suspicious" for o in outcomes):
+        sys.exit(3)
 
 
 @cli.command(name="import")
@@ -135,7 +141,7 @@ def import_(path, lab_name, fmt, db_path, labs_file):
     db = get_db(db_path)
     result, detected, notes = import_file(db, path, lab, fmt)
     for note in notes:
-        stderr_console().print(f"note: {note}", highlight=False)
+        stderr_console().print(f"note: {escape(note)}", highlight=False)
     click.echo(f"{path}: {detected} format, {result.seen} postings ({result.new} new, {result.updated} updated, "
                f"{result.unchanged} unchanged) for {lab_name}")
 
@@ -194,20 +200,21 @@ def show(posting_id, db_path, as_json):
         click.echo(json.dumps({**posting, "matches": scores}, indent=2, ensure_ascii=False))
         return
     console = stdout_console()
-    console.print(f"[bold]{posting['title']}[/bold]  ({posting['lab']})", highlight=False)
+    console.print(f"[bold]{escape(posting['title'])}[/bold]  ({escape(posting['lab'])})", highlight=False)
     for label, key in (("id", "id"), ("url", "url"), ("location", "location"), ("team", "team"),
                        ("workplace", "workplace"), ("type", "employment_type"), ("seniority", "seniority"),
                        ("salary", "salary"), ("degree", "degree"), ("venues", "venues"), ("posted", "posted_at"),
                        ("status", "status"), ("first seen", "first_seen"), ("last seen", "last_seen"),
                        ("closed", "closed_at")):
         if posting.get(key):
-            console.print(f"{label:>11}: {posting[key]}", highlight=False)
+            console.print(f"{label:>11}: {escape(str(posting[key]))}", highlight=False)
     console.print()
     if scores:
         console.print("[bold]Scores[/bold]")
         for s in scores:
             terms = ", ".join(f"{t} {share:.0%}" for t, share in s["terms"][:8])
-            console.print(f"  {s['profile']:<28} {s['score']:.3f}  rank {s['rank']:<5} {terms}", highlight=False)
+            console.print(f"  {escape(s['profile']):<28} {s['score']:.3f}  rank {s['rank']:<5} {escape(terms)}",
+                          highlight=False)
         console.print()
     console.print(posting["description"] or "(no description)", highlight=False, markup=False)
 

@@ -15,6 +15,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .db.store import default_db_path, open_db
 from .scrapers.base import ScrapeError
@@ -84,7 +85,8 @@ def emit(rows: list[dict[str, Any]], fmt: str, columns: list[str] | None = None,
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*(formatters.get(c, _plain)(row.get(c)) for c in columns))
+        # Text, not markup: scraped titles like "Engineer [Remote]" or "[/bold]" must print as they are.
+        table.add_row(*(Text(formatters.get(c, _plain)(row.get(c))) for c in columns))
     stdout_console().print(table)
 
 

@@ -25,6 +25,7 @@ ADAPTER_MODULES = {
     "jsonl": "jsonl",
     "apple": "apple",
     "google": "google",
+    "meta": "meta",
     "workday": "workday",
     "eightfold": "eightfold",
     "ashby": "ashby",
