@@ -26,6 +26,7 @@ ADAPTER_MODULES = {
     "apple": "apple",
     "google": "google",
     "meta": "meta",
+    "mit": "mit",
     "workday": "workday",
     "eightfold": "eightfold",
     "ashby": "ashby",
