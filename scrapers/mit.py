@@ -94,7 +94,14 @@ async def _posting_page(ctx: LabContext, posting: Posting) -> Posting | None:
     response = await ctx.detail(posting.source_id, fetch_url(ctx.lab, posting.url))
     if response is None:
         return None
-    return parse_posting(response.text, ctx.lab, posting.url, posting, warn=ctx.warn)
+    try:
+        return parse_posting(response.text, ctx.lab, posting.url, posting, warn=ctx.warn)
+    except ParseError as exc:
+        # Pages of many groups and MIT HR differ: one unreadable page is left out (and tried again next run),
+        # and the run is partial so that the store closes nothing because of it.
+        ctx.warn(str(exc))
+        ctx.partial = True
+        return None
 
 
 def parse(body: bytes | str, lab, url: str) -> list[Posting]:

@@ -155,6 +155,17 @@ async def test_dead_posting_link_is_reported_gone(labs):
     assert ctx.warnings == [] and not ctx.partial
 
 
+async def test_unreadable_posting_page_is_left_out_and_run_partial(labs):
+    site = default_site()
+    site.pages[PEOPLECLICK] = "<html><body><div ng-app=\"careers\"></div></body></html>"  # a script-only shell
+    postings, ctx = await run(lab(labs), site)
+    assert [p.source_id for p in postings] == ["www.csail.mit.edu/jobs/research-scientist-spoken-language-systems",
+                                               "futuretech.mit.edu/opportunities/postdoctoral-associate-ai-economics"]
+    # The link text stands in for the missing title, but there is no text to read.
+    assert ctx.partial and ctx.warnings == [f"mit-csail: the posting page has no text in main, article or #content "
+                                            f"({PEOPLECLICK})"]
+
+
 async def test_page_without_posting_links_warns(labs):
     site = Site({CAREERS: "<html><body><main><p>No openings right now.</p></main></body></html>"})
     postings, ctx = await run(lab(labs), site)
