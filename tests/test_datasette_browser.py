@@ -1,0 +1,123 @@
+"""End to end in a real browser: `serve` in a subprocess, headless Chromium reads what a person would see."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from selectolax.lexbor import LexborHTMLParser
+
+from .datasette_fixture import build_jobs_db
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited early: {process.stderr.read()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"serve did not listen on port {port} within {timeout}s")
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory):
+    """`asr-jobs serve` on a free port of 127.0.0.1, serving the fixture database."""
+    path = build_jobs_db(tmp_path_factory.mktemp("browser") / "jobs.db")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from asr_jobs.cli_serve import serve; serve()", "--db", str(path), "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def browse(url: str, profile_dir: Path, screenshot: Path | None = None) -> LexborHTMLParser:
+    """The page's DOM after Chromium loaded it (and ran any script), optionally with a screenshot."""
+    args = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile_dir}",
+            "--window-size=1400,1000", "--dump-dom"]
+    if screenshot:
+        args.append(f"--screenshot={screenshot}")
+    result = subprocess.run([*args, url], capture_output=True, text=True, timeout=90)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return LexborHTMLParser(result.stdout)
+
+
+def texts(tree: LexborHTMLParser, selector: str) -> list[str]:
+    return [node.text(strip=True) for node in tree.css(selector)]
+
+
+def assert_no_injected_markup(tree: LexborHTMLParser) -> None:
+    """Nothing from a career site became a live element: no script, image or javascript: link."""
+    assert not [s for s in tree.css("script") if "owned" in (s.text() or "")]
+    assert not tree.css("table img") and not tree.css("td b")
+    assert not tree.css('a[href^="javascript"]')
+
+
+@pytest.fixture(scope="module")
+def pages(base_url, tmp_path_factory):
+    """Both pages loaded by two Chromium processes at once (each takes seconds to start)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    profiles = tmp_path_factory.mktemp("chromium")
+    urls = {"ranked": f"{base_url}/jobs/ranked_matches?profile=asr-research",
+            "search": f"{base_url}/jobs/search_postings?q=owned"}
+    shots = {name: ARTIFACTS / f"datasette-{name}.png" for name in urls}
+    for shot in shots.values():
+        shot.unlink(missing_ok=True)
+    with ThreadPoolExecutor(len(urls)) as pool:
+        futures = {name: pool.submit(browse, url, profiles / name, shots[name]) for name, url in urls.items()}
+        return {name: (future.result(), shots[name]) for name, future in futures.items()}
+
+
+def test_ranked_list_page_in_a_browser(pages):
+    tree, shot = pages["ranked"]
+    assert "Ranked matches" in tree.css_first("h1").text()
+    assert texts(tree, "td.col-title") == [
+        "Research Scientist, Speech Recognition", "Speech <b>Data</b> Engineer", "Research Engineer, Speech",
+        "Research Scientist, Speaker Diarization", "Senior Research Scientist, Audio LLMs", "Audio ML Intern",
+        "Office Manager"]
+    assert texts(tree, "td.col-salary")[0] == "$300K–$400K/yr"
+    assert texts(tree, "td.col-matched_terms")[0] == "speech, conformer, recognition"
+    assert tree.css_first("td.col-url a").attributes["href"] == "https://jobs.example/anthropic/101"
+    assert texts(tree, "td.col-url")[1] == "javascript:alert(4)"  # text, not a link
+    facets = " ".join(texts(tree, ".facet-info-name"))
+    for facet in ("profile", "lab", "lab_category", "seniority", "workplace", "status"):
+        assert facet in facets
+    assert_no_injected_markup(tree)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20000
+
+
+def test_search_query_page_shows_markup_as_text(pages):
+    tree, shot = pages["search"]
+    assert "Search postings" in tree.css_first("h1").text()
+    assert texts(tree, "td.col-title") == ["Speech <b>Data</b> Engineer"]
+    excerpt = tree.css_first("td.col-excerpt").text()
+    assert "<script>alert('«owned»')</script>" in excerpt and "<img src=x onerror=alert(2)>" in excerpt
+    assert_no_injected_markup(tree)
+    assert shot.exists()
