@@ -145,11 +145,7 @@ def load_labs(*extra_files: str | Path | None) -> dict[str, Lab]:
             entries[name] = _merge(entries.get(name, {}), entry)
             sources[name] = path
     enabled = {n: e for n, e in entries.items() if e.get("enabled", True)}
-    return {name: _lab(name, entry, defaults, sources[name]) for name, entry in enabled.items() if _implemented(entry)}
-
-
-def _implemented(entry: dict[str, Any]) -> bool:
-    return entry.get("adapter") in ADAPTER_MODULES
+    return {name: _lab(name, entry, defaults, sources[name]) for name, entry in enabled.items()}
 
 
 def select_labs(labs: dict[str, Lab], names: tuple[str, ...] | list[str]) -> list[Lab]:
