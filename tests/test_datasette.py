@@ -217,6 +217,13 @@ async def test_read_only_by_default(db_path, plain_metadata):
         await allowed.databases["jobs"].execute("DELETE FROM postings")  # browsing connections are read-only
 
 
+async def test_serve_skips_facet_suggestions_that_cost_a_query_per_column(db_path, plain_metadata):
+    plain = (await Datasette([str(db_path)], metadata=plain_metadata).client.get("/jobs/ranked_matches.json")).json()
+    served = (await browse.build_datasette(db_path).client.get("/jobs/ranked_matches.json")).json()
+    assert plain["suggested_facets"] and not served["suggested_facets"]
+    assert plain["facet_results"].keys() == served["facet_results"].keys() and plain["rows"] == served["rows"]
+
+
 async def test_any_database_file_name_gets_the_configuration(tmp_path):
     path = build_jobs_db(tmp_path / "my-jobs.db")
     ds = browse.build_datasette(path)
@@ -276,6 +283,7 @@ def test_ensure_views_is_idempotent_and_replaces_old_definitions(tmp_path):
     views.ensure_views(db)
     assert "old" not in db["ranked_matches"].columns_dict
     assert set(views.VIEWS) <= set(db.view_names())
+    assert views.BEST_MATCH_INDEX in {i.name for i in db["matches"].indexes}
     changes = db.conn.total_changes
     schema = db.execute("PRAGMA schema_version").fetchone()[0]
     views.ensure_views(db)  # current views: nothing is written
