@@ -41,8 +41,9 @@ def build_datasette(path: str | Path, *, allow_sql: bool = False):
 
 
 def landing_path(path: str | Path, profile: str | None = None) -> str:
-    """URL path of the ranked view, filtered to a profile when given."""
+    """URL path of the ranked view of postings still open, for one profile when given."""
     from datasette.utils import tilde_encode
 
-    suffix = f"?{urlencode({'profile': profile})}" if profile else ""
-    return f"/{tilde_encode(database_name(path))}/{LANDING_VIEW}{suffix}"
+    query = {"profile": profile} if profile else {}
+    query["status__not"] = "closed"
+    return f"/{tilde_encode(database_name(path))}/{LANDING_VIEW}?{urlencode(query)}"

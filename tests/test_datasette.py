@@ -229,7 +229,11 @@ async def test_any_database_file_name_gets_the_configuration(tmp_path):
     ds = browse.build_datasette(path)
     assert titles(await rows(ds, "/my-jobs/ranked_for_profile.json?profile=streaming")) == [
         "Research Engineer, Speech", "Research Scientist, Speech Recognition"]
-    assert browse.landing_path(path, "asr research") == "/my-jobs/ranked_matches?profile=asr+research"
+    assert browse.landing_path(path, "asr research") == (
+        "/my-jobs/ranked_matches?profile=asr+research&status__not=closed")
+    landing = await rows(ds, browse.landing_path(path, "asr-research").replace("matches?", "matches.json?"))
+    assert titles(landing)[:2] == ["Research Scientist, Speech Recognition", "Speech <b>Data</b> Engineer"]
+    assert {r["status"] for r in landing} == {"open"} and len(landing) == 5
     metadata = browse.load_metadata("my-jobs")
     assert list(metadata["databases"]) == ["my-jobs"] and metadata["allow_sql"] is False
 
