@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from typing import Any
@@ -10,6 +11,7 @@ from urllib.parse import urlencode
 from .base import ParseError, Posting, clean, load_json, require
 from .fetch import LabContext
 from .html_text import html_to_text, safe_url
+from .paging import each, pages_for, prefetched
 
 BASE_URL = "https://www.amazon.jobs"
 PUBLIC_URL = "https://www.amazon.jobs"
@@ -33,26 +35,42 @@ def search_url(lab, query: str, offset: int, limit: int = PAGE_SIZE) -> str:
 
 
 async def scrape(ctx: LabContext) -> list[Posting]:
+    postings: dict[str, Posting] = {}
+    # Queries are independent: all are requested at once (the host gate keeps the lab's limits).
+    for jobs in await each(ctx.lab.queries or [""], lambda query: _query(ctx, query)):
+        for posting in jobs:
+            # The same job answers several queries: the first query's copy wins.
+            postings.setdefault(posting.source_id, posting)
+    return list(postings.values())
+
+
+async def _query(ctx: LabContext, query: str) -> list[Posting]:
+    """Every page of one query; once page one tells the number of hits, the other pages are requested at once."""
     lab = ctx.lab
     limit = int(ctx.param("page_size", PAGE_SIZE))
     max_pages = int(ctx.param("max_pages", MAX_PAGES))
-    postings: dict[str, Posting] = {}
-    for query in lab.queries or [""]:
-        offset = 0
-        for page in range(max_pages):
-            url = search_url(lab, query, offset, limit)
-            response = await ctx.send("GET", url)
-            jobs, hits = parse_page(response.content, lab, url)
-            for posting in jobs:
-                # The same job answers several queries: the first copy wins.
-                postings.setdefault(posting.source_id, posting)
+
+    async def page(number: int) -> tuple[list[Posting], int]:
+        url = search_url(lab, query, number * limit, limit)
+        return parse_page((await ctx.send("GET", url)).content, lab, url)
+
+    def planned(first: tuple[list[Posting], int]) -> int:
+        jobs, hits = first
+        return pages_for(hits, limit) if len(jobs) >= limit else 1  # a short first page is the whole answer
+
+    found: list[Posting] = []
+    offset = number = 0
+    async with contextlib.aclosing(prefetched(page, planned, max_pages)) as pages:
+        async for jobs, hits in pages:
+            found.extend(jobs)
             offset += len(jobs)
+            number += 1
             if not jobs or offset >= hits:
                 break
-            if page == max_pages - 1:
+            if number == max_pages:
                 ctx.warn(f"query {query!r}: stopped after {max_pages} pages ({offset} of {hits} matches)")
                 ctx.partial = True
-    return list(postings.values())
+    return found
 
 
 def parse(body: bytes | str, lab, url: str) -> list[Posting]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 from datetime import datetime
@@ -12,6 +13,7 @@ from .base import ParseError, Posting, ScrapeError, clean, load_json, require
 from .details import Listed, fetch_details
 from .fetch import LabContext
 from .html_text import html_to_text
+from .paging import each, pages_for, prefetched
 
 BASE_URL = "https://jobs.apple.com"
 PUBLIC_URL = "https://jobs.apple.com"  # job pages for humans stay on the real site when base_url points at a mirror
@@ -65,9 +67,9 @@ def _team_filter(code: str) -> dict[str, str]:
 async def scrape(ctx: LabContext) -> list[Posting]:
     base = base_url(ctx.lab)
     headers = {**locale_headers(ctx.lab), "x-apple-csrf-token": await csrf_token(ctx, base)}
-    rows: list[dict] = []
-    for query in ctx.lab.queries or [""]:
-        rows.extend(await _search(ctx, base, headers, query))
+    # Queries are independent: all are requested at once (the host gate keeps the lab's limits).
+    found = await each(ctx.lab.queries or [""], lambda query: _search(ctx, base, headers, query))
+    rows = [row for query_rows in found for row in query_rows]
     listed = [Listed(p, p.extra["listing_key"]) for p in postings_from_rows(rows, ctx.lab)]
     return await fetch_details(ctx, listed, lambda item: _detail(ctx, base, headers, item.posting))
 
@@ -83,24 +85,30 @@ async def csrf_token(ctx: LabContext, base: str) -> str:
 
 
 async def _search(ctx: LabContext, base: str, headers: dict[str, str], query: str) -> list[dict]:
-    """All result rows of one query, page by page until totalRecords is reached."""
+    """All result rows of one query; once page 1 tells totalRecords, the other pages are requested at once."""
     url = f"{base}/api/v1/search"
     max_pages = int(ctx.param("max_pages", MAX_PAGES))
+
+    async def page(index: int) -> tuple[list[dict], int]:
+        body = search_body(ctx.lab, query, index + 1)
+        return parse_search((await ctx.send("POST", url, json=body, headers=headers)).content, ctx.lab, url)
+
     rows: list[dict] = []
     total: int | None = None
-    for page in range(1, max_pages + 1):
-        response = await ctx.send("POST", url, json=search_body(ctx.lab, query, page), headers=headers)
-        page_rows, page_total = parse_search(response.content, ctx.lab, url)
-        # Page 1's total counts: an empty answer to a later page says totalRecords 0.
-        total = page_total if total is None else total
-        rows.extend(page_rows)
-        if page * PAGE_SIZE >= total:
-            return rows
-        if not page_rows:
-            # Apple sometimes answers an in-range page empty; that is not the end of the results.
-            ctx.warn(f"query {query!r}: page {page} came back empty although totalRecords is {total}")
-            ctx.partial = True
-            return rows
+    number = 0
+    async with contextlib.aclosing(prefetched(page, lambda first: pages_for(first[1], PAGE_SIZE), max_pages)) as pages:
+        async for page_rows, page_total in pages:
+            number += 1
+            # Page 1's total counts: an empty answer to a later page says totalRecords 0.
+            total = page_total if total is None else total
+            rows.extend(page_rows)
+            if number * PAGE_SIZE >= total:
+                return rows
+            if not page_rows:
+                # Apple sometimes answers an in-range page empty; that is not the end of the results.
+                ctx.warn(f"query {query!r}: page {number} came back empty although totalRecords is {total}")
+                ctx.partial = True
+                return rows
     ctx.warn(f"query {query!r}: stopped after {max_pages} pages of {PAGE_SIZE} (totalRecords {total}); raise max_pages")
     ctx.partial = True
     return rows

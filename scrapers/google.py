@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from typing import Any
@@ -10,6 +11,7 @@ from urllib.parse import urlencode
 from .base import ParseError, Posting, clean, iso_from_epoch
 from .fetch import LabContext
 from .html_text import html_to_text, safe_url
+from .paging import each, pages_for, prefetched
 
 BASE_URL = "https://www.google.com"
 RESULTS_PATH = "/about/careers/applications/jobs/results"
@@ -35,23 +37,37 @@ def results_url(lab, query: str, page: int) -> str:
 
 async def scrape(ctx: LabContext) -> list[Posting]:
     merged: dict[str, Posting] = {}
-    for query in ctx.lab.queries or [""]:
-        for posting in await _query(ctx, query):
+    # Queries are independent: all are requested at once (the host gate keeps the lab's limits).
+    for postings in await each(ctx.lab.queries or [""], lambda query: _query(ctx, query)):
+        for posting in postings:
             merged.setdefault(posting.source_id, posting)
     return list(merged.values())
 
 
 async def _query(ctx: LabContext, query: str) -> list[Posting]:
-    """Every page of one query: until page*size reaches the total, a short page, or max_pages."""
+    """Every page of one query: until page*size reaches the total, a short page, or max_pages.
+
+    Once page 1 tells the total, the other pages are requested at once.
+    """
     max_pages = int(ctx.param("max_pages", MAX_PAGES))
+
+    async def page(index: int) -> tuple[list[Posting], int | None, int]:
+        url = results_url(ctx.lab, query, index + 1)
+        return parse_page((await ctx.send("GET", url)).text, ctx.lab, url)
+
+    def planned(first: tuple[list[Posting], int | None, int]) -> int:
+        jobs, total, size = first
+        return pages_for(total, size) if len(jobs) >= size else 1
+
     postings: list[Posting] = []
-    for page in range(1, max_pages + 1):
-        url = results_url(ctx.lab, query, page)
-        response = await ctx.send("GET", url)
-        jobs, total, size = parse_page(response.text, ctx.lab, url)
-        postings.extend(jobs)
-        if len(jobs) < size or total is None or page * size >= total:
-            return postings
+    total = None
+    number = 0
+    async with contextlib.aclosing(prefetched(page, planned, max_pages)) as pages:
+        async for jobs, total, size in pages:
+            number += 1
+            postings.extend(jobs)
+            if len(jobs) < size or total is None or number * size >= total:
+                return postings
     ctx.warn(f"query {query!r}: stopped after {max_pages} pages of {PAGE_SIZE} (total {total}); raise max_pages")
     ctx.partial = True
     return postings

@@ -25,6 +25,7 @@ from .ashby import rich_text
 from .base import ParseError, Posting, ScrapeError, clean
 from .fetch import GONE_STATUSES, LabContext
 from .html_text import safe_url
+from .paging import each
 
 EMPLOYMENT_TYPES = {
     "FULL_TIME": "full-time",
@@ -371,8 +372,9 @@ async def scrape(ctx: LabContext) -> list[Posting]:
     pattern = _pattern(ctx)
     postings: dict[str, Posting] = {}
     links: dict[str, str] = {}
-    for page in pages:
-        html = await ctx.get_text(_rebase(page, ctx.param("base_url")))
+    # Listing pages are independent: all are requested at once (the host gate keeps the lab's limits).
+    texts = await each(pages, lambda page: ctx.get_text(_rebase(page, ctx.param("base_url"))))
+    for page, html in zip(pages, texts, strict=True):
         for posting in postings_from_html(html, ctx.lab, page, warn=ctx.warn):
             postings.setdefault(posting.source_id, posting)
         if pattern is not None:
@@ -388,46 +390,58 @@ async def scrape(ctx: LabContext) -> list[Posting]:
 
 
 async def _posting_pages(ctx: LabContext, links: dict[str, str]) -> tuple[list[Posting], ScrapeError | None]:
-    """Postings of the linked pages (stored ones reused while link and link text are unchanged), last error."""
+    """Postings of the linked pages (stored ones reused while link and text are unchanged), and a page error if any.
+
+    The pages to read are requested at once; results keep the order of the links.
+    """
     stored = {key: source_id for source_id, key in ctx.previous_keys.items()}
     stored_links = {key.split(" | ", 1)[0]: source_id for key, source_id in stored.items()}
-    found: list[Posting] = []
-    fetched = skipped = 0
-    failure: ScrapeError | None = None
+    plan: list[list[Posting] | str] = []  # reused postings, or the link to read
+    to_read: list[str] = []
+    skipped = 0
     for link, text in links.items():
         # A page is read again only when its link or its text (usually the title) changes.
         key = f"{link} | {text}"
         known = ctx.unchanged(stored[key], key) if key in stored else None
         if known is not None:
-            found.append(known)
-            continue
-        if fetched >= ctx.lab.max_details:
+            plan.append([known])
+        elif len(to_read) >= ctx.lab.max_details:
             skipped += 1
-            continue
-        fetched += 1
-        try:
-            response = await ctx.send("GET", _rebase(link, ctx.param("base_url")), ok_statuses=GONE_STATUSES)
-        except ScrapeError as exc:
-            # One unreadable page must not cost the whole lab.
-            ctx.warn(str(exc))
-            ctx.partial = True
-            failure = exc
-            continue
-        if response.status_code in GONE_STATUSES:
-            if link in stored_links:
-                ctx.gone(stored_links[link], link)  # the store closes the posting it held for this page
-            ctx.warn(f"{ctx.name}: posting page answered HTTP {response.status_code}: {link}")
-            continue
-        postings = postings_from_html(response.text, ctx.lab, link, warn=ctx.warn)
-        if not postings:
-            ctx.warn(f"{ctx.name}: no JobPosting JSON-LD on {link}")
-        for posting in postings:
-            posting.extra["listing_key"] = key
-        found.extend(postings)
+        else:
+            plan.append(link)
+            to_read.append(link)
+    failures: list[ScrapeError] = []
+    read = await each(to_read, lambda link: _posting_page(ctx, link, f"{link} | {links[link]}", stored_links, failures))
+    pages = iter(read)
+    found = [posting for item in plan for posting in (item if isinstance(item, list) else next(pages))]
     if skipped:
         ctx.warn(f"{ctx.name}: {skipped} posting page(s) not fetched (max_details = {ctx.lab.max_details})")
         ctx.partial = True
-    return found, failure
+    return found, failures[-1] if failures else None
+
+
+async def _posting_page(ctx: LabContext, link: str, key: str, stored_links: dict[str, str],
+                        failures: list[ScrapeError]) -> list[Posting]:
+    """The postings of one linked page; [] (with a warning) when it is gone or unreadable."""
+    try:
+        response = await ctx.send("GET", _rebase(link, ctx.param("base_url")), ok_statuses=GONE_STATUSES)
+    except ScrapeError as exc:
+        # One unreadable page must not cost the whole lab.
+        ctx.warn(str(exc))
+        ctx.partial = True
+        failures.append(exc)
+        return []
+    if response.status_code in GONE_STATUSES:
+        if link in stored_links:
+            ctx.gone(stored_links[link], link)  # the store closes the posting it held for this page
+        ctx.warn(f"{ctx.name}: posting page answered HTTP {response.status_code}: {link}")
+        return []
+    postings = postings_from_html(response.text, ctx.lab, link, warn=ctx.warn)
+    if not postings:
+        ctx.warn(f"{ctx.name}: no JobPosting JSON-LD on {link}")
+    for posting in postings:
+        posting.extra["listing_key"] = key
+    return postings
 
 
 def _pattern(ctx: LabContext) -> re.Pattern | None:

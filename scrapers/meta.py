@@ -11,6 +11,7 @@ from .base import ParseError, Posting, ScrapeError, clean
 from .details import Listed, fetch_details
 from .fetch import LabContext
 from .jsonld import postings_from_html
+from .paging import each
 
 BASE_URL = "https://www.metacareers.com"
 PUBLIC_URL = "https://www.metacareers.com"  # job pages for humans stay on the real site when base_url points at a mirror
@@ -47,8 +48,9 @@ async def scrape(ctx: LabContext) -> list[Posting]:
         raise ctx.parse_error(base + GRAPHQL_PATH, "a meta lab needs params.doc_id (the job search query id)")
     lsd = await lsd_token(ctx, base)
     merged: dict[str, Posting] = {}
-    for query in ctx.lab.queries or [""]:
-        for posting in await _search(ctx, base, lsd, str(doc_id), query):
+    # Queries are independent: all are requested at once (the host gate keeps the lab's limits).
+    for postings in await each(ctx.lab.queries or [""], lambda query: _search(ctx, base, lsd, str(doc_id), query)):
+        for posting in postings:
             merged.setdefault(posting.source_id, posting)
     # Team filters apply before the detail requests: a detail per Meta job would be hundreds of requests.
     wanted = [p for p in merged.values() if listing_match(ctx.lab, p)]

@@ -14,6 +14,7 @@ from .details import Listed, fetch_details
 from .fetch import LabContext, same_site
 from .html_text import html_to_text, safe_url
 from .jsonld import postings_from_html
+from .paging import each
 
 # Posting links: MIT HR's jobDetails.do, and pages under a jobs/opportunities/positions/postdoc folder; a path
 # segment must follow the folder so that listing pages ("/opportunities") and news about postdocs do not count.
@@ -37,8 +38,9 @@ async def scrape(ctx: LabContext) -> list[Posting]:
     if not pages:
         raise ctx.parse_error("", "an mit lab needs params.pages (the listing pages to read)")
     links: dict[str, str] = {}
-    for page in pages:
-        response = await ctx.send("GET", fetch_url(ctx.lab, page))
+    # Listing pages are independent: all are requested at once (the host gate keeps the lab's limits).
+    answers = await each(pages, lambda page: ctx.send("GET", fetch_url(ctx.lab, page)))
+    for page, response in zip(pages, answers, strict=True):
         found = posting_links(response.text, page, ctx.lab, pages)
         if not found:
             ctx.warn(f"{page}: no links matching link_pattern (no openings, or the page changed)")

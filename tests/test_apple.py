@@ -172,10 +172,12 @@ async def test_scrape_handshake_pagination_merge_and_details(labs):
     assert (token_request.method, str(token_request.url)) == ("GET", "https://jobs.apple.com/api/v1/CSRFToken")
     assert token_request.headers["browserlocale"] == "en-us" and token_request.headers["locale"] == "EN_US"
     searches = [r for r in rest if r.url.path == "/api/v1/search"]
-    assert [json.loads(r.content) for r in searches] == [
+    # Queries, and the pages after a query's first, are requested concurrently: compare them sorted.
+    bodies = [json.loads(r.content) for r in searches]
+    assert sorted(bodies, key=lambda b: (b["query"], b["page"])) == [
         {"query": q, "filters": {}, "page": n, "locale": "en-us", "sort": "newest",
          "format": {"longDate": "MMMM D, YYYY", "mediumDate": "MMM D, YYYY"}}
-        for q, n in [("speech recognition", 1), ("speech recognition", 2), ("siri speech", 1)]
+        for q, n in [("siri speech", 1), ("speech recognition", 1), ("speech recognition", 2)]
     ]
     assert all(r.method == "POST" and r.headers["x-apple-csrf-token"] == TOKEN for r in searches)
     assert "jssid=abc" in searches[0].headers["cookie"]  # the handshake's cookies go along
