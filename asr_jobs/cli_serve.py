@@ -12,14 +12,17 @@ from pathlib import Path
 import click
 
 from .cli_common import db_option, friendly_errors
-from .db import browse, store
+from .db import browse, queries, store
 from .db.views import ensure_views
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on right now."""
+def claim_port(port: int) -> int:
+    """The port to serve on (a free one for 0); a clear error when another program holds it."""
     with socket.socket() as sock:
-        sock.bind((host, 0))
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise click.ClickException(f"port {port} is in use: pass --port N, or --port 0 for any free port") from None
         return sock.getsockname()[1]
 
 
@@ -35,13 +38,16 @@ def open_when_up(url: str, port: int, timeout: float = 15.0) -> None:
     webbrowser.open(url)
 
 
-def prepare_db(path: Path) -> None:
+def prepare_db(path: Path, profile: str) -> None:
     """Bring the schema and the browsing views up to date before datasette opens the file read-only."""
     if not path.exists():
         raise click.ClickException(f"no database at {path}: run `asr-jobs scrape` (or `asr-jobs demo`) first")
     db = store.open_db(path)
     try:
         ensure_views(db)
+        if not queries.has_matches(db, profile):
+            names = ", ".join(queries.profile_names(db)) or "none yet: run `asr-jobs match`"
+            click.echo(f"note: no matches for profile {profile!r} (profiles with matches: {names})", err=True)
     finally:
         db.close()
 
@@ -73,12 +79,13 @@ def serve(db_path, port, open_browser, profile, allow_sql, print_metadata_path):
     import uvicorn
 
     path = Path(db_path or store.default_db_path())
-    prepare_db(path)
+    prepare_db(path, profile)
+    port = claim_port(port)
     ds = browse.build_datasette(path, allow_sql=allow_sql)
     asyncio.run(ds.invoke_startup())
-    port = port or free_port()
     url = f"http://127.0.0.1:{port}{browse.landing_path(path, profile)}"
     click.echo(f"Serving {path} read-only at {url}  (Ctrl-C stops)", err=True)
+    click.echo(f"Feed of new top matches: http://127.0.0.1:{port}{browse.feed_path(path, profile)}", err=True)
     if open_browser:
         threading.Thread(target=open_when_up, args=(url, port), daemon=True).start()
     uvicorn.run(ds.app(), host="127.0.0.1", port=port, log_level="warning", lifespan="on")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -23,8 +22,7 @@ def database_name(path: str | Path) -> str:
 def load_metadata(name: str = "jobs", *, allow_sql: bool = False) -> dict[str, Any]:
     """The shipped metadata with its database block under `name`; arbitrary SQL stays off unless allowed."""
     metadata = yaml.safe_load(METADATA_PATH.read_text(encoding="utf-8"))
-    block = copy.deepcopy(metadata["databases"][CONFIGURED_NAMES[0]])
-    metadata["databases"] = {name: block}
+    metadata["databases"] = {name: metadata["databases"][CONFIGURED_NAMES[0]]}
     if allow_sql:
         metadata.pop("allow_sql", None)
     return metadata
@@ -38,6 +36,13 @@ def build_datasette(path: str | Path, *, allow_sql: bool = False):
     settings = {"default_allow_sql": allow_sql, "allow_download": False, "suggest_facets": False}
     return Datasette([str(path)], metadata=load_metadata(database_name(path), allow_sql=allow_sql),
                      settings=settings)
+
+
+def feed_path(path: str | Path, profile: str) -> str:
+    """URL path of the Atom feed of new top matches for a profile."""
+    from datasette.utils import tilde_encode
+
+    return f"/{tilde_encode(database_name(path))}/new_top_matches.atom?{urlencode({'profile': profile})}"
 
 
 def landing_path(path: str | Path, profile: str | None = None) -> str:

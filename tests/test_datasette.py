@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 import xml.etree.ElementTree as ET
 
@@ -311,3 +312,19 @@ def test_serve_refuses_a_missing_database(tmp_path):
     assert result.exit_code == 1
     assert "no database at" in result.output and "asr-jobs demo" in result.output
     assert not (tmp_path / "none.db").exists()
+
+
+def test_serve_names_a_busy_port_and_an_unknown_profile(tmp_path):
+    path = build_jobs_db(tmp_path / "jobs.db")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(cli_group(), ["serve", "--db", str(path), "--port", str(port), "--profile", "x"])
+    assert result.exit_code == 1
+    assert f"port {port} is in use" in result.output
+    assert "no matches for profile 'x' (profiles with matches: asr-research, streaming)" in result.output
+
+
+def test_feed_path_for_a_profile():
+    assert browse.feed_path("demo.db", "streaming") == "/demo/new_top_matches.atom?profile=streaming"
