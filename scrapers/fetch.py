@@ -155,6 +155,7 @@ class Fetcher:
         retry: RetryPolicy = RetryPolicy(),
         max_bytes: int = 64 * 1024 * 1024,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        cache: Any = None,  # db.http_cache.HttpCache: GETs become conditional requests
     ):
         # Redirects are followed by hand, so that one to another site is refused before it is requested.
         self.client = httpx.AsyncClient(
@@ -171,6 +172,7 @@ class Fetcher:
         self.deadline = deadline if deadline is not None else timeout * 10
         self._sleep = sleep
         self._gates: dict[str, HostGate] = {}
+        self.cache = cache
 
     @classmethod
     def from_env(cls, transport: httpx.AsyncBaseTransport | None = None,
@@ -281,12 +283,29 @@ class Fetcher:
     async def _send(self, method: str, url: str, stats: LabStats, **kwargs: Any) -> httpx.Response:
         """The final response of a request (same-site redirects followed), its body read within the cap."""
         request = self.client.build_request(method, url, **kwargs)
+        cache = self.cache if method == "GET" and not request.content else None
+        # A caller's own conditional headers are left alone (and its 304 is its business).
+        own = "if-none-match" in request.headers or "if-modified-since" in request.headers
+        validators = cache.validators(url) if cache is not None and not own else {}
+        request.headers.update(validators)
+        conditional = bool(validators)
         async with asyncio.timeout(self.deadline):
             for _ in range(MAX_REDIRECTS + 1):
                 response = await self.client.send(request, stream=True)
                 target = response.next_request
                 if target is None:
+                    if conditional and response.status_code == 304:
+                        stored = await _not_modified(cache, url, response)
+                        if stored is not None:
+                            stats.not_modified += 1
+                            return stored
+                        # The stored copy is unusable: ask again, unconditionally.
+                        request, conditional = self.client.build_request(method, url, **kwargs), False
+                        continue
                     await self._read(response, stats)
+                    if cache is not None and response.status_code == 200:
+                        cache.remember(url, response.headers.get("etag"), response.headers.get("last-modified"),
+                                       response.headers.get("content-type"), response.content)
                     return response
                 await response.aclose()
                 if not same_site(target.url.host, request.url.host):
@@ -317,6 +336,17 @@ class Fetcher:
             await response.aclose()
         response._content = b"".join(chunks)
         stats.bytes += size
+
+
+async def _not_modified(cache: Any, url: str, response: httpx.Response) -> httpx.Response | None:
+    """The stored answer standing in for a 304 (a 200 with the stored body), or None when none is stored."""
+    await response.aclose()
+    stored = cache.get(url)
+    if stored is None:
+        return None
+    cache.revalidated(url, response.headers.get("etag"), response.headers.get("last-modified"))
+    headers = {"content-type": stored.content_type or "", "x-asr-jobs-cache": "revalidated"}
+    return httpx.Response(200, headers=headers, content=stored.body, request=response.request)
 
 
 class _Refused(Exception):
