@@ -41,13 +41,16 @@ def enrich(postings: list[Posting]) -> dict[str, dict[str, Any]]:
     return {p.id: posting_fields(p) for p in postings}
 
 
-async def fetch_lab(lab: Lab, fetcher: Fetcher, db: sqlite_utils.Database) -> tuple[list[Posting], LabContext]:
-    """Run the lab's adapter and apply its filters; raises ScrapeError on failure."""
+def lab_context(lab: Lab, fetcher: Fetcher, db: sqlite_utils.Database) -> LabContext:
+    """The adapter's view of a run, with the lab's stored postings so unchanged details can be skipped."""
     previous, keys = store.previous_postings(db, lab.name)
-    ctx = LabContext(lab, fetcher, previous=previous, previous_keys=keys)
-    module = adapter_module(lab.adapter)
-    postings = await module.scrape(ctx)
-    return [p for p in postings if lab.keep(p)], ctx
+    return LabContext(lab, fetcher, previous=previous, previous_keys=keys)
+
+
+async def fetch_lab(ctx: LabContext) -> list[Posting]:
+    """Run the lab's adapter and apply its filters; raises ScrapeError on failure."""
+    postings = await adapter_module(ctx.lab.adapter).scrape(ctx)
+    return [p for p in postings if ctx.lab.keep(p)]
 
 
 async def scrape_one(
@@ -64,7 +67,8 @@ async def scrape_one(
     run_id = store.start_run(db, lab.name)
     ctx: LabContext | None = None
     try:
-        postings, ctx = await fetch_lab(lab, fetcher, db)
+        ctx = lab_context(lab, fetcher, db)
+        postings = await fetch_lab(ctx)
         complete = not ctx.partial and not ctx.stats.rate_limited
         if ctx.stats.rate_limited:
             ctx.warn(f"{lab.name}: rate-limited (HTTP 429) during the scrape; postings not seen were kept as uncertain")

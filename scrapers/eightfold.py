@@ -8,7 +8,7 @@ from urllib.parse import urlencode, urlsplit
 
 from .base import ParseError, Posting, ScrapeError, clean, iso_from_epoch, load_json, require
 from .details import Listed, fetch_details
-from .fetch import LabContext
+from .fetch import GONE_STATUSES, LabContext
 from .html_text import html_to_text, safe_url
 
 PAGE_SIZE = 10  # fixed by the API; it ignores larger page sizes
@@ -85,11 +85,12 @@ async def _get(ctx: LabContext, url: str) -> Any:
 
 async def _detail(ctx: LabContext, item: Listed) -> Posting | None:
     url = detail_url(ctx.lab, item.posting.source_id)
-    response = await ctx.send("GET", url, ok_statuses=ERROR_STATUSES)
-    if response.status_code in ERROR_STATUSES - {404}:
+    response = await ctx.send("GET", url, ok_statuses=ERROR_STATUSES | GONE_STATUSES)
+    if response.status_code in ERROR_STATUSES - GONE_STATUSES:
         raise _http_error(ctx.lab, url, response.status_code, response.content)
-    payload = load_json(response.content, ctx.name, url) if response.status_code != 404 else None
-    if response.status_code == 404 or _gone(payload):
+    payload = load_json(response.content, ctx.name, url) if response.status_code not in GONE_STATUSES else None
+    if response.status_code in GONE_STATUSES or _gone(payload):
+        ctx.gone(item.posting.source_id, url)  # the store closes it, even when the run is partial
         ctx.warn(f"{item.posting.title!r} was listed but its details are gone; left out: {url}")
         return None
     detail = envelope_data(payload, ctx.lab, url)

@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit
 
 from .base import ParseError, Posting, ScrapeError, clean, load_json, require
 from .details import Listed, fetch_details
-from .fetch import LabContext
+from .fetch import GONE_STATUSES, LabContext
 from .html_text import html_to_text, safe_url
 
 PAGE_SIZE = 20  # the largest `limit` Workday accepts
@@ -111,9 +111,10 @@ async def _list_page(ctx: LabContext, url: str, query: str, offset: int) -> dict
 
 async def _detail(ctx: LabContext, item: Listed) -> Posting | None:
     url = api_base(ctx.lab) + item.ref
-    response = await ctx.send("GET", url, ok_statuses=frozenset({404}))
-    if response.status_code == 404:
-        ctx.warn(f"{item.posting.title!r} was listed but its detail is gone (HTTP 404); left out: {url}")
+    response = await ctx.send("GET", url, ok_statuses=GONE_STATUSES)
+    if response.status_code in GONE_STATUSES:
+        ctx.gone(item.posting.source_id, url)  # the store closes it, even when the run is partial
+        ctx.warn(f"{item.posting.title!r} was listed but its detail is gone (HTTP {response.status_code}); left out: {url}")
         return None
     return detail_posting(load_json(response.content, ctx.name, url), ctx.lab, url, item.posting)
 

@@ -1,0 +1,386 @@
+"""Every fault against every adapter, through `asr-jobs scrape`, with each lab's base_url on a local server.
+
+One local server per lab replays the lab's demo recording (asr_jobs/demo/<lab>.har) and plays a fault.
+All labs are scraped in one CLI run per fault. Each test checks the lab's outcome, its message (lab, URL,
+cause), the exit status, and that no posting was lost or wrongly closed; then a clean rerun recovers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import pytest
+from asr_jobs.scrapers.har import load_har
+from asr_jobs.scrapers.registry import ADAPTER_MODULES, load_labs
+
+from .faultserver import Blackhole, Fault, FaultServer, first_only, key_of
+
+cli_module = pytest.importorskip("asr_jobs.cli")
+from click.testing import CliRunner  # noqa: E402
+
+DEMO = Path(cli_module.__file__).with_name("demo")
+MAX_BYTES = 1_000_000
+ENV = {"ASR_JOBS_RETRY_SCALE": "0", "ASR_JOBS_TIMEOUT": "5", "ASR_JOBS_MAX_BYTES": str(MAX_BYTES),
+       "NO_COLOR": "1", "ASR_JOBS_LABS": None, "ASR_JOBS_DB": None}
+# The detail request of each list-then-detail format, for the "detail is gone" fault.
+DETAIL_PATHS = {
+    "workday": r"/job/", "eightfold": r"/position_details", "apple": r"/jobDetails/", "meta": r"^/jobs/\d+",
+    "mit": r"^/jobs/|jobDetails\.do|/opportunities/.", "jsonld": r"/jobs?/",
+}
+JSONL_BODY = b"\n".join(json.dumps({"id": f"j{i}", "title": f"Speech Scientist {i}", "url": f"https://x.example/{i}",
+                                    "description": "Speech recognition research."}).encode() for i in range(3))
+
+
+def chosen_labs() -> dict[str, str]:
+    """adapter -> the first lab (by name) that uses it and has a demo recording."""
+    labs = load_labs()
+    found: dict[str, str] = {}
+    for name in sorted(labs):
+        adapter = labs[name].adapter
+        if adapter not in found and (DEMO / f"{name}.har").exists():
+            found[adapter] = name
+    return found
+
+
+def jsonl_entries() -> list[dict]:
+    return [{"request": {"method": "GET", "url": "https://export.example/postings.jsonl"},
+             "response": {"status": 200, "headers": [{"name": "Content-Type", "value": "application/x-ndjson"}],
+                          "content": {"text": JSONL_BODY.decode()}}}]
+
+
+@dataclass
+class Site:
+    labs: dict[str, str]  # lab -> adapter
+    servers: dict[str, FaultServer]
+    labs_file: Path
+    baseline: Path
+    ids: dict[str, set[str]]  # lab -> posting ids after the clean first scrape
+    tmp: Path
+
+
+def write_labs_file(path: Path, servers: dict[str, FaultServer], labs: dict[str, str],
+                    override: dict[str, str] | None = None) -> None:
+    """A --labs file pointing each lab's base_url at its server (or at `override[lab]`), with no waits."""
+    lines = []
+    for lab, adapter in labs.items():
+        base = (override or {}).get(lab, servers[lab].base_url)
+        lines.append(f'[labs.{lab}]\ninterval = 0.0\nconcurrency = 64\n')
+        if adapter == "jsonl":
+            lines.append(f'adapter = "jsonl"\ncategory = "startup"\nparams = {{ url = "{base}/postings.jsonl" }}\n')
+        else:
+            lines.append(f'params = {{ base_url = "{base}" }}\n')
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+# Timeouts short enough for tests, long enough that answered requests never hit them on a busy machine.
+FAST_TIMEOUTS = {"stall": {"ASR_JOBS_TIMEOUT": "0.3", "ASR_JOBS_RETRY_ATTEMPTS": "2"},
+                 "connect": {"ASR_JOBS_TIMEOUT": "0.3", "ASR_JOBS_RETRY_ATTEMPTS": "2"},
+                 "stall-once": {"ASR_JOBS_TIMEOUT": "1"}}
+
+
+def scrape(site: Site, db: Path, *extra: str, labs_file: Path | None = None, env: dict | None = None):
+    """Run `asr-jobs scrape --json` in-process; (exit code, {lab: summary row}, stderr)."""
+    args = ["scrape", "--db", str(db), "--labs", str(labs_file or site.labs_file), "--json", *extra, *site.labs]
+    result = CliRunner().invoke(cli_module.cli, args, env={**ENV, **(env or {})}, catch_exceptions=False)
+    rows = {row["lab"]: row for row in json.loads(result.stdout)} if result.stdout.strip() else {}
+    return result.exit_code, rows, result.stderr
+
+
+def posting_states(db: Path) -> dict[str, dict[str, str]]:
+    conn = sqlite3.connect(db)
+    try:
+        out: dict[str, dict[str, str]] = {}
+        for lab, pid, status in conn.execute("SELECT lab, id, status FROM postings"):
+            out.setdefault(lab, {})[pid] = status
+        return out
+    finally:
+        conn.close()
+
+
+def copy_db(src: Path, dst: Path) -> Path:
+    """A consistent copy through SQLite's backup API (the WAL is included)."""
+    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
+        a.backup(b)
+    a.close()
+    b.close()
+    return dst
+
+
+def integrity(db: Path) -> str:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("faults")
+    labs = {lab: adapter for adapter, lab in chosen_labs().items()}
+    labs["jsonl-export"] = "jsonl"
+    servers: dict[str, FaultServer] = {}
+    try:
+        for lab in labs:
+            entries = jsonl_entries() if lab == "jsonl-export" else load_har(DEMO / f"{lab}.har")
+            servers[lab] = FaultServer(entries).__enter__()
+        labs_file = tmp / "labs.toml"
+        write_labs_file(labs_file, servers, labs)
+        baseline = tmp / "baseline.db"
+        site = Site(labs, servers, labs_file, baseline, {}, tmp)
+        code, rows, err = scrape(site, baseline)
+        assert code == 0, err
+        for lab in labs:
+            assert rows[lab]["status"] == "ok", (lab, rows[lab], servers[lab].misses)
+            assert not servers[lab].misses, (lab, servers[lab].misses)
+        site.ids = {lab: set(states) for lab, states in posting_states(baseline).items()}
+        assert set(site.ids) == set(labs) and all(site.ids.values())
+        yield site
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
+@pytest.fixture
+def db(site, tmp_path):
+    return copy_db(site.baseline, tmp_path / "jobs.db")
+
+
+def set_fault(site: Site, fault: Fault | None) -> None:
+    for server in site.servers.values():
+        server.reset(fault)
+
+
+def assert_nothing_lost(site: Site, db: Path, failed: set[str]) -> None:
+    """Every posting still there, none closed; a failed lab's postings uncertain (unless seen), the others open."""
+    states = posting_states(db)
+    for lab, ids in site.ids.items():
+        assert set(states[lab]) == ids, f"{lab}: postings lost or added"
+        if lab in failed:
+            assert "closed" not in states[lab].values() and "uncertain" in states[lab].values(), (lab, states[lab])
+        else:
+            assert set(states[lab].values()) == {"open"}, (lab, states[lab])
+    assert integrity(db) == "ok"
+
+
+def assert_recovers(site: Site, db: Path) -> None:
+    set_fault(site, None)
+    code, rows, err = scrape(site, db)
+    assert code == 0, err
+    assert {lab: row["status"] for lab, row in rows.items()} == dict.fromkeys(site.labs, "ok")
+    assert all(row["closed"] == 0 for row in rows.values())
+    assert_nothing_lost(site, db, failed=set())
+
+
+def answers_json_first(site: Site, lab: str) -> bool:
+    """Whether the lab's first recorded answer is a JSON body (HTML formats word bad input their own way)."""
+    entry = next(iter(site.servers[lab].routes.values()))[0]
+    kinds = [h["value"] for h in entry["response"].get("headers", []) if h["name"].lower() == "content-type"]
+    return bool(entry["response"]["content"].get("text")) and any("json" in k for k in kinds)
+
+
+# fault -> (words every failed lab's message holds, words only JSON formats' messages hold)
+FAILING = {
+    "stall": ("timed out (read timeout), gave up after 2 attempt(s)", None),
+    "reset": ("connection failed", None),
+    "cut": ("connection failed (RemoteProtocolError", None),
+    "http500": ("HTTP 500: simulated HTTP 500, gave up after 4 attempt(s)", None),
+    "http502": ("HTTP 502: simulated HTTP 502, gave up after 4 attempt(s)", None),
+    "http503": ("HTTP 503: simulated HTTP 503, gave up after 4 attempt(s)", None),
+    "http429": ("HTTP 429: simulated HTTP 429, gave up after 4 attempt(s)", None),
+    "http429-retry-after": ("HTTP 429: simulated HTTP 429, gave up after 4 attempt(s)", None),
+    "http429-retry-after-long": ("the server asks to wait 3600 s, more than the 30 s cap", None),
+    "binary": ("unexpected content type 'image/png'", None),
+    f"oversized:{MAX_BYTES}": (f"over the size cap of {MAX_BYTES:,} bytes", None),
+    "redirect-offsite": ("redirected to another host: http://localhost:", None),
+    "login-wall": ("", "got HTML where JSON was expected"),
+    "truncated": ("", "invalid JSON"),
+    "empty": ("", "empty body where JSON was expected"),
+}
+
+
+# A failed lab leaves the same state whatever the fault (its postings uncertain); the rerun is checked after
+# a few kinds rather than all, to keep the suite fast.
+RECOVERY_CHECKED = {"stall", "http503", "login-wall", "truncated"}
+
+
+@pytest.mark.parametrize("kind", list(FAILING))
+def test_fault_on_every_request_fails_the_lab_clearly_and_loses_nothing(site, db, kind):
+    set_fault(site, Fault(kind))
+    code, rows, err = scrape(site, db, env=FAST_TIMEOUTS.get(kind))
+    always, json_words = FAILING[kind]
+    failed = set()
+    for lab, row in rows.items():
+        message = row["message"]
+        if kind in ("login-wall", "truncated", "empty") and row["status"] == "suspicious" and (
+                not answers_json_first(site, lab) or site.labs[lab] == "jsonl"):
+            # A cut or empty HTML page can parse to fewer postings: the drop guard holds them, nothing closes.
+            assert row["closed"] == 0 and row["seen"] < len(site.ids[lab]), (lab, row)
+            failed.add(lab)
+            continue
+        assert row["status"] == "failed", (lab, row)
+        failed.add(lab)
+        assert message.startswith(f"{lab}: ") and "internal error" not in message, message
+        assert re.search(r"\(https?://(127\.0\.0\.1|localhost):\d+/", message), message  # the URL
+        assert always in message, message
+        if json_words and answers_json_first(site, lab) and site.labs[lab] != "jsonl":  # JSON lines: per line
+            assert json_words in message, message
+        assert f"{lab}: " in err  # also on stderr, for humans
+    assert code == 1 and set(rows) == set(site.labs)
+    assert "Traceback" not in err
+    assert_nothing_lost(site, db, failed)
+    if kind in RECOVERY_CHECKED:
+        assert_recovers(site, db)
+
+
+def test_connect_timeout_fails_the_lab_clearly(site, db):
+    with Blackhole() as hole:
+        labs_file = site.tmp / "blackhole.toml"
+        write_labs_file(labs_file, site.servers, site.labs, dict.fromkeys(site.labs, hole.base_url))
+        code, rows, err = scrape(site, db, labs_file=labs_file, env=FAST_TIMEOUTS["connect"])
+    assert code == 1
+    for lab, row in rows.items():
+        assert row["status"] == "failed"
+        assert row["message"].startswith(f"{lab}: timed out (connect timeout), gave up after 2 attempt(s) (http://127.0.0.1:")
+    assert_nothing_lost(site, db, failed=set(site.labs))
+
+
+TRANSIENT = ["stall", "reset", "cut", "http500", "http502", "http503", "http429", "http429-retry-after"]
+
+
+@pytest.mark.parametrize("kind", TRANSIENT)
+def test_one_transient_fault_is_retried_and_the_scrape_succeeds(site, db, kind):
+    set_fault(site, Fault(kind, first_only))
+    code, rows, err = scrape(site, db, env=FAST_TIMEOUTS.get(f"{kind}-once"))
+    assert code == 0, err
+    for lab, row in rows.items():
+        if kind.startswith("http429"):
+            # Rate-limited: what was seen is saved, but the lab closes nothing this run.
+            assert row["status"] == "partial" and "rate-limited" in row["message"], (lab, row)
+        else:
+            assert row["status"] == "ok", (lab, row)
+        assert row["errors"] == 0 and row["closed"] == 0
+        assert site.servers[lab].log[0][2] == kind and site.servers[lab].log[1][2] == "replay"
+    assert_nothing_lost(site, db, failed=set())
+
+
+def test_json_served_as_text_plain_is_read_by_its_body(site, db):
+    """Content types lie (Meta sends JSON as text/html): text bodies are judged by what they hold."""
+    set_fault(site, Fault("wrong-type"))
+    code, rows, err = scrape(site, db)
+    assert code == 0 and all(row["status"] == "ok" for row in rows.values()), rows
+    assert_nothing_lost(site, db, failed=set())
+
+
+@pytest.mark.parametrize("kind", ["renamed-keys", "nulls"])
+def test_changed_format_never_crashes_nor_closes(site, db, kind):
+    """Renamed keys or nulls where values were: a clear error (or postings), never a traceback, nothing closed."""
+    set_fault(site, Fault(kind))
+    code, rows, err = scrape(site, db)
+    assert "Traceback" not in err
+    states = posting_states(db)
+    for lab, row in rows.items():
+        assert "internal error" not in (row["message"] or ""), (lab, row)
+        assert row["closed"] == 0, (lab, row)
+        assert "closed" not in states[lab].values()
+        assert set(site.ids[lab]) <= set(states[lab]), f"{lab}: postings lost"
+        if row["status"] == "failed":
+            assert row["message"].startswith(f"{lab}: ") and "127.0.0.1" in row["message"]
+    assert code == (1 if any(r["status"] == "failed" for r in rows.values()) else
+                    3 if any(r["status"] == "suspicious" for r in rows.values()) else 0)
+    assert integrity(db) == "ok"
+
+
+def forget_listing_keys(db: Path) -> None:
+    """As if every listing changed: the next scrape requests every detail again."""
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("UPDATE postings SET listing_key = NULL")
+    conn.close()
+
+
+def detail_fault(site: Site, db: Path, lab: str, kind: str) -> tuple[Fault, str]:
+    """A fault on the recorded detail request of one stored posting; (fault, that posting's source id)."""
+    pattern = DETAIL_PATHS[site.labs[lab]]
+    conn = sqlite3.connect(db)
+    source_ids = sorted(r[0] for r in conn.execute("SELECT source_id FROM postings WHERE lab = ?", [lab]))
+    conn.close()
+    targets = sorted((key[1], sid) for key in site.servers[lab].routes for sid in source_ids
+                     if key[0] == "GET" and re.search(pattern, urlsplit(key[1]).path + "?" + urlsplit(key[1]).query)
+                     and quote(sid, safe="") in key[1])
+    assert targets, f"{lab}: no recorded detail request names a stored posting"
+    target, source_id = targets[0]
+
+    def that_detail(method: str, path: str, index: int) -> bool:
+        return key_of(method, path, None)[1] == target
+
+    return Fault(kind, that_detail), source_id
+
+
+@pytest.mark.parametrize("kind", ["http404", "http410"])
+def test_a_posting_whose_detail_is_gone_is_closed_and_only_it(site, db, kind):
+    detail_labs = [lab for lab in site.labs if site.labs[lab] in DETAIL_PATHS]
+    forget_listing_keys(db)
+    gone: dict[str, str] = {}
+    for lab in site.labs:
+        fault = None
+        if lab in detail_labs:
+            fault, gone[lab] = detail_fault(site, db, lab, kind)
+        site.servers[lab].reset(fault)
+    code, rows, err = scrape(site, db)
+    assert code == 0, err
+    conn = sqlite3.connect(db)
+    closed = {(lab, sid) for lab, sid in conn.execute("SELECT lab, source_id FROM postings WHERE status = 'closed'")}
+    conn.close()
+    assert closed == set(gone.items())
+    for lab in site.labs:
+        assert rows[lab]["status"] in ("ok", "partial") and rows[lab]["closed"] == (lab in gone), (lab, rows[lab])
+        assert set(posting_states(db)[lab]) == site.ids[lab]
+    assert_recovers_reopening(site, db, len(gone))
+
+
+def assert_recovers_reopening(site: Site, db: Path, count: int) -> None:
+    set_fault(site, None)
+    code, rows, err = scrape(site, db)
+    assert code == 0, err
+    assert_nothing_lost(site, db, failed=set())
+    conn = sqlite3.connect(db)
+    reopened = conn.execute("SELECT count(*) FROM postings WHERE reopened_at IS NOT NULL").fetchone()[0]
+    conn.close()
+    assert reopened == count
+
+
+def test_a_lab_that_suddenly_lists_nothing_closes_nothing_without_accept_drop(site, db):
+    """The jsonl export comes back empty: suspicious (exit 3), nothing closed; --accept-drop closes."""
+    set_fault(site, None)
+    site.servers["jsonl-export"].reset(Fault("empty"))
+    code, rows, err = scrape(site, db)
+    assert code == 3 and rows["jsonl-export"]["status"] == "suspicious"
+    assert "returned 0 postings where 3 were open" in rows["jsonl-export"]["message"]
+    assert "suspicious" in err and "--accept-drop" in err
+    assert set(posting_states(db)["jsonl-export"].values()) == {"uncertain"}
+    code, rows, err = scrape(site, db, "--accept-drop")
+    assert code == 0 and rows["jsonl-export"]["closed"] == 3
+    assert set(posting_states(db)["jsonl-export"].values()) == {"closed"}
+    assert_recovers_reopening_jsonl(site, db)
+
+
+def assert_recovers_reopening_jsonl(site: Site, db: Path) -> None:
+    set_fault(site, None)
+    code, rows, err = scrape(site, db)
+    assert code == 0 and rows["jsonl-export"]["status"] == "ok"
+    assert set(posting_states(db)["jsonl-export"].values()) == {"open"}
+
+
+def test_every_adapter_with_a_recording_is_covered(site):
+    """Adapters added later join this suite as soon as one of their labs has a demo recording."""
+    covered = set(site.labs.values())
+    without = sorted(set(ADAPTER_MODULES) - covered)
+    with_recording = {load_labs()[lab].adapter for lab in (p.stem for p in DEMO.glob("*.har")) if lab in load_labs()}
+    assert with_recording <= covered
+    assert set(without).isdisjoint(with_recording), without
