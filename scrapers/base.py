@@ -108,6 +108,8 @@ def load_json(body: bytes | str, lab: str, url: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ParseError(lab, url, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:  # "[[[[...": hostile or broken, never a career site's real answer
+        raise ParseError(lab, url, "JSON nested too deeply to read") from None
 
 
 def iso_from_epoch(value: Any, *, millis: bool = False) -> str | None:

@@ -20,7 +20,10 @@ async def scrape(ctx: LabContext) -> list[Posting]:
 
 def parse(body: bytes | str, lab, url: str) -> list[Posting]:
     """One posting per non-empty line; `lab` of a line wins over the lab given."""
-    text = body.decode("utf-8-sig") if isinstance(body, bytes) else body
+    try:
+        text = body.decode("utf-8-sig") if isinstance(body, bytes) else body
+    except UnicodeDecodeError as exc:
+        raise ParseError(lab.name, url, f"body is not UTF-8 text ({exc.reason})") from None
     postings = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -29,6 +32,8 @@ def parse(body: bytes | str, lab, url: str) -> list[Posting]:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ParseError(lab.name, url, f"line {number}: invalid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise ParseError(lab.name, url, f"line {number}: JSON nested too deeply to read") from None
         postings.append(parse_row(row, lab, url, number))
     return postings
 

@@ -75,7 +75,7 @@ def postings_from_html(html: str, lab, url: str, *, warn: Warn | None = None) ->
     for index, block in enumerate(jsonld_blocks(html)):
         try:
             data = json.loads(block, strict=False)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: absurdly nested, as broken as invalid
             if warn is not None:
                 warn(f"{lab.name}: skipped JSON-LD block {index + 1} of {url}: invalid JSON ({exc})")
             continue
@@ -340,7 +340,7 @@ def parse(body: bytes | str, lab, url: str) -> list[Posting]:
     if stripped[:1] in ("{", "["):
         try:
             data = json.loads(stripped, strict=False)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: absurdly nested, as broken as invalid
             raise ParseError(lab.name, url, f"invalid JSON-LD document ({exc})") from None
         return postings_from_nodes(job_nodes(data), lab, url)
     return postings_from_html(text, lab, url)

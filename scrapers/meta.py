@@ -183,6 +183,8 @@ def load_graphql(body: bytes | str, lab, url: str) -> dict:
         answer, _ = _DECODER.raw_decode(text)
     except json.JSONDecodeError as exc:
         raise ParseError(lab.name, url, f"invalid JSON at character {exc.pos}: {exc.msg}") from None
+    except RecursionError:
+        raise ParseError(lab.name, url, "JSON nested too deeply to read") from None
     if not isinstance(answer, dict):
         raise ParseError(lab.name, url, f"expected a JSON object, got {type(answer).__name__}")
     if answer.get("errors") and not answer.get("data"):
