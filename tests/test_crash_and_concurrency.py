@@ -100,7 +100,7 @@ def kill(proc: subprocess.Popen) -> None:
 
 def test_sigkill_inside_the_write_transaction_leaves_the_database_as_before(tmp_path):
     db = tmp_path / "jobs.db"
-    with FaultServer([board("anthropic", 40)]) as before, FaultServer([board("anthropic", 1500, start=20)]) as after:
+    with FaultServer([board("anthropic", 40)]) as before, FaultServer([board("anthropic", 800, start=20)]) as after:
         code, out, err = finish(run_cli(["scrape", "anthropic", "--db", str(db), "--labs",
                                          str(labs_file(tmp_path / "a.toml", before, ["anthropic"]))]))
         assert code == 0, err
@@ -111,7 +111,7 @@ def test_sigkill_inside_the_write_transaction_leaves_the_database_as_before(tmp_
         proc = run_cli(["scrape", "anthropic", "--db", str(db), "--labs", changed],
                        code=CLI_STOPPING_IN_TRANSACTION, env={"CRASH_MARKER": str(marker)})
         wait_for(marker.exists)
-        assert marker.read_text() == "in_transaction=True rows=1500"
+        assert marker.read_text() == "in_transaction=True rows=800"
         kill(proc)
         # What the killed process wrote is in no state anyone can see: the database is as before.
         assert query(db, "PRAGMA integrity_check") == [("ok",)]
@@ -122,12 +122,12 @@ def test_sigkill_inside_the_write_transaction_leaves_the_database_as_before(tmp_
         code, out, err = finish(run_cli(["scrape", "anthropic", "--db", str(db), "--labs", changed, "--json"]))
         assert code == 0, err
         (row,) = json.loads(out)
-        assert (row["status"], row["new"], row["closed"]) == ("ok", 1480, 20)
+        assert (row["status"], row["new"], row["closed"]) == ("ok", 780, 20)
     assert query(db, "PRAGMA integrity_check") == [("ok",)]
     assert query(db, "SELECT status, count(*) FROM postings GROUP BY status ORDER BY status") == [
-        ("closed", 20), ("open", 1500)]
+        ("closed", 20), ("open", 800)]
     assert query(db, "SELECT status FROM scrape_runs ORDER BY id") == [("ok",), ("interrupted",), ("ok",)]
-    assert query(db, "SELECT count(*) FROM postings_fts") == [(1520,)]  # the search index agrees
+    assert query(db, "SELECT count(*) FROM postings_fts") == [(820,)]  # the search index agrees
 
 
 def test_sigkill_while_fetching_then_rerun(tmp_path):
@@ -175,7 +175,7 @@ print(reads, errors)
 def test_two_scrapes_and_readers_at_once(tmp_path):
     db = tmp_path / "jobs.db"
     labs = list(TOKENS)
-    entries = [board(token, 600, start=100_000 * n) for n, token in enumerate(TOKENS.values())]
+    entries = [board(token, 300, start=100_000 * n) for n, token in enumerate(TOKENS.values())]
     with FaultServer(entries) as server:
         lab_file = str(labs_file(tmp_path / "labs.toml", server, labs))
         # The database exists before the readers start (they open it read-only, as datasette does).
@@ -198,7 +198,7 @@ def test_two_scrapes_and_readers_at_once(tmp_path):
         assert browse.returncode == 0, browse.stderr
         assert "locked" not in browse.stderr
     assert query(db, "PRAGMA integrity_check") == [("ok",)]
-    assert query(db, "SELECT count(*), count(DISTINCT id) FROM postings") == [(2400, 2400)]
+    assert query(db, "SELECT count(*), count(DISTINCT id) FROM postings") == [(1200, 1200)]
     assert query(db, "SELECT status, count(*) FROM scrape_runs GROUP BY status") == [("ok", 8)]
     new = dict(query(db, "SELECT lab, sum(new) FROM scrape_runs GROUP BY lab"))
-    assert new == dict.fromkeys(labs, 600)  # each posting was new to exactly one of the two runs
+    assert new == dict.fromkeys(labs, 300)  # each posting was new to exactly one of the two runs
