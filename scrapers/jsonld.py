@@ -394,15 +394,21 @@ async def _posting_pages(ctx: LabContext, links: dict[str, str]) -> tuple[list[P
 
     The pages to read are requested at once; results keep the order of the links.
     """
-    stored = {key: source_id for source_id, key in ctx.previous_keys.items()}
-    stored_links = {key.split(" | ", 1)[0]: source_id for key, source_id in stored.items()}
+    stored: dict[str, list[str]] = {}  # listing key -> source ids (a page can hold several postings)
+    for source_id, key in ctx.previous_keys.items():
+        stored.setdefault(key, []).append(source_id)
+    stored_links: dict[str, list[str]] = {}
+    for key, source_ids in stored.items():
+        stored_links.setdefault(key.split(" | ", 1)[0], []).extend(source_ids)
     plan: list[list[Posting] | str] = []  # reused postings, or the link to read
     to_read: list[str] = []
     skipped = 0
     for link, text in links.items():
         # A page is read again only when its link or its text (usually the title) changes.
         key = f"{link} | {text}"
-        known = ctx.unchanged(stored[key], key) if key in stored else None
+        # A page that held several postings is read again: one of them may be gone while the link stays.
+        source_ids = stored.get(key, [])
+        known = ctx.unchanged(source_ids[0], key) if len(source_ids) == 1 else None
         if known is not None:
             plan.append([known])
         elif len(to_read) >= ctx.lab.max_details:
@@ -420,7 +426,7 @@ async def _posting_pages(ctx: LabContext, links: dict[str, str]) -> tuple[list[P
     return found, failures[-1] if failures else None
 
 
-async def _posting_page(ctx: LabContext, link: str, key: str, stored_links: dict[str, str],
+async def _posting_page(ctx: LabContext, link: str, key: str, stored_links: dict[str, list[str]],
                         failures: list[ScrapeError]) -> list[Posting]:
     """The postings of one linked page; [] (with a warning) when it is gone or unreadable."""
     try:
@@ -432,13 +438,15 @@ async def _posting_page(ctx: LabContext, link: str, key: str, stored_links: dict
         failures.append(exc)
         return []
     if response.status_code in GONE_STATUSES:
-        if link in stored_links:
-            ctx.gone(stored_links[link], link)  # the store closes the posting it held for this page
+        for source_id in stored_links.get(link, []):
+            ctx.gone(source_id, link)  # the store closes the postings it held for this page
         ctx.warn(f"{ctx.name}: posting page answered HTTP {response.status_code}: {link}")
         return []
     postings = postings_from_html(response.text, ctx.lab, link, warn=ctx.warn)
     if not postings:
         ctx.warn(f"{ctx.name}: no JobPosting JSON-LD on {link}")
+        if stored_links.get(link):
+            ctx.partial = True  # it held postings before: a changed page format must not close them
     for posting in postings:
         posting.extra["listing_key"] = key
     return postings
