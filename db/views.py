@@ -37,11 +37,51 @@ def terms_sql(column: str = "m.terms", top: int = 8) -> str:
 IS_NEW_SQL = ("p.status != 'closed' AND p.first_seen >= coalesce((SELECT max(r.started_at) FROM scrape_runs r "
               "WHERE r.lab = p.lab AND r.status != 'running'), '')")
 
-# One band per level, from the level profiles (profiles.level, salary_min, salary_max), so bands live in one place.
-BANDS_SQL = """SELECT level, min(salary_min) AS band_min, max(salary_max) AS band_max FROM profiles
-WHERE coalesce(level, '') != '' AND salary_min IS NOT NULL AND salary_max IS NOT NULL GROUP BY level"""
+# Yearly pay, as matcher.fields.yearly counts it (2080 working hours, 12 months).
+YEARLY_FACTOR = "(CASE p.salary_period WHEN 'hour' THEN 2080 WHEN 'month' THEN 12 ELSE 1 END)"
 
-VIEWS: dict[str, str] = {
+
+def bands_sql(profile_columns: set[str]) -> str:
+    """One band per level from the level profiles, so bands live in one place (the profiles table)."""
+    currency = ("upper(coalesce(nullif(min(salary_currency), ''), 'USD'))" if "salary_currency" in profile_columns
+                else "'USD'")
+    open_ended = "coalesce(max(salary_open), 0)" if "salary_open" in profile_columns else "0"
+    return (f"SELECT level, min(salary_min) AS band_min, max(salary_max) AS band_max, {currency} AS currency, "
+            f"{open_ended} AS open_ended FROM profiles WHERE kind = 'level' AND coalesce(level, '') != '' "
+            "AND (salary_min IS NOT NULL OR salary_max IS NOT NULL) GROUP BY level")
+
+
+def _band_text() -> str:
+    symbol = "(CASE b.currency WHEN 'USD' THEN '$' WHEN 'EUR' THEN '€' WHEN 'GBP' THEN '£' ELSE b.currency || ' ' END)"
+    return (f"CASE WHEN b.band_min IS NULL THEN 'up to ' || {_money('b.band_max', symbol)} "
+            f"WHEN b.band_max IS NULL OR b.open_ended THEN {_money('b.band_min', symbol)} || '+' "
+            f"ELSE {_money('b.band_min', symbol)} || '–' || {_money('b.band_max', symbol)} END || '/yr'")
+
+
+# Above when all of the posted range is above the band, below when all of it is under: the rule of
+# matcher.fields.band_comparison. Open-ended bands ("$350K+") have no above.
+VS_BAND_SQL = """CASE WHEN b.band_max IS NOT NULL AND NOT b.open_ended AND pay.low > b.band_max THEN 'above'
+            WHEN b.band_min IS NOT NULL AND pay.high < b.band_min THEN 'below' ELSE 'within' END"""
+
+
+def pay_vs_band_sql(profile_columns: set[str]) -> str:
+    return f"""
+SELECT p.title, p.lab, p.seniority AS level, {salary_sql()} AS salary, {_band_text()} AS band,
+       {VS_BAND_SQL} AS vs_band,
+       CAST(round(100.0 * CASE WHEN {VS_BAND_SQL} = 'above' THEN (pay.low - b.band_max) / b.band_max
+                              WHEN {VS_BAND_SQL} = 'below' THEN (pay.high - b.band_min) / b.band_min
+                              ELSE 0 END) AS INTEGER) AS pct_outside_band,
+       pay.low AS yearly_low, pay.high AS yearly_high, b.band_min, b.band_max, p.salary_source, p.url, p.status,
+       p.id AS posting_id
+FROM postings p
+JOIN (SELECT p.id, coalesce(p.salary_min, p.salary_max) * {YEARLY_FACTOR} AS low,
+             coalesce(p.salary_max, p.salary_min) * {YEARLY_FACTOR} AS high
+      FROM postings p WHERE coalesce(p.salary_min, p.salary_max) IS NOT NULL) AS pay ON pay.id = p.id
+JOIN ({bands_sql(profile_columns)}) AS b
+  ON b.level = p.seniority AND upper(coalesce(nullif(p.salary_currency, ''), 'USD')) = b.currency"""
+
+
+STATIC_VIEWS: dict[str, str] = {
     "ranked_matches": f"""
 SELECT m.rank, round(m.score, 3) AS score, p.title, p.lab, {salary_sql()} AS salary,
        {terms_sql()} AS matched_terms, p.url, nullif(p.location, '') AS location,
@@ -57,21 +97,6 @@ SELECT p.title, p.lab, round(best.score, 3) AS best_score, best.profile AS best_
        substr(p.first_seen, 1, 10) AS first_seen, substr(p.closed_at, 1, 10) AS closed_at, p.id AS posting_id
 FROM postings p LEFT JOIN labs l ON l.name = p.lab
 LEFT JOIN matches best ON best.rowid = (SELECT rowid FROM matches WHERE posting_id = p.id ORDER BY score DESC LIMIT 1)""",
-    "pay_vs_band": f"""
-SELECT p.title, p.lab, p.seniority AS level, {salary_sql()} AS salary,
-       {_money('b.band_min', "'$'")} || '–' || {_money('b.band_max', "'$'")} || '/yr' AS band,
-       CASE WHEN pay.mid > b.band_max THEN 'above' WHEN pay.mid < b.band_min THEN 'below' ELSE 'within' END
-         AS vs_band,
-       CAST(round(100.0 * CASE WHEN pay.mid > b.band_max THEN (pay.mid - b.band_max) / b.band_max
-                              WHEN pay.mid < b.band_min THEN (pay.mid - b.band_min) / b.band_min
-                              ELSE 0 END) AS INTEGER) AS pct_outside_band,
-       pay.mid AS pay_midpoint, b.band_min, b.band_max, p.salary_source, p.url, p.status, p.id AS posting_id
-FROM postings p
-JOIN (SELECT id, (coalesce(salary_min, salary_max) + coalesce(salary_max, salary_min)) / 2.0 AS mid
-      FROM postings WHERE coalesce(salary_min, salary_max) IS NOT NULL
-        AND coalesce(salary_period, 'year') = 'year' AND coalesce(salary_currency, 'USD') = 'USD') AS pay
-  ON pay.id = p.id
-JOIN ({BANDS_SQL}) AS b ON b.level = p.seniority""",
     "labs_overview": """
 SELECT n.name AS lab, l.title, l.category,
        (SELECT count(*) FROM postings p WHERE p.lab = n.name AND p.status != 'closed') AS open_postings,
@@ -88,6 +113,15 @@ LEFT JOIN scrape_runs run ON run.id = (SELECT max(id) FROM scrape_runs WHERE lab
 }
 
 
+VIEW_NAMES = ("ranked_matches", "postings_overview", "pay_vs_band", "labs_overview")
+
+
+def views_sql(db: sqlite_utils.Database) -> dict[str, str]:
+    """Each view's SELECT; the pay view follows the columns the profiles table has (currency, open bands)."""
+    found = {**STATIC_VIEWS, "pay_vs_band": pay_vs_band_sql(set(db["profiles"].columns_dict))}
+    return {name: found[name].strip() for name in VIEW_NAMES}
+
+
 # Each posting's best match is looked up per row by the views; this index makes that a seek (5x faster pages).
 BEST_MATCH_INDEX = "idx_matches_posting_id_score"
 
@@ -95,8 +129,7 @@ BEST_MATCH_INDEX = "idx_matches_posting_id_score"
 def ensure_views(db: sqlite_utils.Database) -> None:
     """Create or update the browsing views; writes nothing when they are current, so any process may call it."""
     current = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type IN ('view', 'index')").fetchall())
-    stale = {name: sql.strip() for name, sql in VIEWS.items()
-             if not (current.get(name) or "").endswith(f" AS {sql.strip()}")}
+    stale = {name: sql for name, sql in views_sql(db).items() if not (current.get(name) or "").endswith(f" AS {sql}")}
     if not stale and BEST_MATCH_INDEX in current:
         return
     with write_transaction(db):

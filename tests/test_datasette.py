@@ -64,7 +64,7 @@ async def test_index_and_database_pages_show_title_queries_and_views(ds):
                   "Pay above or below the band", "Search postings", "asr-jobs: new top matches"):
         assert label in page
     data = (await ds.client.get("/jobs.json")).json()
-    assert {v["name"] for v in data["views"]} == set(views.VIEWS)
+    assert {v["name"] for v in data["views"]} == set(views.VIEW_NAMES)
     hidden = {t["name"] for t in data["tables"] if t["hidden"]}
     assert {"matches", "postings_fts"} <= hidden
     assert "postings" not in hidden
@@ -109,8 +109,8 @@ async def test_lab_openings_for_one_lab_and_for_all(ds):
 async def test_pay_outside_band_uses_level_bands_from_profiles(ds):
     found = await rows(ds, "/jobs/pay_outside_band.json")
     assert [(r["title"], r["band"], r["vs_band"], r["pct_outside_band"]) for r in found] == [
-        ("Research Scientist, Speech Recognition", "$200K–$280K/yr", "above", 25),
-        ("Research Engineer, Speech", "$150K–$200K/yr", "below", -13),
+        ("Research Scientist, Speech Recognition", "$200K–$280K/yr", "above", 7),
+        ("Research Engineer, Speech", "$150K–$200K/yr", "below", -7),
     ]
     assert titles(await rows(ds, "/jobs/pay_outside_band.json?direction=below")) == ["Research Engineer, Speech"]
     within = await rows(ds, "/jobs/pay_vs_band.json?vs_band=within")
@@ -243,7 +243,7 @@ def test_shipped_metadata_configures_jobs_and_demo_and_a_safe_stylesheet(plain_m
     databases = plain_metadata["databases"]
     assert databases["jobs"] == databases["demo"]
     tables = databases["jobs"]["tables"]
-    for name in ("postings", "labs", "profiles", "scrape_runs", "posting_versions", *views.VIEWS):
+    for name in ("postings", "labs", "profiles", "scrape_runs", "posting_versions", *views.VIEW_NAMES):
         assert tables[name].get("description"), name
         assert tables[name].get("columns"), name
     assert tables["ranked_matches"]["sort_desc"] == "score"
@@ -257,12 +257,12 @@ def test_shipped_metadata_configures_jobs_and_demo_and_a_safe_stylesheet(plain_m
 def test_every_column_is_described_in_order(db_path, plain_metadata):
     tables = plain_metadata["databases"]["jobs"]["tables"]
     conn = sqlite3.connect(db_path)
-    for name in ("postings", "labs", "profiles", "scrape_runs", "posting_versions", *views.VIEWS):
+    for name in ("postings", "labs", "profiles", "scrape_runs", "posting_versions", *views.VIEW_NAMES):
         columns = [r[1] for r in conn.execute(f"PRAGMA table_info({name})")]
         described = list(tables[name]["columns"])
         missing = [c for c in columns if c not in described]
         assert not missing, f"describe column(s) {missing} of {name} in db/datasette.yaml"
-        if name in views.VIEWS:  # datasette lists the notes in this order above the rows
+        if name in views.VIEW_NAMES:  # datasette lists the notes in this order above the rows
             assert described == columns, name
 
 
@@ -287,7 +287,7 @@ def test_ensure_views_is_idempotent_and_replaces_old_definitions(tmp_path):
     db.execute("CREATE VIEW ranked_matches AS SELECT 1 AS old")
     views.ensure_views(db)
     assert "old" not in db["ranked_matches"].columns_dict
-    assert set(views.VIEWS) <= set(db.view_names())
+    assert set(views.VIEW_NAMES) <= set(db.view_names())
     assert views.BEST_MATCH_INDEX in {i.name for i in db["matches"].indexes}
     changes = db.conn.total_changes
     schema = db.execute("PRAGMA schema_version").fetchone()[0]
@@ -328,3 +328,37 @@ def test_serve_names_a_busy_port_and_an_unknown_profile(tmp_path):
 
 def test_feed_path_for_a_profile():
     assert browse.feed_path("demo.db", "streaming") == "/demo/new_top_matches.atom?profile=streaming"
+
+
+def test_pay_view_agrees_with_the_matchers_band_comparison(monkeypatch):
+    """The SQL view and matcher.fields.band_comparison must call the same postings above or below."""
+    fields = pytest.importorskip("asr_jobs.matcher.fields")
+    if not hasattr(fields, "band_comparison"):
+        pytest.skip("matcher.fields.band_comparison is not there yet")
+    from asr_jobs.db import store
+
+    bands = {"research-engineer": (150000.0, 200000.0, "USD", False), "senior": (250000.0, 350000.0, "USD", False),
+             "principal-staff": (300000.0, None, "USD", True)}
+    monkeypatch.setattr(fields, "level_bands", lambda: bands)
+    db = store.open_db(None)
+    db["profiles"].insert_all(
+        [{"name": f"level-{level}", "kind": "level", "level": level, "salary_min": lo, "salary_max": hi,
+          "salary_currency": currency, "salary_open": int(open_ended)}
+         for level, (lo, hi, currency, open_ended) in bands.items()], pk="name", alter=True)
+    cases = [(level, lo, hi, currency, period)
+             for level in ("research-engineer", "senior", "principal-staff", "intern")
+             for lo, hi in ((120000, 140000), (140000, 160000), (180000, 190000), (210000, 260000),
+                            (360000, 400000), (None, 90), (70, 100), (400000, None), (15000, 16000))
+             for currency, period in (("USD", "year"), (None, None), ("USD", "hour"), ("EUR", "year"),
+                                      ("USD", "month"))]
+    rows = [{"id": str(i), "lab": "x", "title": "t", "seniority": level, "salary_min": lo, "salary_max": hi,
+             "salary_currency": currency, "salary_period": period, "status": "open"}
+            for i, (level, lo, hi, currency, period) in enumerate(cases)]
+    db["postings"].insert_all(rows)
+    views.ensure_views(db)
+    got = {r["posting_id"]: r["vs_band"] for r in db.query("SELECT posting_id, vs_band FROM pay_vs_band")}
+    expected = {row["id"]: fields.band_comparison(row["seniority"], row["salary_min"], row["salary_max"],
+                                                  currency=row["salary_currency"], period=row["salary_period"])
+                for row in rows}
+    assert got == {k: v for k, v in expected.items() if v is not None}
+    assert {"above", "within", "below"} <= set(got.values())
