@@ -77,7 +77,8 @@ async def scrape(ctx: LabContext) -> list[Posting]:
 async def csrf_token(ctx: LabContext, base: str) -> str:
     """The session's CSRF token (the httpx client keeps the cookies that come with it)."""
     url = f"{base}/api/v1/CSRFToken"
-    response = await ctx.send("GET", url, headers=locale_headers(ctx.lab))
+    # no-store: the token (a response header) must be fresh, never a stored answer revalidated by a 304.
+    response = await ctx.send("GET", url, headers={**locale_headers(ctx.lab), "Cache-Control": "no-store"})
     token = response.headers.get("x-apple-csrf-token")
     if not token:
         raise ScrapeError(ctx.name, url, "no x-apple-csrf-token header in the answer (Apple changed its CSRF handshake?)")

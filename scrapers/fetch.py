@@ -283,7 +283,9 @@ class Fetcher:
     async def _send(self, method: str, url: str, stats: LabStats, **kwargs: Any) -> httpx.Response:
         """The final response of a request (same-site redirects followed), its body read within the cap."""
         request = self.client.build_request(method, url, **kwargs)
-        cache = self.cache if method == "GET" and not request.content else None
+        # A request for a fresh token (Cache-Control: no-store) is never answered from the cache.
+        fresh = "no-store" in request.headers.get("cache-control", "")
+        cache = self.cache if method == "GET" and not request.content and not fresh else None
         # A caller's own conditional headers are left alone (and its 304 is its business).
         own = "if-none-match" in request.headers or "if-modified-since" in request.headers
         validators = cache.validators(url) if cache is not None and not own else {}
@@ -304,7 +306,9 @@ class Fetcher:
                         continue
                     await self._read(response, stats)
                     if cache is not None and response.status_code == 200:
-                        cache.remember(url, response.headers.get("etag"), response.headers.get("last-modified"),
+                        keep = "no-store" not in response.headers.get("cache-control", "")
+                        cache.remember(url, response.headers.get("etag") if keep else None,
+                                       response.headers.get("last-modified") if keep else None,
                                        response.headers.get("content-type"), response.content)
                     return response
                 await response.aclose()

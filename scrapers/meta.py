@@ -61,7 +61,8 @@ async def scrape(ctx: LabContext) -> list[Posting]:
 async def lsd_token(ctx: LabContext, base: str) -> str:
     """The lsd token of the jobs page (the httpx client keeps the cookies that come with it)."""
     url = f"{base}/jobs"
-    response = await _send(ctx, "GET", url)
+    # no-store: the token (and the cookies that come with it) must be fresh, never a stored page.
+    response = await _send(ctx, "GET", url, headers={"Cache-Control": "no-store"})
     token = find_lsd(response.text)
     if not token:
         raise ctx.parse_error(url, 'no lsd token in the jobs page (looked for "LSD",[],{"token":…} and '

@@ -91,3 +91,23 @@ async def test_a_damaged_entry_is_dropped_and_fetched_again():
     assert (await fetch(site, cache, stats)).content == BODY and stats.not_modified == 0
     assert [bool(r.headers.get("if-none-match")) for r in site.seen] == [False, True, False]
     assert cache.get(URL).body == BODY
+
+
+async def test_a_no_store_request_is_neither_conditional_nor_stored():
+    db = store.open_db(None)
+    cache, site = HttpCache(db), Site()
+    await fetch(site, cache, LabStats())
+    await fetch(site, cache, LabStats(), headers={"Cache-Control": "no-store"})
+    assert "if-none-match" not in site.seen[1].headers
+
+
+async def test_an_answer_marked_no_store_is_not_kept():
+    db = store.open_db(None)
+    cache = HttpCache(db)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=BODY, headers={"etag": '"v1"', "cache-control": "private, no-store"})
+
+    async with Fetcher(httpx.MockTransport(handler), cache=cache) as fetcher:
+        await fetcher.request("acme", "GET", URL, politeness=Politeness(), stats=LabStats())
+    assert db["http_cache"].count == 0
