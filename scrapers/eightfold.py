@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -10,6 +11,7 @@ from .base import ParseError, Posting, ScrapeError, clean, iso_from_epoch, load_
 from .details import Listed, fetch_details
 from .fetch import GONE_STATUSES, LabContext
 from .html_text import html_to_text, safe_url
+from .paging import each, pages_for, prefetched
 
 PAGE_SIZE = 10  # fixed by the API; it ignores larger page sizes
 DEFAULT_MAX_PAGES = 10  # per query, newest first: 100 positions
@@ -51,29 +53,42 @@ def detail_url(lab, position_id: str) -> str:
 
 async def scrape(ctx: LabContext) -> list[Posting]:
     listed: dict[str, Listed] = {}
-    for query in ctx.lab.queries or [""]:
-        await _search(ctx, query, listed)
+    # Queries are independent: all are requested at once (the host gate keeps the lab's limits).
+    for found in await each(ctx.lab.queries or [""], lambda query: _search(ctx, query)):
+        for item in found:
+            listed.setdefault(item.posting.source_id, item)  # first sighting of a position wins
     return await fetch_details(ctx, list(listed.values()), lambda item: _detail(ctx, item))
 
 
-async def _search(ctx: LabContext, query: str, listed: dict[str, Listed]) -> None:
-    """All pages of one query into `listed` (first sighting of a position wins)."""
+async def _search(ctx: LabContext, query: str) -> list[Listed]:
+    """All pages of one query, in order; once page one tells the count, the other pages are requested at once."""
     max_pages = int(ctx.param("max_pages", DEFAULT_MAX_PAGES))
+    found: list[Listed] = []
     start, count = 0, None
-    for _ in range(max_pages):
-        url = search_url(ctx.lab, query, start)
-        data = envelope_data(await _get(ctx, url), ctx.lab, url)
-        positions = require(data, "positions", list, ctx.name, url)
-        count = data["count"] if isinstance(data.get("count"), int) else count
-        for index, position in enumerate(positions):
-            posting = position_posting(position, ctx.lab, url, index)
-            listed.setdefault(posting.source_id, Listed(posting, listing_key(position), position))
-        start += len(positions)
-        if len(positions) < PAGE_SIZE or (count is not None and start >= count):
-            return
+
+    async def page(index: int) -> tuple[str, dict]:
+        url = search_url(ctx.lab, query, index * PAGE_SIZE)
+        return url, envelope_data(await _get(ctx, url), ctx.lab, url)
+
+    def planned(first: tuple[str, dict]) -> int:
+        positions, total = first[1].get("positions"), first[1].get("count")
+        full = isinstance(positions, list) and len(positions) >= PAGE_SIZE
+        return pages_for(total, PAGE_SIZE) if full and isinstance(total, int) else 1
+
+    async with contextlib.aclosing(prefetched(page, planned, max_pages)) as pages:
+        async for url, data in pages:
+            positions = require(data, "positions", list, ctx.name, url)
+            count = data["count"] if isinstance(data.get("count"), int) else count
+            for index, position in enumerate(positions):
+                posting = position_posting(position, ctx.lab, url, index)
+                found.append(Listed(posting, listing_key(position), position))
+            start += len(positions)
+            if len(positions) < PAGE_SIZE or (count is not None and start >= count):
+                return found
     ctx.warn(f"query {query!r}: stopped after {max_pages} pages ({start} of {count} positions, newest first); "
              "raise params.max_pages to see more")
     ctx.partial = True
+    return found
 
 
 async def _get(ctx: LabContext, url: str) -> Any:

@@ -9,6 +9,7 @@ job found by several queries; its externalPath is kept in the listing key, so a 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from .base import ParseError, Posting, ScrapeError, clean, load_json, require
 from .details import Listed, fetch_details
 from .fetch import GONE_STATUSES, LabContext
 from .html_text import html_to_text, safe_url
+from .paging import each, pages_for, prefetched
 
 PAGE_SIZE = 20  # the largest `limit` Workday accepts
 DEFAULT_MAX_PAGES = 50  # per query: 1,000 postings
@@ -60,42 +62,56 @@ def search_body(query: str, offset: int) -> dict[str, Any]:
 
 async def scrape(ctx: LabContext) -> list[Posting]:
     listed: dict[str, Listed] = {}
-    for query in ctx.lab.queries or [""]:
-        await _search(ctx, query, listed)
+    # Queries are independent: all are requested at once (the host gate keeps the lab's limits).
+    for found in await each(ctx.lab.queries or [""], lambda query: _search(ctx, query)):
+        for item in found:
+            listed.setdefault(item.posting.source_id, item)  # first sighting of a requisition wins
     return await fetch_details(ctx, list(listed.values()), lambda item: _detail(ctx, item))
 
 
-async def _search(ctx: LabContext, query: str, listed: dict[str, Listed]) -> None:
-    """All pages of one query into `listed` (first sighting of a requisition wins)."""
+async def _search(ctx: LabContext, query: str) -> list[Listed]:
+    """All pages of one query, in order; once page one tells the total, the other pages are requested at once."""
     url = jobs_url(ctx.lab)
     max_pages = int(ctx.param("max_pages", DEFAULT_MAX_PAGES))
     today = datetime.now(UTC).date()
-    total, offset, paths = 0, 0, set()
-    for number in range(max_pages):
-        page = await _list_page(ctx, url, query, offset)
-        items = require(page, "jobPostings", list, ctx.name, url)
-        if number == 0 and isinstance(page.get("total"), int):
-            total = page["total"]  # only the first page tells; later pages say 0
-        fresh = 0
-        for index, item in enumerate(items):
-            posting = list_posting(item, ctx.lab, url, index)
-            path = posting.extra["external_path"]
-            if path in paths:
-                continue
-            paths.add(path)
-            fresh += 1
-            listed.setdefault(posting.source_id, Listed(posting, listing_key(item, today), path))
-        offset += len(items)
-        if len(items) < PAGE_SIZE or (total and offset >= total):
-            return
-        if not fresh:
-            ctx.warn(f"query {query!r}: the page at offset {offset - len(items)} repeated earlier postings; "
-                     "stopped paging")
-            ctx.partial = True
-            return
+    found: list[Listed] = []
+    total, offset, paths, number = 0, 0, set(), 0
+
+    async def page(index: int) -> dict:
+        return await _list_page(ctx, url, query, index * PAGE_SIZE)
+
+    def planned(first: dict) -> int:
+        items, count = first.get("jobPostings"), first.get("total")
+        full = isinstance(items, list) and len(items) >= PAGE_SIZE
+        return pages_for(count, PAGE_SIZE) if full and isinstance(count, int) else 1
+
+    async with contextlib.aclosing(prefetched(page, planned, max_pages)) as pages:
+        async for data in pages:
+            items = require(data, "jobPostings", list, ctx.name, url)
+            if number == 0 and isinstance(data.get("total"), int):
+                total = data["total"]  # only the first page tells; later pages say 0
+            number += 1
+            fresh = 0
+            for index, item in enumerate(items):
+                posting = list_posting(item, ctx.lab, url, index)
+                path = posting.extra["external_path"]
+                if path in paths:
+                    continue
+                paths.add(path)
+                fresh += 1
+                found.append(Listed(posting, listing_key(item, today), path))
+            offset += len(items)
+            if len(items) < PAGE_SIZE or (total and offset >= total):
+                return found
+            if not fresh:
+                ctx.warn(f"query {query!r}: the page at offset {offset - len(items)} repeated earlier postings; "
+                         "stopped paging")
+                ctx.partial = True
+                return found
     ctx.warn(f"query {query!r}: stopped after {max_pages} pages ({offset} of {total or 'an unknown number of'} "
              "postings); raise params.max_pages to see more")
     ctx.partial = True
+    return found
 
 
 async def _list_page(ctx: LabContext, url: str, query: str, offset: int) -> dict:
