@@ -13,9 +13,11 @@ import httpx
 import sqlite_utils
 
 from .db import store
+from .db.http_cache import HttpCache
 from .matcher.fields import posting_fields
 from .scrapers.base import Posting, ScrapeError
 from .scrapers.fetch import Fetcher, LabContext, LabStats
+from .scrapers.har import RecordingTransport
 from .scrapers.registry import Lab, adapter_module
 
 
@@ -120,13 +122,22 @@ async def scrape_labs(
     fetcher: Fetcher | None = None,
     accept_drop: bool = False,
     on_done: Callable[[LabOutcome], None] | None = None,
+    http_cache: bool = True,
 ) -> list[LabOutcome]:
-    """Scrape labs concurrently (each host keeps its own limits) and store each as it finishes."""
+    """Scrape labs concurrently (each host keeps its own limits) and store each as it finishes.
+
+    With `http_cache`, GETs are conditional requests against the answers stored in the database (a 304
+    reuses the stored body). A recording run never uses it: a HAR file must hold whole answers, not 304s.
+    """
     store.interrupt_stale_runs(db)
     with store.write_transaction(db):
         store.save_labs(db, labs)
     own = fetcher is None
-    fetcher = fetcher or Fetcher.from_env(transport)
+    if own:
+        cache = HttpCache(db) if http_cache and not isinstance(transport, RecordingTransport) else None
+        if cache is not None:
+            cache.prune()
+        fetcher = Fetcher.from_env(transport, cache=cache)
     try:
         tasks = [scrape_one(lab, fetcher, db, accept_drop=accept_drop, on_done=on_done) for lab in labs]
         return list(await asyncio.gather(*tasks))
