@@ -1,66 +1,414 @@
-"""Fields read from a posting's text: seniority, pay, degree and venues."""
+"""Fields read from a posting's text: seniority, pay, degree asked for, publication expectations, venues."""
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from ..scrapers.base import Posting
+from .text import trie_pattern
 
-# Ordered: the first pattern that matches the title decides; the description is a fallback.
-SENIORITY_PATTERNS: list[tuple[str, str]] = [
-    ("intern", r"\bintern(ship)?s?\b|\bco-?op\b"),
-    ("student-researcher", r"\bstudent researcher\b|\bph\.?d\.? (student|candidate|researcher)\b|\bpredoctoral\b|\bpre-doctoral\b|\bresidency\b|\bresident\b"),
-    ("postdoc", r"\bpost-?doc(toral)?\b|\bpost-doc\b"),
-    ("manager", r"\b(manager|head of|director|lead(er)? of)\b"),
-    ("principal-staff", r"\b(principal|staff|distinguished|fellow)\b"),
-    ("senior", r"\b(senior|sr\.?|lead)\b"),
-    ("research-scientist", r"\b(research scientist|scientist|researcher)\b"),
-    ("research-engineer", r"\b(research engineer|engineer|developer)\b"),
+LEVELS = ("intern", "student-researcher", "postdoc", "research-engineer", "research-scientist", "senior",
+          "principal-staff", "manager")
+HOURS_PER_YEAR = 2080
+
+# --- Seniority ------------------------------------------------------------------------------------------
+# Ordered: the first pattern that matches the title decides ("Research Scientist Intern" is an intern).
+SENIORITY_PATTERNS: list[tuple[str, re.Pattern]] = [
+    (level, re.compile(pattern, re.I)) for level, pattern in (
+        ("student-researcher", r"\bstudent researcher|\bph\.?\s?d\.?\s+(?:student|candidate|position|studentship|"
+                               r"researcher|fellow(?:ship)?|opportunit|project)|\bdoctoral (?:student|candidate|"
+                               r"researcher|position)|\bpre-?doctoral|\bresidency\b|\bresident\b|\bearly.stage "
+                               r"researcher|\bdoctorant|\bfully.funded ph\.?\s?d|^ph\.?\s?d\b|\bthèse\b"),
+        ("intern", r"\bintern(?:ship)?s?\b|\bco-?op\b|\bstagiaire\b|\bpraktikum|\bwerkstudent|\bsummer student"),
+        ("postdoc", r"\bpost-?\s?doc|\bpost-?doctoral|\bresearch fellow\b"),
+        ("manager", r"\bmanager\b|\bhead of\b|\bdirector\b|\bvp\b|\bvice president\b|\blead(?:er)? of\b|\bchief\b"),
+        ("principal-staff", r"\bprincipal\b|\bstaff\b|\bdistinguished\b|\bfellow\b"),
+        ("senior", r"\bsenior\b|\bsr\.?(?=\s|$)|\blead\b"),
+        ("research-engineer", r"\bresearch (?:software )?engineer"),
+        ("research-scientist", r"\bscientist|\bresearcher\b|\bchercheur|\bchercheuse|\bresearch\b"),
+        ("research-engineer", r"\bengineer|\bdeveloper\b|\bingénieur"),
+    )
+]
+# When the title names no level, the opening of the description may (an internship, a postdoc, a PhD).
+_DESCRIPTION_LEVELS = [
+    ("intern", re.compile(r"\binternship\b|\bintern position\b", re.I)),
+    ("postdoc", re.compile(r"\bpost-?doctoral (?:position|researcher|fellow)|\bpostdoc position", re.I)),
+    ("student-researcher", re.compile(r"\bph\.?\s?d\.? (?:position|studentship)", re.I)),
 ]
 
 
 def seniority(title: str, description: str = "") -> str:
-    """The level a posting is for, from its title first, else ''."""
+    """The level a posting is for, from its title first, else from the opening of its description, else ''."""
     for level, pattern in SENIORITY_PATTERNS:
-        if re.search(pattern, title, re.I):
+        if pattern.search(title or ""):
+            return level
+    opening = (description or "")[:600]
+    for level, pattern in _DESCRIPTION_LEVELS:
+        if pattern.search(opening):
             return level
     return ""
 
 
-_AMOUNT = r"\$?\s?(\d{1,3}(?:[,.]\d{3})+|\d+(?:\.\d+)?)\s?([kK])?"
-_RANGE = re.compile(
-    rf"(?P<cur>[$€£])\s?(?P<lo>\d{{1,3}}(?:[,.]\d{{3}})+|\d+(?:\.\d+)?)\s?(?P<lok>[kK])?\s*(?:-|–|—|to)\s*"
-    rf"[$€£]?\s?(?P<hi>\d{{1,3}}(?:[,.]\d{{3}})+|\d+(?:\.\d+)?)\s?(?P<hik>[kK])?(?P<tail>[^\n]{{0,40}})"
+def level_of(name: str) -> str:
+    """The seniority a level of the market snapshot stands for ('Senior Research Scientist' -> 'senior')."""
+    return seniority(name)
+
+
+# --- Pay ------------------------------------------------------------------------------------------------
+_CODES = {"USD": "USD", "US$": "USD", "EUR": "EUR", "EURO": "EUR", "EUROS": "EUR", "GBP": "GBP", "CAD": "CAD",
+          "CA$": "CAD", "C$": "CAD", "AUD": "AUD", "AU$": "AUD", "A$": "AUD", "NZD": "NZD", "NZ$": "NZD",
+          "SGD": "SGD", "S$": "SGD", "HK$": "HKD", "R$": "BRL", "BRL": "BRL", "MX$": "MXN", "MXN": "MXN", "CHF": "CHF",
+          "INR": "INR", "RS": "INR", "RS.": "INR", "₹": "INR", "€": "EUR", "£": "GBP", "$": "USD", "JPY": "JPY",
+          "¥": "JPY", "SEK": "SEK", "NOK": "NOK", "DKK": "DKK", "PLN": "PLN", "LPA": "INR", "LAKH": "INR",
+          "LAKHS": "INR"}
+_PREFIX = r"(?:US\$|USD\s?\$?|CA\$|C\$|CAD\s?\$?|AU\$|A\$|AUD\s?\$?|NZ\$|NZD\s?\$?|S\$|SGD\s?\$?|HK\$|R\$|MX\$|" \
+          r"EUR\s?€?|GBP\s?£?|CHF|INR|Rs\.?|JPY|SEK|NOK|DKK|PLN|[€£₹¥$])"
+_SUFFIX = r"(?:USD|EUR|GBP|CAD|AUD|NZD|SGD|CHF|INR|JPY|SEK|NOK|DKK|PLN|euros?|EUROS?|€|£|LPA|lakhs?)"
+_NUMBER = r"\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+(?:[.,]\d{1,2})?(?!\d)|\d+(?:[.,]\d+)?"
+_MONEY = (r"(?P<c{n}>{prefix})?\s?(?P<a{n}>{number})\s?(?P<k{n}>[kK](?![a-zA-Z]))?(?:\s?(?P<s{n}>{suffix})\b)?")
+_PAY = re.compile(
+    _MONEY.format(n=1, prefix=_PREFIX, number=_NUMBER, suffix=_SUFFIX)
+    + r"(?:\s?/\s?(?:year|yr|annum|hour|hr|month))?"
+    + r"(?:\s*(?P<sep>-|–|—|~|\bto\b|\band\b|\bà\b|\bbis\b|\ba\b)\s*"
+    + _MONEY.format(n=2, prefix=_PREFIX, number=_NUMBER, suffix=_SUFFIX) + ")?"
 )
-CURRENCIES = {"$": "USD", "€": "EUR", "£": "GBP"}
+# Where pay can be: found with str.find, many times faster than one regex alternation over the whole text.
+_CURRENCY_HINTS = ("$", "€", "£", "₹", "¥", "USD", "EUR", "GBP", "CAD", "AUD", "NZD", "SGD", "CHF", "INR", "JPY",
+                   "LPA", "euro", "Euro", "lakh")
+# "$" of another country when the line names it: "CAD base pay range: $150,000 - $200,000".
+_DOLLAR_CODE = re.compile(r"\b(CAD|AUD|NZD|SGD|MXN)\b", re.I)
+_SCALE_AFTER = re.compile(r"\s?(?:m|mm|mn|bn|b|million|billion|milliards?|millions?)\b", re.I)
+_PERIODS = (
+    ("hour", re.compile(r"^\W{0,3}(?:/\s?h(?:ou)?r\b|/\s?h\b|p/?h\b|per hour|an hour|a hour|hourly|/heure|"
+                        r"de l'heure|pro stunde)", re.I)),
+    ("month", re.compile(r"^\W{0,3}(?:/\s?mo(?:nth)?\b|per month|a month|monthly|mensuel|par mois|/\s?mois|"
+                         r"bruts? mensuels?|brut par mois|pro monat|monatlich|/\s?mes|mensual)", re.I)),
+    ("year", re.compile(r"^\W{0,3}(?:/\s?y(?:ea)?r\b|per year|a year|annual|annually|per annum|p\.?\s?a\.?\b|"
+                        r"/\s?an\b|par an|bruts? annuels?|jährlich|pro jahr|yearly|base\b)", re.I)),
+    ("week", re.compile(r"^\W{0,3}(?:/\s?w(?:ee)?k\b|per week|a week|weekly|/\s?semaine)", re.I)),
+    ("day", re.compile(r"^\W{0,3}(?:/\s?day\b|per day|a day|daily|day rate|/\s?jour|par jour)", re.I)),
+)
+_PERIOD_BEFORE = (
+    ("hour", re.compile(r"hourly|per hour|hour(?:ly)? rate|\brate\b", re.I)),
+    ("month", re.compile(r"monthly|per month|mensuel|par mois|/mois|monatlich", re.I)),
+)
+_PAY_WORDS = re.compile(
+    r"salar|\bpay\b|paid|compensation|\bwage|remunerat|rémunér|salaire|gehalt|vergütung|\bbase\b|\bote\b|\bearn"
+    r"|income|\brange\b|annual|hourly|per hour|\brate\b|\bbrut|\bgross\b|stipend|fellowship of|starting at"
+    r"|à partir de|from\b|up to|\bctc\b", re.I)
+_NOT_PAY = re.compile(
+    r"allowance|budget|reimburs|credit|donat|referral|funding|raised|revenue|valuation|\barr\b|\bgmv\b|series "
+    r"[a-e]\b|invest|spend|coworking|co-working|membership|signing bonus|relocation|\bworth\b|\bcost|\bprice"
+    r"|\bfee|lifetime|per employee|home office|equipment|wellness|learning|education|training|in payments"
+    r"|\bsaving|insurance|\bfund\b|grant of|market|billion|million|\bcustomers?\b|\bsales\b|\bdeals?\b", re.I)
+_FROM = re.compile(r"(?:starting at|from|à partir de|minimum(?: of)?|at least|ab)\s*$", re.I)
+_UP_TO = re.compile(r"(?:up to|to|max(?:imum)?(?: of)?|bis zu|jusqu'à)\s*$", re.I)
 
 
-def _number(text: str, k: str | None) -> float:
-    value = float(text.replace(",", "")) if text.count(".") <= 1 and "," in text or "." not in text else float(text.replace(".", ""))
+def _amount(number: str, k: str | None) -> float:
+    """'145,292' / '119,200.00' / '60.000' / '4.5' / '3 041' -> float, times 1000 with k."""
+    number = number.replace("\u00a0", " ").replace("\u202f", " ")
+    grouped = re.fullmatch(r"(\d{1,3}(?:[,. ]\d{3})+)(?:[.,](\d{1,2}))?", number)
+    if grouped:
+        value = float(re.sub(r"[,. ]", "", grouped.group(1)) + "." + (grouped.group(2) or "0"))
+    else:
+        value = float(number.replace(",", "."))
     return value * 1000 if k else value
 
 
-def salary_from_text(text: str) -> dict[str, Any] | None:
-    """The first pay range in a text, as yearly or hourly min/max with currency, or None."""
-    for match in _RANGE.finditer(text or ""):
-        lo = _number(match["lo"], match["lok"] or match["hik"])
-        hi = _number(match["hi"], match["hik"])
-        tail = match["tail"].lower()
-        period = "hour" if re.search(r"(per|an|/)\s?(hour|hr)\b|hourly", tail) else "year"
-        if period == "year" and hi < 1000:
-            continue  # "$5 - $10" is not a salary
-        if lo > hi:
-            lo, hi = hi, lo
-        return {"salary_min": lo, "salary_max": hi, "salary_currency": CURRENCIES[match["cur"]], "salary_period": period}
+def _currency(match: re.Match) -> str | None:
+    """The currency of a pay match: an explicit code ('USD', 'CA$', '€') wins over a bare '$'."""
+    codes = []
+    for group in ("s1", "s2", "c1", "c2"):
+        key = re.sub(r"\s", "", match[group] or "").upper()
+        code = _CODES.get(key) or _CODES.get(key.rstrip("$€£"))
+        if code:
+            codes.append((key == "$", code))
+    return min(codes)[1] if codes else None
+
+
+def _period(text: str, match: re.Match) -> str | None:
+    after = text[match.end(): match.end() + 30]
+    inside = text[match.start(): match.end()]
+    for period, pattern in _PERIODS:
+        if pattern.search(after) or re.search(r"/\s?" + {"hour": "h(?:ou)?r", "month": "month", "year": "(?:year|yr|annum)",
+                                                         "week": "week", "day": "day"}[period], inside, re.I):
+            return period
+    before = text[max(0, match.start() - 60): match.start()]
+    for period, pattern in _PERIOD_BEFORE:
+        if pattern.search(before):
+            return period
     return None
+
+
+def _candidate(text: str, match: re.Match) -> dict[str, Any] | None:
+    """One pay match as yearly/hourly min-max, or None when it is not plausibly a salary."""
+    currency = _currency(match)
+    if currency is None or _SCALE_AFTER.match(text, match.end()):
+        return None
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    before = text[max(line_start, match.start() - 90): match.start()]
+    if currency == "USD" and "USD" not in match.group(0).upper():
+        named = _DOLLAR_CODE.findall(before)
+        currency = _CODES[named[-1].upper()] if named else currency
+    near = text[max(line_start, match.start() - 45): match.start()] + text[match.end(): match.end() + 25]
+    if _NOT_PAY.search(near) and not _PAY_WORDS.search(text[max(line_start, match.start() - 25): match.start()]):
+        return None
+    low = _amount(match["a1"], match["k1"] or (match["k2"] if match["a2"] and not match["s1"] else None))
+    high = _amount(match["a2"], match["k2"]) if match["a2"] else None
+    if (match["s1"] or match["s2"] or "").lower().startswith(("lpa", "lakh")):
+        low, high = low * 100_000, high * 100_000 if high else None
+    if high is not None and low < 1000 <= high and low * 1000 <= high * 1.5:
+        low *= 1000  # "$110-145,000"
+    period = _period(text, match)
+    stated = period is not None
+    has_pay_word = bool(_PAY_WORDS.search(before))
+    biggest = max(low, high or 0)
+    if period is None:
+        period = _guess_period(biggest, high is not None, has_pay_word)
+    if period in (None, "week", "day"):
+        return None
+    if period == "month":
+        low, high, biggest, period = low * 12, high * 12 if high else None, biggest * 12, "year"
+    if period == "hour" and not 5 <= biggest <= 1000:
+        return None
+    if period == "year" and not 10_000 <= biggest <= (1e9 if currency in ("INR", "JPY") else 2_000_000):
+        return None
+    if high is None:
+        if _FROM.search(before):
+            return _pay(low, None, currency, period)
+        if _UP_TO.search(before):
+            return _pay(None, low, currency, period)
+        return _pay(low, low, currency, period) if has_pay_word or stated else None
+    return _pay(min(low, high), max(low, high), currency, period)
+
+
+def _guess_period(biggest: float, is_range: bool, has_pay_word: bool) -> str | None:
+    """A period for pay that names none: big amounts are yearly; small ones only beside a pay word."""
+    if biggest >= 15_000 and (is_range or has_pay_word):
+        return "year"
+    if has_pay_word:
+        return "hour" if biggest < 300 else "month"
+    return None
+
+
+def _pay(low: float | None, high: float | None, currency: str, period: str) -> dict[str, Any]:
+    return {"salary_min": low, "salary_max": high, "salary_currency": currency, "salary_period": period}
+
+
+def salary_from_text(text: str) -> dict[str, Any] | None:
+    """The first plausible pay in a text: min/max (yearly, or hourly for hourly pay), currency and period."""
+    if not text:
+        return None
+    position = 0
+    for hint in _positions(text, _CURRENCY_HINTS):
+        if hint < position:
+            continue
+        for match in _PAY.finditer(text, max(position, hint - 25), min(len(text), hint + 60)):
+            if not match["a1"] or not any(match[g] for g in ("c1", "c2", "s1", "s2")):
+                continue
+            found = _candidate(text, match)
+            if found:
+                return found
+            position = max(position, match.end())
+        position = max(position, hint + 1)
+    return None
+
+
+def _positions(text: str, needles: tuple[str, ...]) -> list[int]:
+    """Sorted start positions of every occurrence of the needles."""
+    found = []
+    for needle in needles:
+        position = text.find(needle)
+        while position >= 0:
+            found.append(position)
+            position = text.find(needle, position + 1)
+    return sorted(found)
+
+
+def yearly(amount: float | None, period: str | None) -> float | None:
+    """An amount per year (hourly pay at 2080 hours a year)."""
+    if amount is None:
+        return None
+    return amount * HOURS_PER_YEAR if period == "hour" else amount * 12 if period == "month" else amount
+
+
+# --- Degree, publications, venues -----------------------------------------------------------------------
+# Tries of the ways postings write a word scan several times faster than case-insensitive regexes; the
+# word boundary before a match is checked apart (_starts_word) for the same reason.
+_PHD = re.compile(trie_pattern(["PhD", "Ph.D", "Ph. D", "PHD", "phd", "Phd", "Doctoral degree", "doctoral degree",
+                                "Doctorate", "doctorate", "Doctorat", "doctorat", "Thèse en", "thèse en",
+                                "thèse de", "thèse dans"], end=r"\.?(?!\w)"))
+_PHD_NOT_REQUIRED = re.compile(
+    r"\W{0,3}(?:students?|candidates?|positions?|programs?|programmes?|studentships?|interns?(?:hip)?s?|"
+    r"fellowships?|scholarships?|researchers? positions?|opportunit|project|supervis|thesis|level interns?)")
+_PHD_ENROLLED = re.compile(r"(?:pursuing|enrolled|current(?:ly)?|towards?|working on|completing)\W+(?:\w+\W+){0,3}$")
+_PREFERRED = re.compile(
+    r"prefer|\bplus\b|bonus|nice|ideal|desir|advantage|asset|beneficial|welcome|or equivalent|or relevant"
+    r"|or (?:\d+\+? )?years|or industry|master'?s? (?:degree )?or|\bm\.?s\.?c?\.? (?:degree )?or|\bms/|/ms\b"
+    r"|or (?:a )?master|or ms\b|or m\.s|ms or\b|strongly considered|souhait|apprécié|serait un plus")
+_PREFERRED_HEADING = re.compile(r"prefer|nice|bonus|plus|desir|ideal|additional|souhait")
+_MASTER = re.compile(trie_pattern(["Master", "master", "MASTER", "Master's", "master's", "Masters", "masters",
+                                   "M.S.", "MSc", "M.Sc", "Graduate degree", "graduate degree", "M2"],
+                                  end=r"(?!\w)(?! ?(?:of )?(?:ceremonies|data|class|craft|plan|branch|card))"))
+_MS = re.compile(r"MS(?= in| degree|/| or|,)")
+_HEADING_LINE = re.compile(r"(?m)^\W*(?:#{1,6}\s*)?(?:\*\*)?([^\n]{2,60}?)(?:\*\*)?:?\s*$")
+
+
+def degree(text: str) -> str:
+    """'phd-required', 'phd-preferred', 'ms' (a Master's asked, no PhD) or ''."""
+    text = text or ""
+    required = preferred = False
+    for match in _PHD.finditer(text):
+        if not _starts_word(text, match.start()):
+            continue
+        after = text[match.end(): match.end() + 40].lower()
+        before = text[max(0, match.start() - 60): match.start()].lower()
+        if _PHD_NOT_REQUIRED.match(after) or _PHD_ENROLLED.search(before):
+            continue
+        line_start = max(text.rfind("\n", 0, match.start()), text.rfind(". ", 0, match.start())) + 1
+        line_end = min(x for x in (text.find("\n", match.end()), text.find(". ", match.end()), len(text)) if x >= 0)
+        sentence = text[line_start:line_end].lower()
+        if _PREFERRED.search(sentence) or _under_preferred_heading(text, match.start()):
+            preferred = True
+        else:
+            required = True
+    if required:
+        return "phd-required"
+    if preferred:
+        return "phd-preferred"
+    masters = (m for pattern in (_MASTER, _MS) for m in pattern.finditer(text) if _starts_word(text, m.start()))
+    return "ms" if next(masters, None) else ""
+
+
+def _starts_word(text: str, position: int) -> bool:
+    return position == 0 or not text[position - 1].isalnum()
+
+
+def _under_preferred_heading(text: str, position: int) -> bool:
+    """Is position in a 'Preferred qualifications' / 'Nice to have' section?"""
+    headings = [m for m in _HEADING_LINE.finditer(text, max(0, position - 1500), position)
+                if len(m.group(1).split()) <= 6 and not m.group(1).rstrip().endswith((".", ";"))]
+    return bool(headings) and bool(_PREFERRED_HEADING.search(headings[-1].group(1).lower()))
+
+
+PUBLICATION_PATTERNS = (
+    ("first-author", re.compile(r"first[- ]author|lead author|premier auteur", re.I)),
+    ("track-record", re.compile(r"(?:track record|record) of (?:\w+ ){0,3}(?:publication|publishing|papers)|"
+                                r"publications? (?:record|history|in (?:top|leading|peer|major|premier|"
+                                r"high)|at (?:top|leading|major|premier))|published (?:at|in) (?:top|leading|"
+                                r"major|premier|peer)|top-tier (?:venues|conferences)", re.I)),
+    ("expected", re.compile(r"\bpublish|\bpublication|\bpapers? (?:at|in)\b|peer-reviewed|\bsoumission "
+                            r"d'article|conference papers", re.I)),
+)
+
+
+def publication_expectation(text: str) -> str:
+    """What a posting asks about publishing: 'first-author', 'track-record', 'expected' or ''."""
+    for label, pattern in PUBLICATION_PATTERNS:
+        if pattern.search(text or ""):
+            return label
+    return ""
+
+
+# Venues as postings write them. Weak ones (also common words or other things) count only beside a strong
+# venue or a year.
+VENUES: dict[str, str] = {
+    "Interspeech": "Interspeech", "INTERSPEECH": "Interspeech", "InterSpeech": "Interspeech",
+    "ICASSP": "ICASSP", "ASRU": "ASRU", "SLT": "SLT",
+    "NeurIPS": "NeurIPS", "NEURIPS": "NeurIPS", "Neurips": "NeurIPS", "NIPS": "NeurIPS",
+    "ICML": "ICML", "ICLR": "ICLR", "AAAI": "AAAI", "ACL": "ACL",
+    "EMNLP": "EMNLP", "NAACL": "NAACL", "EACL": "EACL", "COLING": "COLING", "CVPR": "CVPR",
+    "ICCV": "ICCV", "ECCV": "ECCV", "IJCAI": "IJCAI", "KDD": "KDD", "ISMIR": "ISMIR",
+    "WASPAA": "WASPAA", "EUSIPCO": "EUSIPCO", "TASLP": "TASLP",
+    "Transactions on Audio, Speech, and Language Processing": "TASLP",
+    "Transactions on Audio, Speech and Language Processing": "TASLP",
+    "Computer Speech and Language": "Computer Speech & Language",
+    "Computer Speech & Language": "Computer Speech & Language", "JASA": "JASA",
+}
+WEAK_VENUES = {"SLT", "ACL", "KDD", "JASA"}
+_VENUES = re.compile(trie_pattern(VENUES, end=r"(?!\w)"))
+_YEAR_AFTER = re.compile(r"\W{0,2}(?:(?:19|20)\d\d|'\d\d)\b")
+
+
+def venues(text: str) -> list[str]:
+    """Publication venues a posting names, in order of first mention."""
+    text = text or ""
+    found: dict[str, int] = {}
+    weak: dict[str, int] = {}
+    for match in _VENUES.finditer(text):
+        if not _starts_word(text, match.start()):
+            continue
+        name = VENUES[" ".join(match.group(0).split())] if match.group(0) in VENUES else _venue_name(match.group(0))
+        if name is None or name in found:
+            continue
+        if name in WEAK_VENUES and not _YEAR_AFTER.match(text, match.end()):
+            weak.setdefault(name, match.start())
+        else:
+            found[name] = match.start()
+    if any(name not in WEAK_VENUES for name in found):
+        for name, start in weak.items():
+            found.setdefault(name, start)
+    return sorted(found, key=found.get)
+
+
+def _venue_name(written: str) -> str | None:
+    """The venue of a match whose separators differ from the table ('Computer Speech  and Language')."""
+    key = re.sub(r"[\s\-,/]+", " ", written).lower()
+    for variant, name in VENUES.items():
+        if re.sub(r"[\s\-,/]+", " ", variant).lower() == key:
+            return name
+    return None
+
+
+# --- Pay bands of the snapshot's levels -----------------------------------------------------------------
+@lru_cache(maxsize=1)
+def level_bands() -> dict[str, tuple[float | None, float | None, str, bool]]:
+    """seniority -> (band min, band max, currency, open-ended) from the built-in level profiles."""
+    from ..profiles import BUILTIN_DIR, read_profile
+
+    bands = {}
+    for path in sorted(BUILTIN_DIR.glob("*.toml")):
+        if path.name.endswith(".extra.toml") or path.stem == "vocabulary":
+            continue
+        profile = read_profile(path)
+        if profile.kind == "level" and profile.level:
+            bands[profile.level] = (profile.salary_min, profile.salary_max, profile.salary_currency or "USD",
+                                    profile.salary_open)
+            bands[profile.name] = bands[profile.level]
+    return bands
+
+
+def band_comparison(level: str, salary_min: float | None, salary_max: float | None, *,
+                    currency: str | None = "USD", period: str | None = "year") -> str | None:
+    """A posting's pay against the snapshot's band for its level: 'above', 'within', 'below' or None."""
+    band = level_bands().get(level or "")
+    if band is None or (salary_min is None and salary_max is None):
+        return None
+    band_min, band_max, band_currency, open_ended = band
+    if (currency or "USD") != band_currency:
+        return None  # no exchange rates: other currencies are not compared
+    low = yearly(salary_min if salary_min is not None else salary_max, period)
+    high = yearly(salary_max if salary_max is not None else salary_min, period)
+    if band_max is not None and not open_ended and low > band_max:
+        return "above"
+    if band_min is not None and high < band_min:
+        return "below"
+    return "within"
 
 
 def posting_fields(posting: Posting) -> dict[str, Any]:
     """Columns derived from a posting's text, stored beside what the site gave."""
-    fields: dict[str, Any] = {"seniority": seniority(posting.title, posting.description)}
+    text = posting.description or ""
+    fields: dict[str, Any] = {
+        "seniority": seniority(posting.title, text),
+        "degree": degree(text),
+        "venues": ", ".join(venues(text)),
+    }
     if posting.salary_min is None and posting.salary_max is None:
-        pay = salary_from_text(posting.description)
+        pay = salary_from_text(text) or salary_from_text(posting.location or "")
         if pay:
             fields.update(pay, salary_source="text")
     return fields

@@ -1,0 +1,155 @@
+"""`asr-jobs eval`: the matcher, baselines and ablations ranking the whole pile, scored against graded labels."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import level_fit
+from .metrics import RELEVANT_GRADE, bootstrap, evaluate
+from .model import DEFAULT_SETTINGS, FieldVectorizer, Settings, scores
+from .text import STOP_WORDS, load_vocabulary
+
+# Ablations: the matcher with one part switched off (the same tokenization where possible).
+ABLATIONS: dict[str, Settings] = {
+    "no boilerplate removal": replace(DEFAULT_SETTINGS, boilerplate=False),
+    "no title weight": replace(DEFAULT_SETTINGS, title_apart=False),
+    "no field vocabulary": replace(DEFAULT_SETTINGS, field_terms=False),
+}
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+
+
+@dataclass
+class Pile:
+    """The postings to rank, in database order, with their grades (0 when unlabeled)."""
+
+    source_ids: list[str] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)
+    descriptions: list[str] = field(default_factory=list)
+    levels: list[str] = field(default_factory=list)
+    grades: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    missing: list[str] = field(default_factory=list)  # labeled ids found in no posting
+
+
+def load_labels(path: str | Path) -> dict[str, int]:
+    """{"id": ..., "grade": 0-3} per line -> {id: grade}; a ValueError names the line that is wrong."""
+    labels: dict[str, int] = {}
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
+        if not isinstance(row, dict) or "id" not in row or row.get("grade") not in (0, 1, 2, 3):
+            raise ValueError(f'{path}:{number}: expected {{"id": ..., "grade": 0-3}}, got {line.strip()[:80]}')
+        labels[str(row["id"])] = int(row["grade"])
+    if not labels:
+        raise ValueError(f"{path}: no labels")
+    return labels
+
+
+def load_pile(db, labels: dict[str, int]) -> Pile:
+    """Every posting of the database (labels match postings.source_id)."""
+    from .fields import seniority
+
+    pile = Pile()
+    grades = []
+    cursor = db.execute("SELECT source_id, title, team, description, seniority FROM postings ORDER BY id")
+    for source_id, title, team, description, level in cursor:
+        pile.source_ids.append(source_id)
+        pile.titles.append(f"{title}\n{team}" if team else title or "")
+        pile.descriptions.append(description or "")
+        pile.levels.append(level or seniority(title or "", description or ""))
+        grades.append(labels.get(source_id, 0))
+    pile.grades = np.asarray(grades, dtype=float)
+    found = set(pile.source_ids)
+    pile.missing = sorted(i for i in labels if i not in found)
+    return pile
+
+
+def matcher_rankings(pile: Pile, profile, vocabulary=None) -> dict[str, np.ndarray]:
+    """Scores of the matcher and of its ablations; one tokenization serves all but the vocabulary ablation."""
+    vocabulary = vocabulary or load_vocabulary()
+    rows = list(zip(pile.titles, pile.descriptions, strict=True))
+    result = {}
+    vectorizer = FieldVectorizer(vocabulary, DEFAULT_SETTINGS)
+    counts = vectorizer.fit(rows)
+    profile_vector = vectorizer.profile_vectors([profile])
+    for name, settings in [("matcher", DEFAULT_SETTINGS), *ABLATIONS.items()]:
+        if not settings.field_terms:
+            plain = FieldVectorizer(vocabulary, settings)
+            result[name] = _level_adjusted(scores(plain.fit_transform(rows), plain.profile_vectors([profile]))[:, 0],
+                                           profile, pile)
+        else:
+            vectors = vectorizer.combine(counts, settings)
+            result[name] = _level_adjusted(scores(vectors, profile_vector)[:, 0], profile, pile)
+    return result
+
+
+def _level_adjusted(column: np.ndarray, profile, pile: Pile) -> np.ndarray:
+    if profile.kind != "level" or not profile.level:
+        return column
+    return column * np.array([level_fit(profile.level, level) for level in pile.levels])
+
+
+def bm25_scores(pile: Pile, query: str) -> np.ndarray:
+    """Okapi BM25 (bm25s, Lucene variant, English stop words) of the profile text over title + description."""
+    import bm25s
+
+    corpus = [f"{title}\n{description}" for title, description in zip(pile.titles, pile.descriptions, strict=True)]
+    tokens = bm25s.tokenize(corpus, stopwords="en", show_progress=False)
+    retriever = bm25s.BM25()
+    retriever.index(tokens, show_progress=False)
+    query_tokens = [t for t in bm25s.tokenize([query], stopwords="en", show_progress=False, return_ids=False)[0]
+                    if t in tokens.vocab]
+    if not query_tokens:
+        return np.zeros(len(corpus))
+    return np.asarray(retriever.get_scores(query_tokens), dtype=float)
+
+
+def keyword_scores(pile: Pile, query: str) -> np.ndarray:
+    """How many times a posting says any word of the profile text (stop words aside)."""
+    keywords = {w for w in _WORD.findall(query.lower()) if w not in STOP_WORDS}
+    result = []
+    for title, description in zip(pile.titles, pile.descriptions, strict=True):
+        counts = Counter(_WORD.findall(f"{title}\n{description}".lower()))
+        result.append(sum(n for word, n in counts.items() if word in keywords))
+    return np.asarray(result, dtype=float)
+
+
+BASELINES: dict[str, Callable[[Pile, str], np.ndarray]] = {"BM25": bm25_scores, "keyword count": keyword_scores}
+
+
+def run_eval(db, labels: dict[str, int], profile, *, samples: int = 1000, seed: int = 0,
+             vocabulary=None) -> dict[str, Any]:
+    """Metrics with bootstrap intervals for the matcher, the baselines and the ablations."""
+    pile = load_pile(db, labels)
+    if not pile.source_ids:
+        raise ValueError("the database holds no postings: import the labeled postings first")
+    if not np.any(pile.grades > 0):
+        raise ValueError("none of the labeled ids matches a posting's source_id: import the postings with "
+                         "`asr-jobs import FILE --format jsonl --lab NAME` first")
+    rankings = matcher_rankings(pile, profile, vocabulary)
+    for name, baseline in BASELINES.items():
+        rankings[name] = baseline(pile, profile.match_text)
+    order = ["matcher", *BASELINES, *ABLATIONS]
+    rankers = {}
+    for name in order:
+        values = evaluate(rankings[name], pile.grades)
+        intervals = bootstrap(rankings[name], pile.grades, samples=samples, seed=seed)
+        rankers[name] = {metric: {"value": round(float(value), 4),
+                                  "ci95": [round(intervals[metric][0], 4), round(intervals[metric][1], 4)]}
+                         for metric, value in values.items()}
+    return {
+        "profile": profile.name, "postings": len(pile.source_ids), "labeled": int(np.sum(pile.grades > 0)),
+        "labels_not_found": len(pile.missing), "relevant_grade": RELEVANT_GRADE, "bootstrap_samples": samples,
+        "rankers": rankers,
+    }

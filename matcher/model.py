@@ -1,0 +1,203 @@
+"""TF-IDF over postings' title, role text and boilerplate; profiles scored by sparse cosine, with explanations."""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.metrics.pairwise import linear_kernel
+from sklearn.preprocessing import normalize
+
+from .text import TOKEN, Vocabulary, load_vocabulary
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How postings become vectors; the evaluation's ablations switch parts off."""
+
+    title_weight: float = 1.0  # the title (and team) against the role text, each first normalized
+    role_weight: float = 1.0
+    rest_weight: float = 0.25  # boilerplate still says what the company does, a little
+    boilerplate: bool = True  # False: boilerplate counts as role text
+    title_apart: bool = True  # False: the title is ordinary role text
+    field_terms: bool = True  # the field vocabulary (terms kept whole, variants merged)
+
+
+DEFAULT_SETTINGS = Settings()
+TERMS_SHOWN = 6  # terms kept to explain a score
+
+
+class Counts(NamedTuple):
+    """Token counts (postings x columns) of each field."""
+
+    title: sp.csr_matrix
+    role: sp.csr_matrix
+    rest: sp.csr_matrix
+
+
+class FieldVectorizer:
+    """One vocabulary fitted over all postings; per field TF-IDF (sublinear tf, smooth idf), weighted sum."""
+
+    def __init__(self, vocabulary: Vocabulary | None = None, settings: Settings = DEFAULT_SETTINGS):
+        self.settings = settings
+        vocabulary = vocabulary or load_vocabulary()
+        self.vocabulary = vocabulary if settings.field_terms else Vocabulary({}, vocabulary.boilerplate)
+        self.tokens: list[str] = [""]  # column 0 collects stop words and is dropped
+        self._columns: dict[str, int] = {}
+        self._word_columns: dict[str, int] = {}
+        self.idf: np.ndarray | None = None
+
+    def _column(self, word: str, grow: bool) -> int:
+        token = self.vocabulary.token(word)
+        if token is None:
+            return 0
+        column = self._columns.get(token)
+        if column is None:
+            if not grow:
+                return 0
+            column = self._columns[token] = len(self.tokens)
+            self.tokens.append(token)
+        return column
+
+    def _add(self, text: str, parts: tuple[array, array, list[int]], grow: bool) -> None:
+        """Append one text's counts to (indices, data, indptr); only words not seen before cost Python time."""
+        indices, data, indptr = parts
+        if text:
+            raw = Counter(TOKEN.findall(text))
+            known = self._word_columns
+            for word in set(raw).difference(known):
+                known[word] = self._column(word, grow)
+            indices.extend(map(known.__getitem__, raw))
+            data.extend(raw.values())
+        indptr.append(len(indices))
+
+    def counts(self, rows: Iterable[tuple[str, str]], *, grow: bool = False) -> Counts:
+        """Token counts of (title, description) rows per field; grow=True adds new tokens as columns."""
+        fields = [(array("i"), array("d"), [0]) for _ in range(3)]
+        for title, description in rows:
+            texts = self.vocabulary.fields(title, description)
+            for text, parts in zip(texts, fields, strict=True):
+                self._add(text, parts, grow)
+        width = len(self.tokens)
+        matrices = []
+        for indices, data, indptr in fields:
+            matrix = sp.csr_matrix((np.frombuffer(data, dtype=np.float64), np.frombuffer(indices, dtype=np.int32),
+                                    np.asarray(indptr, dtype=np.int64)), shape=(len(indptr) - 1, width))
+            matrix.sum_duplicates()
+            matrices.append(self._implied(matrix))
+        return Counts(*matrices)
+
+    def _implied(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """Add each term's count to the terms it implies ("ASR" also counts as "speech"); drop column 0."""
+        links = [(self._columns[source], self._columns[target])
+                 for source, targets in self.vocabulary.implied.items() if source in self._columns
+                 for target in targets if target in self._columns]
+        if links:
+            rows, cols = zip(*links, strict=True)
+            width = len(self.tokens)
+            spread = sp.identity(width, format="csr") + sp.csr_matrix(
+                (np.ones(len(links)), (rows, cols)), shape=(width, width))
+            counts = (counts @ spread).tocsr()
+        counts.data[counts.indices == 0] = 0
+        counts.eliminate_zeros()
+        return counts
+
+    def fit(self, rows: Iterable[tuple[str, str]]) -> Counts:
+        """Fit vocabulary and idf on all rows (one pass); returns their counts for combine()."""
+        counts = self.counts(rows, grow=True)
+        present = (counts.title + counts.role + counts.rest).tocsr()
+        document_frequency = np.bincount(present.indices, minlength=len(self.tokens))
+        self.idf = np.log((1 + counts.title.shape[0]) / (1 + document_frequency)) + 1.0
+        return counts
+
+    def fit_transform(self, rows: Iterable[tuple[str, str]]) -> sp.csr_matrix:
+        """Vectors of (title, description) rows; fits the vocabulary and idf on them."""
+        return self.combine(self.fit(rows))
+
+    def transform(self, rows: Iterable[tuple[str, str]]) -> sp.csr_matrix:
+        """Vectors of further rows with the fitted vocabulary and idf (unknown terms are dropped)."""
+        self._check_fitted()
+        return self.combine(self.counts(rows))
+
+    def _check_fitted(self) -> None:
+        if self.idf is None:
+            raise ValueError("the vectorizer is not fitted")
+
+    def combine(self, counts: Counts, settings: Settings | None = None) -> sp.csr_matrix:
+        """Posting vectors: per-field TF-IDF, each normalized, weighted, summed, normalized.
+
+        settings may differ from the vectorizer's in weights, title_apart and boilerplate (ablations reuse
+        one tokenization: without boilerplate removal, role and boilerplate text are simply one field).
+        """
+        self._check_fitted()
+        settings = settings or self.settings
+        title, role, rest = counts.title, counts.role, counts.rest
+        if not settings.title_apart:
+            title, role = sp.csr_matrix(title.shape), role + title
+        if not settings.boilerplate:
+            role, rest = role + rest, sp.csr_matrix(rest.shape)
+        total = sp.csr_matrix(title.shape)
+        for matrix, weight in ((title, settings.title_weight), (role, settings.role_weight),
+                               (rest, settings.rest_weight)):
+            if weight and matrix.nnz:
+                total = total + self._tfidf(matrix.tocsr()) * weight
+        return normalize(total.tocsr(), norm="l2", copy=False)
+
+    def _tfidf(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        weighted = counts.copy()
+        weighted.data = (1.0 + np.log(weighted.data)) * self.idf[weighted.indices]
+        return normalize(weighted, norm="l2", copy=False)
+
+    def show(self, column: int) -> str:
+        return self.vocabulary.show(self.tokens[column])
+
+    def columns(self, term: str) -> list[int]:
+        """The columns of a term as a user writes it ("RNN-T", "speech", "distributed systems")."""
+        found = (self._columns.get(token) for token in self.vocabulary.own_tokens(term))
+        return [column for column in found if column]
+
+    def profile_vectors(self, profiles: list) -> sp.csr_matrix:
+        """One row per profile: TF-IDF of its text with the postings' idf, times its term weights, normalized.
+
+        A weighted term missing from the text counts as written once; a weight of 0 removes a term.
+        """
+        self._check_fitted()
+        role = self.counts(("", profile.match_text) for profile in profiles).role
+        rows, cols, values = [], [], []
+        for row, profile in enumerate(profiles):
+            start, end = role.indptr[row], role.indptr[row + 1]
+            vector = {int(c): (1.0 + math.log(n)) * self.idf[c] for c, n in
+                      zip(role.indices[start:end], role.data[start:end], strict=True)}
+            for term, weight in (profile.weights or {}).items():
+                for column in self.columns(term):
+                    vector[column] = vector.get(column, self.idf[column]) * weight
+            for column, value in vector.items():
+                if value:
+                    rows.append(row)
+                    cols.append(column)
+                    values.append(value)
+        matrix = sp.csr_matrix((values, (rows, cols)), shape=(len(profiles), len(self.tokens)))
+        return normalize(matrix, norm="l2", copy=False)
+
+
+def scores(postings: sp.csr_matrix, profiles: sp.csr_matrix) -> np.ndarray:
+    """Cosine of every posting with every profile: a dense (postings x profiles) array."""
+    return linear_kernel(postings, profiles, dense_output=True)
+
+
+def top_terms(vectorizer: FieldVectorizer, posting: sp.csr_matrix, profile: sp.csr_matrix, score: float,
+              limit: int = TERMS_SHOWN) -> list[list]:
+    """The terms that made most of a score: [[term, share of the score], ...], largest first."""
+    if score <= 0:
+        return []
+    product = posting.multiply(profile).tocsr()
+    if not product.nnz:
+        return []
+    order = np.argsort(-product.data)[:limit]
+    return [[vectorizer.show(int(product.indices[i])), round(float(product.data[i] / score), 3)] for i in order]
