@@ -257,7 +257,7 @@ def test_shipped_metadata_configures_jobs_and_demo_and_a_safe_stylesheet(plain_m
 def test_every_column_is_described_in_order(db_path, plain_metadata):
     tables = plain_metadata["databases"]["jobs"]["tables"]
     conn = sqlite3.connect(db_path)
-    for name in ("postings", "labs", "profiles", "scrape_runs", "posting_versions", *views.VIEW_NAMES):
+    for name in ("postings", "labs", "profiles", "scrape_runs", "posting_versions", "matches", *views.VIEW_NAMES):
         columns = [r[1] for r in conn.execute(f"PRAGMA table_info({name})")]
         described = list(tables[name]["columns"])
         missing = [c for c in columns if c not in described]
