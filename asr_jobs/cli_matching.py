@@ -270,7 +270,8 @@ def eval_command(labels: str, name: str, db_path: str | None, profiles_dirs: tup
     profiles = load_profiles(*profiles_dirs)
     if name not in profiles:
         raise click.ClickException(f"no profile {name!r} (known: {', '.join(profiles)})")
-    report = run_eval(get_db(db_path), load_labels(labels), profiles[name], samples=samples, seed=seed)
+    report = run_eval(get_db(db_path), load_labels(labels), profiles[name], available=profiles, samples=samples,
+                      seed=seed)
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return

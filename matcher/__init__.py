@@ -40,7 +40,7 @@ class Ranking:
 
     def explain_many(self, rows: np.ndarray, column: int, limit: int = TERMS_SHOWN) -> list[list[list]]:
         """Top terms of many postings for one profile, from one sparse product."""
-        products = self.postings[rows].multiply(self.profiles[column]).tocsr()
+        products = self.postings[rows].multiply(self.profiles[column]).tocsr()  # this profile's own cosine
         cosines = np.asarray(products.sum(axis=1)).ravel()
         explained = []
         for i in range(len(rows)):
@@ -77,8 +77,33 @@ def choose(profiles: dict, names: list[str] | None) -> list:
     return [profiles[n] for n in dict.fromkeys(names)]
 
 
-def rank(rows: Iterator[dict[str, Any]], profiles: list, *, settings: Settings = DEFAULT_SETTINGS,
-         vocabulary=None) -> Ranking:
+def needed(chosen: list, available: dict) -> list:
+    """The chosen profiles followed by the profiles they are within (scored too, not stored)."""
+    profiles = {p.name: p for p in chosen}
+    for profile in chosen:
+        if profile.within and profile.within not in profiles:
+            if profile.within not in available:
+                raise ValueError(f"profile {profile.name!r} is within {profile.within!r}, which is not loaded")
+            profiles[profile.within] = available[profile.within]
+    return list(profiles.values())
+
+
+def combine_scores(cosines: np.ndarray, profiles: list, levels: list[str]) -> np.ndarray:
+    """Final scores from raw cosines (columns in profiles order): geometric mean with the profile a profile
+    is within, times the level fit for level profiles."""
+    column = {p.name: i for i, p in enumerate(profiles)}
+    result = cosines.copy()
+    for i, profile in enumerate(profiles):
+        if profile.within:
+            base = cosines[:, column[profile.within]]
+            result[:, i] = np.sqrt(np.clip(cosines[:, i], 0, None) * np.clip(base, 0, None))
+        if profile.kind == "level" and profile.level and len(levels):
+            result[:, i] *= np.array([level_fit(profile.level, level) for level in levels])
+    return result
+
+
+def rank(rows: Iterator[dict[str, Any]], profiles: list, *, available: dict | None = None,
+         settings: Settings = DEFAULT_SETTINGS, vocabulary=None) -> Ranking:
     """Fit once over the rows (id, title, team, description, seniority), score every profile."""
     vectorizer = FieldVectorizer(vocabulary or load_vocabulary(), settings)
     ids: list[str] = []
@@ -92,13 +117,12 @@ def rank(rows: Iterator[dict[str, Any]], profiles: list, *, settings: Settings =
             team = row.get("team") or ""
             yield (f"{title}\n{team}" if team else title), row.get("description") or ""
 
+    scored = needed(profiles, available or {})
     postings = vectorizer.fit_transform(texts())
-    vectors = vectorizer.profile_vectors(profiles)
-    result = scores(postings, vectors) if postings.shape[0] else np.zeros((0, len(profiles)))
-    for column, profile in enumerate(profiles):
-        if profile.kind == "level" and profile.level and len(ids):
-            result[:, column] *= np.array([level_fit(profile.level, level) for level in levels])
-    return Ranking(ids, levels, result, vectorizer, postings, vectors, [p.name for p in profiles])
+    vectors = vectorizer.profile_vectors(scored)
+    cosines = scores(postings, vectors) if postings.shape[0] else np.zeros((0, len(scored)))
+    result = combine_scores(cosines, scored, levels)[:, : len(profiles)]
+    return Ranking(ids, levels, result, vectorizer, postings, vectors[: len(profiles)], [p.name for p in profiles])
 
 
 def open_postings(db) -> Iterator[dict[str, Any]]:
@@ -123,7 +147,7 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
              min_score: float = MIN_SCORE, vocabulary=None, now: str | None = None) -> MatchSummary:
     """Score the open postings against the chosen profiles and replace their rows in the matches table."""
     chosen = choose(profiles, names)
-    ranking = rank(open_postings(db), chosen, settings=settings, vocabulary=vocabulary)
+    ranking = rank(open_postings(db), chosen, available=profiles, settings=settings, vocabulary=vocabulary)
     now = now or now_iso()
     counts: dict[str, int] = {}
     top: dict[str, list[tuple[str, float]]] = {}

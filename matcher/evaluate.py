@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from . import level_fit
+from . import combine_scores, needed
 from .metrics import RELEVANT_GRADE, bootstrap, evaluate
 from .model import DEFAULT_SETTINGS, FieldVectorizer, Settings, scores
 from .text import STOP_WORDS, load_vocabulary
@@ -75,29 +75,23 @@ def load_pile(db, labels: dict[str, int]) -> Pile:
     return pile
 
 
-def matcher_rankings(pile: Pile, profile, vocabulary=None) -> dict[str, np.ndarray]:
+def matcher_rankings(pile: Pile, profile, available: dict | None = None, vocabulary=None) -> dict[str, np.ndarray]:
     """Scores of the matcher and of its ablations; one tokenization serves all but the vocabulary ablation."""
     vocabulary = vocabulary or load_vocabulary()
     rows = list(zip(pile.titles, pile.descriptions, strict=True))
-    result = {}
+    scored = needed([profile], available or {})
     vectorizer = FieldVectorizer(vocabulary, DEFAULT_SETTINGS)
     counts = vectorizer.fit(rows)
-    profile_vector = vectorizer.profile_vectors([profile])
+    profile_vectors = vectorizer.profile_vectors(scored)
+    result = {}
     for name, settings in [("matcher", DEFAULT_SETTINGS), *ABLATIONS.items()]:
-        if not settings.field_terms:
-            plain = FieldVectorizer(vocabulary, settings)
-            result[name] = _level_adjusted(scores(plain.fit_transform(rows), plain.profile_vectors([profile]))[:, 0],
-                                           profile, pile)
+        if settings.field_terms:
+            cosines = scores(vectorizer.combine(counts, settings), profile_vectors)
         else:
-            vectors = vectorizer.combine(counts, settings)
-            result[name] = _level_adjusted(scores(vectors, profile_vector)[:, 0], profile, pile)
+            plain = FieldVectorizer(vocabulary, settings)
+            cosines = scores(plain.fit_transform(rows), plain.profile_vectors(scored))
+        result[name] = combine_scores(cosines, scored, pile.levels)[:, 0]
     return result
-
-
-def _level_adjusted(column: np.ndarray, profile, pile: Pile) -> np.ndarray:
-    if profile.kind != "level" or not profile.level:
-        return column
-    return column * np.array([level_fit(profile.level, level) for level in pile.levels])
 
 
 def bm25_scores(pile: Pile, query: str) -> np.ndarray:
@@ -128,8 +122,8 @@ def keyword_scores(pile: Pile, query: str) -> np.ndarray:
 BASELINES: dict[str, Callable[[Pile, str], np.ndarray]] = {"BM25": bm25_scores, "keyword count": keyword_scores}
 
 
-def run_eval(db, labels: dict[str, int], profile, *, samples: int = 1000, seed: int = 0,
-             vocabulary=None) -> dict[str, Any]:
+def run_eval(db, labels: dict[str, int], profile, *, available: dict | None = None, samples: int = 1000,
+             seed: int = 0, vocabulary=None) -> dict[str, Any]:
     """Metrics with bootstrap intervals for the matcher, the baselines and the ablations."""
     pile = load_pile(db, labels)
     if not pile.source_ids:
@@ -137,7 +131,7 @@ def run_eval(db, labels: dict[str, int], profile, *, samples: int = 1000, seed: 
     if not np.any(pile.grades > 0):
         raise ValueError("none of the labeled ids matches a posting's source_id: import the postings with "
                          "`asr-jobs import FILE --format jsonl --lab NAME` first")
-    rankings = matcher_rankings(pile, profile, vocabulary)
+    rankings = matcher_rankings(pile, profile, available, vocabulary)
     for name, baseline in BASELINES.items():
         rankings[name] = baseline(pile, profile.match_text)
     order = ["matcher", *BASELINES, *ABLATIONS]

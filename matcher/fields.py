@@ -67,11 +67,11 @@ _PREFIX = r"(?:US\$|USD\s?\$?|CA\$|C\$|CAD\s?\$?|AU\$|A\$|AUD\s?\$?|NZ\$|NZD\s?\
           r"EUR\s?€?|GBP\s?£?|CHF|INR|Rs\.?|JPY|SEK|NOK|DKK|PLN|[€£₹¥$])"
 _SUFFIX = r"(?:USD|EUR|GBP|CAD|AUD|NZD|SGD|CHF|INR|JPY|SEK|NOK|DKK|PLN|euros?|EUROS?|€|£|LPA|lakhs?)"
 _NUMBER = r"\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+(?:[.,]\d{1,2})?(?!\d)|\d+(?:[.,]\d+)?"
-_MONEY = (r"(?P<c{n}>{prefix})?\s?(?P<a{n}>{number})\s?(?P<k{n}>[kK](?![a-zA-Z]))?(?:\s?(?P<s{n}>{suffix})\b)?")
+_MONEY = (r"(?P<c{n}>{prefix})?\s?(?P<a{n}>{number})\s?(?P<k{n}>[kK](?![a-zA-Z]))?(?:\s?(?P<s{n}>{suffix})(?![a-zA-Z]))?")
 _PAY = re.compile(
     _MONEY.format(n=1, prefix=_PREFIX, number=_NUMBER, suffix=_SUFFIX)
     + r"(?:\s?/\s?(?:year|yr|annum|hour|hr|month))?"
-    + r"(?:\s*(?P<sep>-|–|—|~|\bto\b|\band\b|\bà\b|\bbis\b|\ba\b)\s*"
+    + r"(?:\s*,?\s*(?P<sep>-|–|—|~|\bto\b|\band\b|\bà\b|\bbis\b|\ba\b)\s*"
     + _MONEY.format(n=2, prefix=_PREFIX, number=_NUMBER, suffix=_SUFFIX) + ")?"
 )
 # Where pay can be: found with str.find, many times faster than one regex alternation over the whole text.
@@ -96,13 +96,13 @@ _PERIOD_BEFORE = (
 )
 _PAY_WORDS = re.compile(
     r"salar|\bpay\b|paid|compensation|\bwage|remunerat|rémunér|salaire|gehalt|vergütung|\bbase\b|\bote\b|\bearn"
-    r"|income|\brange\b|annual|hourly|per hour|\brate\b|\bbrut|\bgross\b|stipend|fellowship of|starting at"
-    r"|à partir de|from\b|up to|\bctc\b", re.I)
+    r"|income|\brange\b|annual|hourly|per hour|\brate\b|\bbrut|\bgross\b|stipend|fellowship of|\bctc\b", re.I)
 _NOT_PAY = re.compile(
     r"allowance|budget|reimburs|credit|donat|referral|funding|raised|revenue|valuation|\barr\b|\bgmv\b|series "
     r"[a-e]\b|invest|spend|coworking|co-working|membership|signing bonus|relocation|\bworth\b|\bcost|\bprice"
     r"|\bfee|lifetime|per employee|home office|equipment|wellness|learning|education|training|in payments"
-    r"|\bsaving|insurance|\bfund\b|grant of|market|billion|million|\bcustomers?\b|\bsales\b|\bdeals?\b", re.I)
+    r"|\bsaving|insurance|\bfund\b|grant of|market|billion|million|\bcustomers?\b|\bsales\b|\bdeals?\b"
+    r"|benefit|fertility|family|adoption|401|match|bonus of|gift|voucher|meal|lunch|food|phone|internet", re.I)
 _FROM = re.compile(r"(?:starting at|from|à partir de|minimum(?: of)?|at least|ab)\s*$", re.I)
 _UP_TO = re.compile(r"(?:up to|to|max(?:imum)?(?: of)?|bis zu|jusqu'à)\s*$", re.I)
 
@@ -153,8 +153,7 @@ def _candidate(text: str, match: re.Match) -> dict[str, Any] | None:
     if currency == "USD" and "USD" not in match.group(0).upper():
         named = _DOLLAR_CODE.findall(before)
         currency = _CODES[named[-1].upper()] if named else currency
-    near = text[max(line_start, match.start() - 45): match.start()] + text[match.end(): match.end() + 25]
-    if _NOT_PAY.search(near) and not _PAY_WORDS.search(text[max(line_start, match.start() - 25): match.start()]):
+    if _not_pay(text, match, line_start, before):
         return None
     low = _amount(match["a1"], match["k1"] or (match["k2"] if match["a2"] and not match["s1"] else None))
     high = _amount(match["a2"], match["k2"]) if match["a2"] else None
@@ -194,6 +193,16 @@ def _guess_period(biggest: float, is_range: bool, has_pay_word: bool) -> str | N
     return None
 
 
+def _not_pay(text: str, match: re.Match, line_start: int, before: str) -> bool:
+    """Is the amount an allowance, a funding round, a benefit...? A pay word nearer than the non-pay word wins."""
+    if _NOT_PAY.search(text, match.end(), match.end() + 20) and not _PAY_WORDS.search(before):
+        return True
+    close = text[max(line_start, match.start() - 45): match.start()]
+    not_pay = [m.end() for m in _NOT_PAY.finditer(close)]
+    pay = [m.end() for m in _PAY_WORDS.finditer(close)]
+    return bool(not_pay) and (not pay or pay[-1] < not_pay[-1])
+
+
 def _pay(low: float | None, high: float | None, currency: str, period: str) -> dict[str, Any]:
     return {"salary_min": low, "salary_max": high, "salary_currency": currency, "salary_period": period}
 
@@ -202,6 +211,7 @@ def salary_from_text(text: str) -> dict[str, Any] | None:
     """The first plausible pay in a text: min/max (yearly, or hourly for hourly pay), currency and period."""
     if not text:
         return None
+    text = text.replace("**", "  ").replace("__", "  ")  # markdown bold splits "**$225,000** **to $275,000**"
     position = 0
     for hint in _positions(text, _CURRENCY_HINTS):
         if hint < position:
@@ -254,7 +264,7 @@ _MASTER = re.compile(trie_pattern(["Master", "master", "MASTER", "Master's", "ma
                                    "M.S.", "MSc", "M.Sc", "Graduate degree", "graduate degree", "M2"],
                                   end=r"(?!\w)(?! ?(?:of )?(?:ceremonies|data|class|craft|plan|branch|card))"))
 _MS = re.compile(r"MS(?= in| degree|/| or|,)")
-_HEADING_LINE = re.compile(r"(?m)^\W*(?:#{1,6}\s*)?(?:\*\*)?([^\n]{2,60}?)(?:\*\*)?:?\s*$")
+_HEADING_LINE = re.compile(r"(?m)^\W*(?:#{1,6}\s*)?(?:\*\*)?([^\W\d_][^\n]{1,59}?)(?:\*\*)?:?\s*$")
 
 
 def degree(text: str) -> str:
@@ -289,7 +299,8 @@ def _starts_word(text: str, position: int) -> bool:
 
 def _under_preferred_heading(text: str, position: int) -> bool:
     """Is position in a 'Preferred qualifications' / 'Nice to have' section?"""
-    headings = [m for m in _HEADING_LINE.finditer(text, max(0, position - 1500), position)
+    line_start = text.rfind("\n", 0, position) + 1
+    headings = [m for m in _HEADING_LINE.finditer(text, max(0, line_start - 1500), line_start)
                 if len(m.group(1).split()) <= 6 and not m.group(1).rstrip().endswith((".", ";"))]
     return bool(headings) and bool(_PREFERRED_HEADING.search(headings[-1].group(1).lower()))
 

@@ -24,6 +24,7 @@ FRENCH_STOP_WORDS = frozenset(
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | FRENCH_STOP_WORDS
 # Same tokens as (?u)\b\w\w+\b (a greedy run never starts inside a word) and a quarter faster.
 TOKEN = re.compile(r"\w\w+")
+NEAR_WINDOW = 250  # characters either side in which a term's `near` words are looked for
 _SEPARATOR = r"[\s\-,/]+"
 _SPLIT = re.compile(_SEPARATOR)
 _END = r"s?(?!\w)"
@@ -50,6 +51,7 @@ class Term:
     implies: list[str] = field(default_factory=list)
     unless_next: list[str] = field(default_factory=list)
     unless_prev: list[str] = field(default_factory=list)
+    near: list[str] = field(default_factory=list)
 
     @property
     def token(self) -> str:
@@ -164,6 +166,10 @@ class Vocabulary:
             start = match.start() + (text[match.start()] == " ")
             before = _PREV_WORD.search(text, max(0, start - 40), start)
             if before and before.group(1).lower() in term.unless_prev:
+                return match.group(0)
+        if term.near:
+            window = text[max(0, match.start() - NEAR_WINDOW): match.end() + NEAR_WINDOW].lower()
+            if not any(word in window for word in term.near):
                 return match.group(0)
         return f" {term.token} "
 

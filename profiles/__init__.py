@@ -29,6 +29,7 @@ class Profile:
     text: str = ""
     terms: list[str] = field(default_factory=list)  # extra terms, each counted as written once more
     weights: dict[str, float] = field(default_factory=dict)  # term -> factor on its TF-IDF weight
+    within: str = ""  # a profile this one narrows: its score is the geometric mean of both cosines
     level: str = ""  # for level profiles: the seniority it stands for (research-scientist, senior, ...)
     salary_min: float | None = None
     salary_max: float | None = None
@@ -51,7 +52,8 @@ class Profile:
         terms.update(self.weights)
         return {
             "name": self.name, "title": self.title, "kind": self.kind, "description": self.description,
-            "text": self.match_text, "terms": json.dumps(terms, ensure_ascii=False), "level": self.level or None,
+            "text": self.match_text, "terms": json.dumps(terms, ensure_ascii=False), "within": self.within or None,
+            "level": self.level or None,
             "salary_min": self.salary_min, "salary_max": self.salary_max,
             "salary_currency": self.salary_currency or None, "salary_open": int(self.salary_open),
             "path": self.path,
@@ -71,19 +73,22 @@ def profile_dirs(*extra_dirs: str | Path) -> list[Path]:
 
 
 def load_profiles(*extra_dirs: str | Path) -> dict[str, Profile]:
-    """Built-in profiles, then the user directory's, then those of extra_dirs; each with its additions."""
+    """Built-in profiles, then the user directory's, then those of extra_dirs, later ones replacing earlier
+    ones of the same name; NAME.extra.toml adds to NAME's profile from its own or an earlier directory."""
     profiles: dict[str, Profile] = {}
+    origin: dict[str, int] = {}
     dirs = profile_dirs(*extra_dirs)
-    for directory in dirs:
+    for rank, directory in enumerate(dirs):
         for path in sorted(directory.glob("*.toml")):
             if path.name.endswith(EXTRA_SUFFIX) or path.stem in RESERVED:
                 continue
             profile = read_profile(path)
             profiles[profile.name] = profile
-    for directory in dirs:
+            origin[profile.name] = rank
+    for rank, directory in enumerate(dirs):
         for path in sorted(directory.glob("*" + EXTRA_SUFFIX)):
             name = path.name[: -len(EXTRA_SUFFIX)]
-            if name in profiles:
+            if name in profiles and origin[name] <= rank:
                 apply_extra(profiles[name], path)
     return dict(sorted(profiles.items(), key=lambda item: (KINDS.index(item[1].kind), item[0])))
 
@@ -109,7 +114,7 @@ def read_profile(path: Path) -> Profile:
     profile = Profile(
         name=name, title=str(data.get("title") or name), kind=kind, description=str(data.get("description", "")),
         text=text.strip(), terms=_strings(data, "terms", path), weights=_weights(data, path),
-        level=str(data.get("level", "")), salary_min=_number(data, "salary_min", path),
+        within=str(data.get("within", "")), level=str(data.get("level", "")), salary_min=_number(data, "salary_min", path),
         salary_max=_number(data, "salary_max", path), salary_currency=str(data.get("salary_currency", "")),
         salary_open=bool(data.get("salary_open", False)), labs=_strings(data, "labs", path),
         venues=_strings(data, "venues", path), source=str(data.get("source", "")), path=str(path),
@@ -120,16 +125,18 @@ def read_profile(path: Path) -> Profile:
 def apply_extra(profile: Profile, path: Path) -> None:
     """Merge hand-written additions: more text, more terms, weights (theirs win)."""
     data = _load_toml(path)
-    unknown = set(data) - {"text", "terms", "weights", "title", "description"}
+    unknown = set(data) - {"text", "terms", "weights", "title", "description", "within"}
     if unknown:
         raise ValueError(f"{path}: unknown keys {', '.join(sorted(unknown))} (allowed: text, terms, weights, "
-                         "title, description)")
+                         "title, description, within)")
     if data.get("text"):
         profile.text = f"{profile.text}\n{str(data['text']).strip()}"
     profile.terms += [t for t in _strings(data, "terms", path) if t not in profile.terms]
     profile.weights.update(_weights(data, path))
     profile.title = str(data.get("title") or profile.title)
     profile.description = str(data.get("description") or profile.description)
+    if "within" in data:
+        profile.within = str(data["within"])
     profile.extra_path = str(path)
 
 
@@ -200,7 +207,8 @@ def profile_toml(profile: Profile, header: str = "") -> str:
     lines = [f"# {line}" if line else "#" for line in header.splitlines()]
     values: list[tuple[str, Any]] = [
         ("name", profile.name), ("title", profile.title), ("kind", profile.kind),
-        ("description", profile.description), ("source", profile.source), ("level", profile.level),
+        ("description", profile.description), ("source", profile.source), ("within", profile.within),
+        ("level", profile.level),
         ("salary_min", profile.salary_min), ("salary_max", profile.salary_max),
         ("salary_currency", profile.salary_currency), ("salary_open", profile.salary_open or None),
         ("labs", profile.labs), ("venues", profile.venues), ("terms", profile.terms), ("text", profile.text),

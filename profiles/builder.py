@@ -48,16 +48,16 @@ class Snapshot:
 def section_of(line: str) -> str | None:
     """The section a heading line opens: 'skills', 'areas', ... or 'other'; None if it is no heading.
 
-    Headings are short lines without sentence punctuation; a short line ending in ':' opens a section only
-    when it names a known one ("Breakdown by level:"), else it introduces the items that follow.
+    Headings are short lines without sentence punctuation; a line ending in ':' introduces the items that
+    follow, except "Breakdown by level:" which opens the levels.
     """
     words = line.split()
     if not words or len(words) > _HEADING_MAX_WORDS or line.rstrip().endswith((".", "!", "?", ",")) or ", " in line:
         return None
-    for section, pattern in SECTION_KEYWORDS:
-        if re.search(pattern, line, re.I):
-            return section
-    return None if line.rstrip().endswith(":") else "other"
+    found = next((section for section, pattern in SECTION_KEYWORDS if re.search(pattern, line, re.I)), "other")
+    if line.rstrip().endswith(":"):
+        return found if found == "levels" else None  # "What labs ask for:" introduces items
+    return found
 
 
 def parse_snapshot(text: str) -> Snapshot:
@@ -120,7 +120,6 @@ def slug(name: str) -> str:
 
 def build_profiles(snapshot: Snapshot, source: str) -> list[Profile]:
     """The overall profile, one per skill, one per research area, one per level."""
-    skill_names = "; ".join(name for name, _ in snapshot.skills)
     overview = " ".join([*snapshot.intro.get("overview", []), *snapshot.overview])
     skills_text = "\n".join(f"{name}: {text}" for name, text in snapshot.skills)
     areas_text = "\n".join(f"{name}: {text}" for name, text in snapshot.areas)
@@ -138,28 +137,27 @@ def build_profiles(snapshot: Snapshot, source: str) -> list[Profile]:
     for kind, entries in (("skill", snapshot.skills), ("area", snapshot.areas)):
         for name, text in entries:
             profiles.append(Profile(
-                name=slug(name), title=name, kind=kind, source=source,
+                name=slug(name), title=name, kind=kind, source=source, within=overall.name,
                 description=f"{'Top skill' if kind == 'skill' else 'Research area in demand'}: {name}.",
-                text=f"{FIELD_CONTEXT}\n{name}: {text}".strip(),
+                text=f"{name}: {text}".strip(),
             ))
     for name, text in snapshot.levels:
-        profiles.append(level_profile(name, text, skill_names, source))
+        profiles.append(level_profile(name, text, source, overall.name))
     _check_unique(profiles)
     return profiles
 
 
-def level_profile(name: str, text: str, skill_names: str, source: str) -> Profile:
-    """A level's profile: its pay band and what the level does, in the field's context."""
+def level_profile(name: str, text: str, source: str, within: str) -> Profile:
+    """A level's profile: its pay band and what the level does, within the overall profile."""
     pay = salary_from_text(text) or {}
     title = re.sub(r"\s*\(.*?\)", "", name).strip()
     description_part = re.split(r"\s[-–—]\s", text, maxsplit=1)
     duties = description_part[1].strip() if len(description_part) > 1 else ""
     qualifier = "".join(re.findall(r"\((.*?)\)", name))
     return Profile(
-        name=slug_level(title), title=title, kind="level", source=source, level=level_of(title),
+        name=slug_level(title), title=title, kind="level", source=source, level=level_of(title), within=within,
         description=f"{name}: {text}",
-        text="\n".join(p for p in (f"{title} ({qualifier})" if qualifier else title, duties,
-                                   f"{FIELD_CONTEXT} {skill_names}") if p),
+        text="\n".join(p for p in (f"{title} ({qualifier})" if qualifier else title, duties) if p),
         salary_min=pay.get("salary_min"), salary_max=pay.get("salary_max"),
         salary_currency=pay.get("salary_currency", ""), salary_open=bool(_PLUS.search(text.split(" - ")[0])),
     )

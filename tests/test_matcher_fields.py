@@ -1,0 +1,212 @@
+"""Fields read from posting text: seniority, pay, degree, publications, venues, pay bands (real phrasings)."""
+
+from __future__ import annotations
+
+import pytest
+from asr_jobs.matcher.fields import (
+    band_comparison,
+    degree,
+    level_bands,
+    posting_fields,
+    publication_expectation,
+    salary_from_text,
+    seniority,
+    venues,
+    yearly,
+)
+from asr_jobs.scrapers.base import Posting
+
+
+@pytest.mark.parametrize("title, level", [
+    ("Research Scientist Intern, Speech", "intern"),
+    ("Master's internship: data augmentation for end-to-end speech parsing (ANR SynPaX)", "intern"),
+    ("PhD Positions (connected to SpeechBrain): deep learning for conversational AI", "student-researcher"),
+    ("PhD position: end-to-end dependency parsing of speech (ANR SynPaX)", "student-researcher"),
+    ("Student Researcher, Speech (PhD)", "student-researcher"),
+    ("AI Resident", "student-researcher"),
+    ("Post-doc traitement des langues et de la parole (ANR SynPaX)", "postdoc"),
+    ("Postdoctoral researcher in neural machine translation", "postdoc"),
+    ("Research Fellow in Perceptual Audio Evaluation", "postdoc"),
+    ("Manager, Voice Input and Speech Synthesis", "manager"),
+    ("Head of Speech Research", "manager"),
+    ("Staff Research Engineer, TTS", "principal-staff"),
+    ("Principal/Staff Research Scientist", "principal-staff"),
+    ("Senior Research Engineer, TTS", "senior"),
+    ("Kaldi Speech Recognition Scientist (ASR) / Senior Speech Recognition Scientist", "senior"),
+    ("Sr. Applied Scientist", "senior"),
+    ("Research Engineer (MS + papers)", "research-engineer"),
+    ("Research Scientist, Machine Learning (Speech)", "research-scientist"),
+    ("Machine Learning Researcher", "research-scientist"),
+    ("Machine Learning Engineer (Voice & NLP platform)", "research-engineer"),
+    ("Office Coordinator", ""),
+])
+def test_seniority_from_title(title, level):
+    assert seniority(title) == level
+
+
+def test_seniority_from_description_when_title_says_nothing():
+    assert seniority("Speech team", "This is a 12-week internship in the speech team.") == "intern"
+    assert seniority("Speech and language", "A postdoctoral position on diarization.") == "postdoc"
+    assert seniority("Speech team", "Nothing about the level here.") == ""
+
+
+def pay(low, high, currency="USD", period="year"):
+    return {"salary_min": low, "salary_max": high, "salary_currency": currency, "salary_period": period}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("## Salary range: $185K - $325K", pay(185_000, 325_000)),
+    ("Salary range: $185K – $325K", pay(185_000, 325_000)),
+    ("Compensation: $180-210k + equity", pay(180_000, 210_000)),
+    ("**Salary Range:** $120-150K", pay(120_000, 150_000)),
+    ("Base salary: $110-145,000", pay(110_000, 145_000)),
+    ("Salary: £60,000 to £75,000 per annum", pay(60_000, 75_000, "GBP")),
+    ("The base salary range is 108,000 USD - 207,000 USD.", pay(108_000, 207_000)),
+    ("USD 150,000 - 200,000", pay(150_000, 200_000)),
+    ("💰 USD 180000.0~210000.0", pay(180_000, 210_000)),
+    ("$93,600—$156,000 USD", pay(93_600, 156_000)),
+    ("The national pay range for this role is $165,000 - $206,000.", pay(165_000, 206_000)),
+    ("The base salary range for this role is $180,000- $235,000/year.", pay(180_000, 235_000)),
+    ("**For Full-Time (Salary) US-based applicants:** $165,000/year to$235,000/year + benefits",
+     pay(165_000, 235_000)),
+    ("The base salary for this full-time position ranges from **$225,000** **to $275,000** , excluding benefits",
+     pay(225_000, 275_000)),
+    ("The estimated salary range for this role is $170,000,- $220,000.", pay(170_000, 220_000)),
+    ("The base pay range for this role is: $131,200 - $172,200 per year. You are also eligible for employee "
+     "benefits", pay(131_200, 172_200)),
+    ("the base salary hiring range for this position is $102,200 to $323,400.", pay(102_200, 323_400)),
+    ("Base Pay Range: $119,200.00 - 163,900.00 per year", pay(119_200, 163_900)),
+    ("$87,200 - $130,800 CAD", pay(87_200, 130_800, "CAD")),
+    ("CAN base pay range per year: CAD $150,000 - $200,000", pay(150_000, 200_000, "CAD")),
+    ("Pay begins between $20-$25 / hour to top applicants", pay(20, 25, period="hour")),
+    ("$45/hour", pay(45, 45, period="hour")),
+    ("* Pay range for this position is $20-$25/hr", pay(20, 25, period="hour")),
+    ("Hourly:** $18.00 USD", pay(18, 18, period="hour")),
+    ("**Salary:** USD$4-4.5k / month + PTO", pay(48_000, 54_000)),
+    ("Rémunération à partir de 3041€ bruts mensuels selon expériences", pay(36_492, None, "EUR")),
+    ("€3041 brut mensuel", pay(36_492, 36_492, "EUR")),
+    ("rémunération: à partir de 3041 euros bruts", pay(36_492, None, "EUR")),
+    ("Salary to £65k", pay(None, 65_000, "GBP")),
+    ("The expected salary for this role is $260,000 depending on skills and experiences.",
+     pay(260_000, 260_000)),
+])
+def test_pay_from_text(text, expected):
+    assert salary_from_text(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "We have raised $130M from leading investors.",
+    "a $300B GMV market in China",
+    "$450 monthly allowance on food",
+    "  * Up to $300 / per month for co-working",
+    "-Up to $25,000 Fertility and Family Building Benefit",
+    "  * $1,000 home office setup allowance",
+    "  * Personal learning and development budget of USD 2,000 per year",
+    "### 💲 Referral bonuses up to 5000EUR",
+    "Zone B: CAD $42.00",
+    "💰 371000.0",
+    "Published at NeurIPS 2023 with 10,000 citations",
+])
+def test_amounts_that_are_not_pay(text):
+    assert salary_from_text(text) is None
+
+
+def test_pay_skips_benefits_before_the_salary():
+    text = "Perks: $1,000 home office stipend.\nThe salary range for this role is $150,000 - $190,000."
+    assert salary_from_text(text) == pay(150_000, 190_000)
+
+
+def test_yearly():
+    assert yearly(50, "hour") == 104_000 and yearly(3000, "month") == 36_000 and yearly(1.0, "year") == 1.0
+    assert yearly(None, "hour") is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("PhD in Computer Science, Electrical Engineering or a related field.", "phd-required"),
+    ("- thèse en TAL ou en traitement de la parole", "phd-required"),
+    ("Minimum qualifications:\n- PhD in speech recognition\n- 3 papers", "phd-required"),
+    ("PhD preferred", "phd-preferred"),
+    ("MS or PhD in EE/CS", "phd-preferred"),
+    ("PhD or equivalent experience", "phd-preferred"),
+    ("PhD degree with 2 years of industry experience or a Masters degree and 4+ years", "phd-preferred"),
+    ("Requirements:\n- MS in CS\n\nPreferred qualifications:\n- PhD in speech recognition", "phd-preferred"),
+    ("Master's degree in Computer Science", "ms"),
+    ("We are looking for PhD students to join the lab. Master's degree required.", "ms"),
+    ("Currently pursuing a PhD in speech processing", ""),
+    ("Bachelor's degree in Computer Science", ""),
+])
+def test_degree(text, expected):
+    assert degree(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Publications at ICASSP, Interspeech or NeurIPS", ["ICASSP", "Interspeech", "NeurIPS"]),
+    ("Lead author of an accepted publication in one of the top conferences: ICLR, ICML, NeurIPS, ICASSP, "
+     "ICCV, CVPR, InterSpeech, etc.", ["ICLR", "ICML", "NeurIPS", "ICASSP", "ICCV", "CVPR", "Interspeech"]),
+    ("End-to-End Dependency Parsing of Spoken French (Interspeech 2022) ... ACL 2024", ["Interspeech", "ACL"]),
+    ("Papers at ICML and ACL", ["ICML", "ACL"]),
+    ("Configure network ACL rules and SLT pipelines", []),
+    ("IEEE/ACM Transactions on Audio, Speech, and Language Processing", ["TASLP"]),
+])
+def test_venues(text, expected):
+    assert venues(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Track record of developing new ideas, as demonstrated by one or more first author publications",
+     "first-author"),
+    ("A strong track record of publications in top venues", "track-record"),
+    ("valorisation du travail réalisé par la soumission d'article", "expected"),
+    ("Build dashboards", ""),
+])
+def test_publication_expectation(text, expected):
+    assert publication_expectation(text) == expected
+
+
+def test_level_bands_come_from_the_level_profiles():
+    bands = level_bands()
+    assert bands["research-engineer"] == (150_000, 200_000, "USD", False)
+    assert bands["research-scientist"] == (200_000, 280_000, "USD", False)
+    assert bands["senior"] == (250_000, 350_000, "USD", True)
+    assert bands["principal-staff"] == (300_000, 500_000, "USD", True)
+
+
+@pytest.mark.parametrize("level, low, high, kwargs, expected", [
+    ("research-scientist", 300_000, 350_000, {}, "above"),
+    ("research-scientist", 100_000, 150_000, {}, "below"),
+    ("research-scientist", 210_000, 300_000, {}, "within"),
+    ("research-scientist", None, 190_000, {}, "below"),
+    ("senior", 600_000, 700_000, {}, "within"),  # "$250K-$350K+": no upper bound
+    ("research-engineer", 45, 60, {"period": "hour"}, "below"),
+    ("research-engineer", 80, 90, {"period": "hour"}, "within"),
+    ("senior-research-scientist", 200_000, 240_000, {}, "below"),
+    ("research-scientist", 200_000, 250_000, {"currency": "EUR"}, None),
+    ("intern", 1, 2, {}, None),
+    ("research-scientist", None, None, {}, None),
+])
+def test_band_comparison(level, low, high, kwargs, expected):
+    assert band_comparison(level, low, high, **kwargs) == expected
+
+
+def test_posting_fields():
+    posting = Posting(lab="x", source_id="1", title="Senior Research Scientist, Speech", url="https://x/1",
+                      description="PhD in EE required. Papers at Interspeech and ICASSP.\n"
+                                  "The salary range for this role is $250,000 - $320,000.")
+    assert posting_fields(posting) == {
+        "seniority": "senior", "degree": "phd-required", "venues": "Interspeech, ICASSP",
+        "salary_min": 250_000, "salary_max": 320_000, "salary_currency": "USD", "salary_period": "year",
+        "salary_source": "text",
+    }
+
+
+def test_posting_fields_keep_structured_pay():
+    posting = Posting(lab="x", source_id="1", title="Research Engineer", url="https://x/1",
+                      description="Salary: $100,000 - $120,000", salary_min=150_000.0, salary_max=170_000.0,
+                      salary_currency="USD", salary_period="year")
+    assert posting_fields(posting) == {"seniority": "research-engineer", "degree": "", "venues": ""}
+
+
+def test_pay_in_the_location_line():
+    posting = Posting(lab="x", source_id="1", title="Research Scientist", url="https://x/1",
+                      location="💰 USD 180000.0~210000.0", description="Speech research.")
+    assert posting_fields(posting)["salary_max"] == 210_000
