@@ -12,7 +12,15 @@ import numpy as np
 import pytest
 from asr_jobs.db.store import open_db, save_postings
 from asr_jobs.matcher.evaluate import load_labels, run_eval
-from asr_jobs.matcher.metrics import average_precision, bootstrap, dcg, evaluate, ndcg, precision, ranked_grades
+from asr_jobs.matcher.metrics import (
+    average_precision,
+    bootstrap,
+    dcg,
+    evaluate,
+    ndcg,
+    precision,
+    ranked_grades,
+)
 from asr_jobs.profiles import load_profiles
 from asr_jobs.scrapers.base import Posting
 

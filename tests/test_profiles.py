@@ -16,7 +16,7 @@ from asr_jobs.profiles import (
     read_profile,
     save_profiles,
 )
-from asr_jobs.profiles.builder import build, build_profiles, parse_snapshot, section_of, slug
+from asr_jobs.profiles.builder import build, parse_snapshot, section_of, slug
 
 SEED = Path(__file__).parent.parent.parent / "shared" / "seed" / "asr-research-roles-2026.txt"
 
