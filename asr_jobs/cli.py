@@ -292,9 +292,11 @@ def demo(db_path, profile, limit):
 
 def _register_optional() -> None:
     """Commands that live in their own modules (matching, serving)."""
-    from .cli_matching import register
+    from .cli_matching import register as register_matching
+    from .cli_serve import register as register_serve
 
-    register(cli)
+    register_matching(cli)
+    register_serve(cli)
 
 
 _register_optional()

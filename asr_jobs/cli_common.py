@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .db.store import default_db_path, open_db
+from .db.views import ensure_views
 from .scrapers.base import ScrapeError
 from .scrapers.registry import ConfigError, load_labs
 
@@ -58,7 +59,10 @@ def output_options(fn: Callable) -> Callable:
 
 
 def get_db(db_path: str | None):
-    return open_db(db_path or default_db_path())
+    """The database with its schema and browsing views in place (both write nothing when current)."""
+    db = open_db(db_path or default_db_path())
+    ensure_views(db)
+    return db
 
 
 def get_labs(labs_file: str | None):

@@ -126,12 +126,13 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             {"name": str, "title": str, "category": str, "adapter": str, "homepage": str, "config": str},
             pk="name", if_not_exists=True,
         )
-        db["postings"].create(POSTING_COLUMNS, pk="id", if_not_exists=True, not_null={"lab", "title"})
+        db["postings"].create(POSTING_COLUMNS, pk="id", if_not_exists=True, not_null={"lab", "title"},
+                              foreign_keys=[("lab", "labs", "name")])
         db["posting_versions"].create(
             {"id": int, "posting_id": str, "changed_at": str, "field": str, "old": str, "new": str},
-            pk="id", if_not_exists=True,
+            pk="id", if_not_exists=True, foreign_keys=[("posting_id", "postings", "id")],
         )
-        db["scrape_runs"].create(RUN_COLUMNS, pk="id", if_not_exists=True)
+        db["scrape_runs"].create(RUN_COLUMNS, pk="id", if_not_exists=True, foreign_keys=[("lab", "labs", "name")])
         for table, columns in (("postings", POSTING_COLUMNS), ("scrape_runs", RUN_COLUMNS)):
             for column in sorted(set(columns) - set(db[table].columns_dict)):
                 db[table].add_column(column, columns[column])
@@ -143,6 +144,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         db["matches"].create(
             {"profile": str, "posting_id": str, "score": float, "rank": int, "terms": str, "matched_at": str},
             pk=("profile", "posting_id"), if_not_exists=True,
+            # Declared (not enforced) so that datasette links a match to its posting and profile.
+            foreign_keys=[("posting_id", "postings", "id"), ("profile", "profiles", "name")],
         )
         for table, columns in (
             ("postings", ["lab", "status"]),
