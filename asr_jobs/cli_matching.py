@@ -11,7 +11,7 @@ import click
 
 from .cli_common import db_option, emit, friendly_errors, get_db, output_options, stderr_console
 from .db.store import default_db_path
-from .matcher import MIN_SCORE, match_db
+from .matcher import MIN_SCORE, match_db, user_vocabulary
 from .profiles import (
     BUILTIN_DIR,
     DEFAULT_PROFILE,
@@ -228,7 +228,8 @@ def match_command(names: tuple[str, ...], db_path: str | None, profiles_dirs: tu
     db = get_db(db_path)
     profiles = load_profiles(*profiles_dirs)
     save_profiles(db, profiles)
-    summary = match_db(db, profiles, list(names) or None, min_score=min_score)
+    summary = match_db(db, profiles, list(names) or None, min_score=min_score,
+                       vocabulary=user_vocabulary(*profiles_dirs))
     titles = {r["id"]: r["title"] for r in db.query(
         "SELECT id, title FROM postings WHERE id IN (SELECT posting_id FROM matches WHERE rank = 1)")}
     rows = []
@@ -271,7 +272,7 @@ def eval_command(labels: str, name: str, db_path: str | None, profiles_dirs: tup
     if name not in profiles:
         raise click.ClickException(f"no profile {name!r} (known: {', '.join(profiles)})")
     report = run_eval(get_db(db_path), load_labels(labels), profiles[name], available=profiles, samples=samples,
-                      seed=seed)
+                      seed=seed, vocabulary=user_vocabulary(*profiles_dirs))
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return

@@ -74,8 +74,10 @@ async def scrape_one(
         complete = not ctx.partial and not ctx.stats.rate_limited
         if ctx.stats.rate_limited:
             ctx.warn(f"{lab.name}: rate-limited (HTTP 429) during the scrape; postings not seen were kept as uncertain")
+        # Reading pay and level from hundreds of descriptions runs in a worker thread: other labs' requests go on.
+        fields = await asyncio.to_thread(enrich, postings)
         outcome.saved = store.save_scrape(db, lab.name, postings, complete=complete, gone=ctx.gone_ids,
-                                          accept_drop=accept_drop, fields=enrich(postings))
+                                          accept_drop=accept_drop, fields=fields)
         if outcome.saved.suspicious:
             outcome.status = "suspicious"
             outcome.warnings.append(outcome.saved.suspicious)
