@@ -50,7 +50,7 @@ def html_to_text(markup: str | None) -> str:
     return _tidy(lines)
 
 
-def _walk(node, lines: list[str], buffer: list[str]) -> None:
+def _walk(node, lines: list[str], buffer: list[str], in_item: bool = False) -> None:
     for child in node.iter(include_text=True):
         tag = child.tag
         if tag == "-text":
@@ -61,22 +61,30 @@ def _walk(node, lines: list[str], buffer: list[str]) -> None:
         if tag == "br":
             _flush(lines, buffer)
             continue
-        if tag in BLOCK_TAGS:
+        if tag not in BLOCK_TAGS:
+            _walk(child, lines, buffer, in_item)
+            continue
+        _flush(lines, buffer)
+        if tag == "li":
+            buffer.append("- ")
+            _walk(child, lines, buffer, True)
             _flush(lines, buffer)
-            if tag == "li":
-                buffer.append("- ")
-            _walk(child, lines, buffer)
-            _flush(lines, buffer)
-            if tag in HEADING_TAGS or tag == "p":
-                lines.append("")
-        else:
-            _walk(child, lines, buffer)
+            buffer.clear()  # an empty item's marker must not stick to the next text
+            continue
+        _walk(child, lines, buffer, in_item)
+        _flush(lines, buffer)
+        # Paragraphs, headings and whole lists stand apart; paragraphs inside one list item do not.
+        if not in_item and (tag in HEADING_TAGS or tag in ("p", "ul", "ol", "table", "blockquote")):
+            lines.append("")
 
 
 def _flush(lines: list[str], buffer: list[str]) -> None:
     text = _SPACE.sub(" ", strip_markup("".join(buffer)).replace("\n", " ")).strip()
+    if text == "-":  # a list marker still waiting for its item's text (<li><p>text</p></li>)
+        buffer[:] = ["- "]
+        return
     buffer.clear()
-    if text and text != "-":
+    if text:
         lines.append(text)
 
 

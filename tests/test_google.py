@@ -75,7 +75,8 @@ def test_parse_page_fields(labs):
         "Responsibilities\n- Research self-supervised and multilingual speech recognition models.\n"
         "- Publish at venues such as Interspeech & ICASSP.",
         "Qualifications\nMinimum qualifications:",
-        "- PhD in Computer Science, Electrical Engineering, or a related field.\nPreferred qualifications:",
+        "- PhD in Computer Science, Electrical Engineering, or a related field.",
+        "Preferred qualifications:",
         '- Experience with sequence models for audio, e.g. RNN-T or "Conformer" encoders.',
         "The US base salary range for this full-time position is $141,000-$202,000 + bonus + equity + benefits.",
     ]

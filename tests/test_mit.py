@@ -80,6 +80,7 @@ def test_parse_plain_posting_page(labs):
         "",
         "- Develop speech recognition for low-resource languages",
         "- Mentor graduate students",
+        "",
         "Apply with a CV and three references by January 15, 2027.",
     ]  # no navigation, breadcrumb or footer
 

@@ -30,7 +30,7 @@ def test_parse_account_fields(labs):
     assert scientist.posted_at == "2026-10-08"
     assert scientist.description == (
         "About the role\n\nTrain self-supervised speech models & end-to-end ASR for 50+ languages.\n\n"
-        "- Conformer / RNN-T research\n- Publish at Interspeech & ICASSP\nSalary: £95,000 - £120,000"
+        "- Conformer / RNN-T research\n- Publish at Interspeech & ICASSP\n\nSalary: £95,000 - £120,000"
     )
     assert scientist.salary_min is None  # pay in text only: the matcher parses it
     assert scientist.extra == {"application_url": "https://apply.workable.com/j/A1B2C3D4E5/apply",
