@@ -12,11 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from .faultserver import Fault, FaultServer
-
-pytest.importorskip("asr_jobs.cli")
 
 TOKENS = {"anthropic": "anthropic", "ai2": "thealleninstitute", "assemblyai": "assemblyai",
           "google-deepmind": "deepmind"}

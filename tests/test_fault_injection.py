@@ -17,11 +17,11 @@ from urllib.parse import quote, urlsplit
 import pytest
 from asr_jobs.scrapers.har import load_har
 from asr_jobs.scrapers.registry import ADAPTER_MODULES, Lab, adapter_module, load_labs
+from click.testing import CliRunner
+
+import asr_jobs.cli as cli_module
 
 from .faultserver import Blackhole, Fault, FaultServer, first_only, key_of
-
-cli_module = pytest.importorskip("asr_jobs.cli")
-from click.testing import CliRunner  # noqa: E402
 
 DEMO = Path(cli_module.__file__).with_name("demo")
 MAX_BYTES = 1_000_000

@@ -6,11 +6,11 @@ import json
 import sqlite3
 
 import pytest
+from click.testing import CliRunner
+
+import asr_jobs.cli as cli_module
 
 from .faultserver import Fault, FaultServer, first_only
-
-cli_module = pytest.importorskip("asr_jobs.cli")
-from click.testing import CliRunner  # noqa: E402
 
 ENV = {"ASR_JOBS_RETRY_SCALE": "0", "NO_COLOR": "1", "ASR_JOBS_DB": None, "ASR_JOBS_LABS": None}
 URL = "https://boards-api.greenhouse.io/v1/boards/anthropic/jobs?content=true"
