@@ -83,7 +83,7 @@ def test_posted_date(text, iso):
 def test_search_url(labs):
     lab = labs["amazon-science"]
     assert amazon.search_url(lab, "speech recognition", 200) == (
-        f"{SEARCH}?base_query=speech+recognition&country=USA&result_limit=100&offset=200&sort=recent")
+        f"{SEARCH}?base_query=speech+recognition&result_limit=100&offset=200&sort=recent")
     mirror = dataclasses.replace(lab, params={"base_url": "http://127.0.0.1:7/"})
     assert amazon.search_url(mirror, "ASR & TTS", 0) == (
         "http://127.0.0.1:7/en/search.json?base_query=ASR+%26+TTS&result_limit=100&offset=0&sort=recent")
@@ -99,10 +99,10 @@ async def test_scrape_pages_by_offset_and_merges_queries_without_duplicates(labs
         postings = await amazon.scrape(ctx)
     # Both queries, and the pages after the first, are requested concurrently: compare as a set.
     assert sorted(seen) == sorted([
-        f"{SEARCH}?base_query=speech&country=USA&result_limit=100&offset=0&sort=recent",
-        f"{SEARCH}?base_query=speech&country=USA&result_limit=100&offset=100&sort=recent",
-        f"{SEARCH}?base_query=speech&country=USA&result_limit=100&offset=200&sort=recent",
-        f"{SEARCH}?base_query=audio&country=USA&result_limit=100&offset=0&sort=recent",
+        f"{SEARCH}?base_query=speech&result_limit=100&offset=0&sort=recent",
+        f"{SEARCH}?base_query=speech&result_limit=100&offset=100&sort=recent",
+        f"{SEARCH}?base_query=speech&result_limit=100&offset=200&sort=recent",
+        f"{SEARCH}?base_query=audio&result_limit=100&offset=0&sort=recent",
     ])
     assert len(postings) == 251  # job 7 answered both queries and is kept once
     assert [p.source_id for p in postings[-2:]] == ["250", "300"]
@@ -136,7 +136,7 @@ async def test_scrape_http_error_names_lab_url_and_cause(labs):
         with pytest.raises(ScrapeError) as err:
             await amazon.scrape(LabContext(lab, fetcher))
     assert str(err.value) == (f"amazon-science: HTTP 403: <html>Request blocked</html> "
-                              f"({SEARCH}?base_query=speech&country=USA&result_limit=100&offset=0&sort=recent)")
+                              f"({SEARCH}?base_query=speech&result_limit=100&offset=0&sort=recent)")
 
 
 @pytest.mark.parametrize(

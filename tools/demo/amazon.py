@@ -87,13 +87,12 @@ def search_request(query: str) -> str:
                           {"name": "isPostedExternally", "values": [{"name": "0"}]},
                           {"name": "isUnsearchable", "values": [{"name": "1"}]}],
         "filterFacets": [], "start": "0", "size": "100", "sort": {"sortOrder": "DESCENDING", "sortType": "CREATED_DATE"},
-        "location": None, "accessLevel": "EXTERNAL", "includeFacets": [], "locationFacets": [[
-            {"name": "normalizedCountryCode", "values": [{"name": "USA"}]}]],
+        "location": None, "accessLevel": "EXTERNAL", "includeFacets": [], "locationFacets": [],
         "jobTypeFacets": [], "contentFilterFacets": [], "treatment": "OM"}}, separators=(",", ":"))
 
 
 def page(query: str, jobs: list[dict]) -> dict:
-    params = urlencode([("base_query", query), ("country", "USA"), ("result_limit", "100"), ("offset", "0"),
+    params = urlencode([("base_query", query), ("result_limit", "100"), ("offset", "0"),
                         ("sort", "recent")])
     body = {"error": None, "hits": len(jobs), "facets": {}, "content": {"sidebar": {}, "search_results": {}},
             "jobs": jobs, "job_posting_search_request": search_request(query)}
