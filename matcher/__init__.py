@@ -53,6 +53,13 @@ class Ranking:
         return explained
 
 
+def user_vocabulary(*extra_dirs):
+    """The field vocabulary with the additions of the user's profile directories (vocabulary.toml)."""
+    from ..profiles import profile_dirs
+
+    return load_vocabulary(*profile_dirs(*extra_dirs)[1:])
+
+
 def level_fit(profile_level: str, posting_level: str) -> float:
     """How well a posting's seniority fits a level profile (1 = the same level)."""
     if not posting_level:
@@ -105,7 +112,7 @@ def combine_scores(cosines: np.ndarray, profiles: list, levels: list[str]) -> np
 def rank(rows: Iterator[dict[str, Any]], profiles: list, *, available: dict | None = None,
          settings: Settings = DEFAULT_SETTINGS, vocabulary=None) -> Ranking:
     """Fit once over the rows (id, title, team, description, seniority), score every profile."""
-    vectorizer = FieldVectorizer(vocabulary or load_vocabulary(), settings)
+    vectorizer = FieldVectorizer(vocabulary or user_vocabulary(), settings)
     ids: list[str] = []
     levels: list[str] = []
 

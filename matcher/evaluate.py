@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from . import combine_scores, needed
+from . import combine_scores, needed, user_vocabulary
 from .metrics import RELEVANT_GRADE, bootstrap, evaluate
 from .model import DEFAULT_SETTINGS, FieldVectorizer, Settings, scores
-from .text import STOP_WORDS, load_vocabulary
+from .text import STOP_WORDS
 
 # Ablations: the matcher with one part switched off (the same tokenization where possible).
 ABLATIONS: dict[str, Settings] = {
@@ -77,7 +77,7 @@ def load_pile(db, labels: dict[str, int]) -> Pile:
 
 def matcher_rankings(pile: Pile, profile, available: dict | None = None, vocabulary=None) -> dict[str, np.ndarray]:
     """Scores of the matcher and of its ablations; one tokenization serves all but the vocabulary ablation."""
-    vocabulary = vocabulary or load_vocabulary()
+    vocabulary = vocabulary or user_vocabulary()
     rows = list(zip(pile.titles, pile.descriptions, strict=True))
     scored = needed([profile], available or {})
     vectorizer = FieldVectorizer(vocabulary, DEFAULT_SETTINGS)

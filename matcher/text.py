@@ -278,9 +278,10 @@ def parse_vocabulary(text: str, source: str) -> tuple[dict[str, Term], list[str]
 # The phrase pass puts this mark where a boilerplate phrase (vocabulary.toml [boilerplate]) was; lines
 # holding it are boilerplate wherever they stand.
 BOILER_MARK = "v__boiler"
+# Possessive quantifiers: a line that is no heading fails at once instead of backtracking.
 _HEADING = re.compile(
-    r"\n[ \t]*(?:#{1,6}[ \t]*(?P<a>[^\n]*?)|\*\*(?P<b>[^\n*]{2,80})\*\*:?|__(?P<c>[^\n_]{2,80})__:?"
-    r"|(?P<d>[^\n#*:]{2,60}):)[ \t]*(?=\n|$)"
+    r"\n[ \t]*+(?:#{1,6}+[ \t]*+(?P<a>[^\n]*+)|\*\*(?P<b>[^\n*]{2,80}+)\*\*:?|__(?P<c>[^\n_]{2,80}+)__:?"
+    r"|(?P<d>[^\n#*:]{2,60}+):)[ \t]*+(?=\n|$)"
 )
 # Matched against lower-cased headings.
 _BOILER_HEADING = re.compile(

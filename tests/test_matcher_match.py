@@ -164,3 +164,14 @@ def test_profile_vectors_apply_weights():
     assert weighted[research] / weighted[speech] == pytest.approx(3 * base[research] / base[speech])
     assert weighted[diarization] > 0 and base[diarization] == 0  # a weighted term missing from the text is added
     assert muted[research] == 0 and muted[speech] == pytest.approx(1.0)
+
+
+def test_user_vocabulary_is_used_by_match(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("ASR_JOBS_PROFILES", str(tmp_path))
+    (tmp_path / "vocabulary.toml").write_text('[terms.kubernetes]\nwords = ["kubernetes", "k8s"]\n'
+                                              'implies = ["speech"]\n', encoding="utf-8")
+    from asr_jobs.matcher import user_vocabulary
+
+    assert "speech" in {user_vocabulary().show(t) for t in user_vocabulary().tokens("k8s")}
+    match_db(db, {"me": Profile(name="me", text="speech")})
+    assert "backend" in ranked(db, "me")  # Kubernetes now implies speech (a silly vocabulary, but yours)
