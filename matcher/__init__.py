@@ -11,7 +11,7 @@ import numpy as np
 
 from ..db.store import now_iso
 from .fields import posting_fields, seniority
-from .model import DEFAULT_SETTINGS, TERMS_SHOWN, FieldVectorizer, Settings, scores, top_terms
+from .model import DEFAULT_SETTINGS, TERMS_SHOWN, FieldVectorizer, Settings, scores
 from .text import load_vocabulary
 
 __all__ = ["MatchSummary", "Settings", "match_db", "posting_fields", "rank", "MIN_SCORE", "LEVEL_FIT"]
@@ -35,11 +35,11 @@ class Ranking:
     profiles: Any  # sparse profile vectors
     names: list[str] = field(default_factory=list)
 
-    def explain(self, row: int, column: int) -> list[list]:
-        return top_terms(self.vectorizer, self.postings[row], self.profiles[column], float(self.scores[row, column]))
-
     def explain_many(self, rows: np.ndarray, column: int, limit: int = TERMS_SHOWN) -> list[list[list]]:
-        """Top terms of many postings for one profile, from one sparse product."""
+        """Top terms of postings for one profile, from one sparse product: [[term, share], ...] per posting.
+
+        Shares are of the profile's own cosine (before the geometric mean and the level fit).
+        """
         products = self.postings[rows].multiply(self.profiles[column]).tocsr()  # this profile's own cosine
         cosines = np.asarray(products.sum(axis=1)).ravel()
         explained = []

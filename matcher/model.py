@@ -48,9 +48,12 @@ class FieldVectorizer:
         self.settings = settings
         vocabulary = vocabulary or load_vocabulary()
         self.vocabulary = vocabulary if settings.field_terms else Vocabulary({}, vocabulary.boilerplate)
+        self._reset()
+
+    def _reset(self) -> None:
         self.tokens: list[str] = [""]  # column 0 collects stop words and is dropped
-        self._columns: dict[str, int] = {}
-        self._word_columns: dict[str, int] = {}
+        self._columns: dict[str, int] = {}  # token -> column
+        self._word_columns: dict[str, int] = {}  # word of normalized text -> column
         self.idf: np.ndarray | None = None
 
     def _column(self, word: str, grow: bool) -> int:
@@ -110,6 +113,7 @@ class FieldVectorizer:
 
     def fit(self, rows: Iterable[tuple[str, str]]) -> Counts:
         """Fit vocabulary and idf on all rows (one pass); returns their counts for combine()."""
+        self._reset()
         counts = self.counts(rows, grow=True)
         present = (counts.title + counts.role + counts.rest).tocsr()
         document_frequency = np.bincount(present.indices, minlength=len(self.tokens))
@@ -189,15 +193,3 @@ class FieldVectorizer:
 def scores(postings: sp.csr_matrix, profiles: sp.csr_matrix) -> np.ndarray:
     """Cosine of every posting with every profile: a dense (postings x profiles) array."""
     return linear_kernel(postings, profiles, dense_output=True)
-
-
-def top_terms(vectorizer: FieldVectorizer, posting: sp.csr_matrix, profile: sp.csr_matrix, score: float,
-              limit: int = TERMS_SHOWN) -> list[list]:
-    """The terms that made most of a score: [[term, share of the score], ...], largest first."""
-    if score <= 0:
-        return []
-    product = posting.multiply(profile).tocsr()
-    if not product.nnz:
-        return []
-    order = np.argsort(-product.data)[:limit]
-    return [[vectorizer.show(int(product.indices[i])), round(float(product.data[i] / score), 3)] for i in order]
