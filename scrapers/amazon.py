@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from .base import ParseError, Posting, clean, load_json, require
 from .fetch import LabContext
 from .html_text import html_to_text, safe_url
-from .paging import each, pages_for, prefetched
+from .paging import each, off_loop, pages_for, prefetched
 
 BASE_URL = "https://www.amazon.jobs"
 PUBLIC_URL = "https://www.amazon.jobs"
@@ -52,7 +52,7 @@ async def _query(ctx: LabContext, query: str) -> list[Posting]:
 
     async def page(number: int) -> tuple[list[Posting], int]:
         url = search_url(lab, query, number * limit, limit)
-        return parse_page((await ctx.send("GET", url)).content, lab, url)
+        return await off_loop(parse_page, (await ctx.send("GET", url)).content, lab, url)
 
     def planned(first: tuple[list[Posting], int]) -> int:
         jobs, hits = first

@@ -11,6 +11,7 @@ from selectolax.lexbor import LexborHTMLParser
 from .base import ParseError, Posting, clean, load_json, require
 from .fetch import LabContext
 from .html_text import html_to_text, safe_url
+from .paging import off_loop
 
 BASE_URL = "https://api.ashbyhq.com"
 WORKPLACES = {"remote": "remote", "hybrid": "hybrid", "onsite": "onsite"}
@@ -37,7 +38,7 @@ def board_url(lab) -> str:
 async def scrape(ctx: LabContext) -> list[Posting]:
     url = board_url(ctx.lab)
     response = await ctx.send("GET", url)
-    return parse(response.content, ctx.lab, url)
+    return await off_loop(parse, response.content, ctx.lab, url)
 
 
 def parse(body: bytes | str, lab, url: str) -> list[Posting]:

@@ -193,6 +193,8 @@ class Fetcher:
         return self._gates[host]
 
     async def aclose(self) -> None:
+        if self.cache is not None:
+            self.cache.flush()  # answers kept during the run are written in one transaction
         await self.client.aclose()
 
     async def __aenter__(self) -> Fetcher:

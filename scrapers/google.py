@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from .base import ParseError, Posting, clean, iso_from_epoch
 from .fetch import LabContext
 from .html_text import html_to_text, safe_url
-from .paging import each, pages_for, prefetched
+from .paging import each, off_loop, pages_for, prefetched
 
 BASE_URL = "https://www.google.com"
 RESULTS_PATH = "/about/careers/applications/jobs/results"
@@ -53,7 +53,7 @@ async def _query(ctx: LabContext, query: str) -> list[Posting]:
 
     async def page(index: int) -> tuple[list[Posting], int | None, int]:
         url = results_url(ctx.lab, query, index + 1)
-        return parse_page((await ctx.send("GET", url)).text, ctx.lab, url)
+        return await off_loop(parse_page, (await ctx.send("GET", url)).text, ctx.lab, url)
 
     def planned(first: tuple[list[Posting], int | None, int]) -> int:
         jobs, total, size = first

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from .base import ParseError, Posting, clean, load_json, require
 from .fetch import LabContext
 from .html_text import html_to_text, safe_url, unescape_entities
+from .paging import off_loop
 
 BASE_URL = "https://boards-api.greenhouse.io"
 
@@ -20,7 +21,7 @@ def board_url(lab) -> str:
 async def scrape(ctx: LabContext) -> list[Posting]:
     url = board_url(ctx.lab)
     response = await ctx.send("GET", url)
-    return parse(response.content, ctx.lab, url)
+    return await off_loop(parse, response.content, ctx.lab, url)
 
 
 def parse(body: bytes | str, lab, url: str) -> list[Posting]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .details import gather_or_cancel
 
@@ -53,3 +53,12 @@ async def prefetched(fetch: Callable[[int], Awaitable[T]], pages_planned: Callab
 async def each(items: Iterable[T], run: Callable[[T], Awaitable[R]]) -> list[R]:
     """`run(item)` for every item at once, results in the items' order (first failure cancels the rest)."""
     return await gather_or_cancel(run(item) for item in items)
+
+
+async def off_loop(parse: Callable[..., R], *args: Any) -> R:
+    """`parse(*args)` in a worker thread, so that reading a big answer does not hold up other requests.
+
+    While a board of hundreds of postings is parsed, the event loop keeps starting the requests that
+    other labs' hosts are due; parsers are pure functions, safe to run in any thread.
+    """
+    return await asyncio.to_thread(parse, *args)

@@ -10,6 +10,7 @@ from .ashby import rich_text
 from .base import ParseError, Posting, clean, load_json, require
 from .fetch import LabContext
 from .html_text import safe_url
+from .paging import off_loop
 
 BASE_URL = "https://apply.workable.com"
 EMPLOYMENT_TYPES = {
@@ -35,7 +36,7 @@ def account_url(lab) -> str:
 async def scrape(ctx: LabContext) -> list[Posting]:
     url = account_url(ctx.lab)
     response = await ctx.send("GET", url)
-    return parse(response.content, ctx.lab, url)
+    return await off_loop(parse, response.content, ctx.lab, url)
 
 
 def parse(body: bytes | str, lab, url: str) -> list[Posting]:
