@@ -151,7 +151,7 @@ class FieldVectorizer:
                                (rest, settings.rest_weight)):
             if weight and matrix.nnz:
                 total = total + self._tfidf(matrix.tocsr()) * weight
-        return normalize(total.tocsr(), norm="l2", copy=False)
+        return normalize(total.tocsr(), norm="l2", copy=False) if total.shape[0] else total.tocsr()
 
     def _tfidf(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         weighted = counts.copy()

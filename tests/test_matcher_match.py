@@ -175,3 +175,8 @@ def test_user_vocabulary_is_used_by_match(db, tmp_path, monkeypatch):
     assert "speech" in {user_vocabulary().show(t) for t in user_vocabulary().tokens("k8s")}
     match_db(db, {"me": Profile(name="me", text="speech")})
     assert "backend" in ranked(db, "me")  # Kubernetes now implies speech (a silly vocabulary, but yours)
+
+
+def test_match_an_empty_database():
+    summary = match_db(open_db(None), load_profiles(), ["asr-research", "streaming"])
+    assert dict(summary) == {"asr-research": 0, "streaming": 0} and summary.postings == 0
