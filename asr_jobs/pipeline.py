@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import sqlite_utils
 
-from .db import store
+from .db import filtered, store
 from .db.http_cache import HttpCache
 from .matcher.fields import posting_fields
 from .scrapers.base import Posting, ScrapeError
@@ -46,13 +46,22 @@ def enrich(postings: list[Posting]) -> dict[str, dict[str, Any]]:
 def lab_context(lab: Lab, fetcher: Fetcher, db: sqlite_utils.Database) -> LabContext:
     """The adapter's view of a run, with the lab's stored postings so unchanged details can be skipped."""
     previous, keys = store.previous_postings(db, lab.name)
-    return LabContext(lab, fetcher, previous=previous, previous_keys=keys)
+    return LabContext(lab, fetcher, previous=previous, previous_keys=keys, dropped_keys=filtered.load(db, lab))
 
 
 async def fetch_lab(ctx: LabContext) -> list[Posting]:
-    """Run the lab's adapter and apply its filters; raises ScrapeError on failure."""
+    """Run the lab's adapter and apply its filters; raises ScrapeError on failure.
+
+    The listing keys of dropped postings go to ctx.dropped, so that the next run skips their details.
+    """
     postings = await adapter_module(ctx.lab.adapter).scrape(ctx)
-    return [p for p in postings if ctx.lab.keep(p)]
+    kept = []
+    for posting in postings:
+        if ctx.lab.keep(posting):
+            kept.append(posting)
+        elif posting.extra.get("listing_key"):
+            ctx.dropped[posting.source_id] = posting.extra["listing_key"]
+    return kept
 
 
 async def scrape_one(
@@ -78,6 +87,8 @@ async def scrape_one(
         fields = await asyncio.to_thread(enrich, postings)
         outcome.saved = store.save_scrape(db, lab.name, postings, complete=complete, gone=ctx.gone_ids,
                                           accept_drop=accept_drop, fields=fields)
+        if ctx.dropped or ctx.dropped_keys:
+            filtered.save(db, lab, ctx.dropped)
         if outcome.saved.suspicious:
             outcome.status = "suspicious"
             outcome.warnings.append(outcome.saved.suspicious)

@@ -39,11 +39,14 @@ async def fetch_details(
 ) -> list[Posting]:
     """Postings in listing order: stored ones whose listing key is unchanged, else `fetch(item)`.
 
-    `fetch` returns None for a posting whose detail is gone; that posting is left out.
+    `fetch` returns None for a posting whose detail is gone; that posting is left out. So is one the
+    lab's filters dropped last run with the same listing key: its detail would only be dropped again.
     """
     out: dict[int, Posting] = {}
     todo: list[int] = []
     for index, item in enumerate(listed):
+        if ctx.still_dropped(item.posting.source_id, item.key):
+            continue
         stored = ctx.unchanged(item.posting.source_id, item.key)
         if stored is None:
             todo.append(index)

@@ -396,6 +396,8 @@ class LabContext:
     warnings: list[str] = field(default_factory=list)
     partial: bool = False  # set when the adapter knows it did not see the whole listing
     gone_ids: dict[str, str] = field(default_factory=dict)  # source_id -> URL that answered 404/410
+    dropped_keys: dict[str, str] = field(default_factory=dict)  # source_id -> listing key the filters dropped last run
+    dropped: dict[str, str] = field(default_factory=dict)  # the same, for this run (kept for the next one)
 
     @property
     def name(self) -> str:
@@ -447,6 +449,13 @@ class LabContext:
         if listing_key and self.previous_keys.get(source_id) == listing_key:
             return self.previous.get(source_id)
         return None
+
+    def still_dropped(self, source_id: str, listing_key: str) -> bool:
+        """Whether the lab's filters dropped this posting last run with the same listing: no detail needed."""
+        if listing_key and self.dropped_keys.get(source_id) == listing_key:
+            self.dropped[source_id] = listing_key
+            return True
+        return False
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
