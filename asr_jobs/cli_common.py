@@ -24,7 +24,11 @@ from .scrapers.registry import ConfigError, load_labs
 
 
 def stdout_console() -> Console:
-    return Console(no_color=bool(os.environ.get("NO_COLOR")), soft_wrap=False, width=None)
+    """Tables for stdout: the terminal's width, or 160 columns when piped (80 would fold every title)."""
+    console = Console(no_color=bool(os.environ.get("NO_COLOR")), soft_wrap=False)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console.width = 160
+    return console
 
 
 def stderr_console() -> Console:
@@ -87,7 +91,7 @@ def emit(rows: list[dict[str, Any]], fmt: str, columns: list[str] | None = None,
     formatters = formatters or {}
     table = Table(title=title, show_lines=False)
     for column in columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", no_wrap=column in ("id", "rank", "score"))
     for row in rows:
         # Text, not markup: scraped titles like "Engineer [Remote]" or "[/bold]" must print as they are.
         table.add_row(*(Text(formatters.get(c, _plain)(row.get(c))) for c in columns))
