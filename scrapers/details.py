@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -20,6 +21,15 @@ class Listed:
     posting: Posting  # listing fields only; used when no detail is fetched
     key: str
     ref: Any = None
+
+
+def listing_match(lab: Any, posting: Posting) -> bool:
+    """The lab's title and team filters, the ones a search result can answer (text needs the description).
+
+    Only for sites whose listing carries the team: elsewhere a team filter would drop everything.
+    """
+    narrowed = dataclasses.replace(lab, filters={k: v for k, v in lab.filters.items() if k in ("title", "team")})
+    return narrowed.keep(posting)
 
 
 async def gather_or_cancel(coros: Iterable[Awaitable[T]]) -> list[T]:

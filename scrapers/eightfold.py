@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from .base import ParseError, Posting, ScrapeError, clean, iso_from_epoch, load_json, require
-from .details import Listed, fetch_details
+from .details import Listed, fetch_details, listing_match
 from .fetch import GONE_STATUSES, LabContext
 from .html_text import html_to_text, safe_url
 from .paging import each, pages_for, prefetched
@@ -57,7 +57,9 @@ async def scrape(ctx: LabContext) -> list[Posting]:
     for found in await each(ctx.lab.queries or [""], lambda query: _search(ctx, query)):
         for item in found:
             listed.setdefault(item.posting.source_id, item)  # first sighting of a position wins
-    return await fetch_details(ctx, list(listed.values()), lambda item: _detail(ctx, item))
+    # Search results carry the department: title and team filters apply before the detail requests.
+    wanted = [item for item in listed.values() if listing_match(ctx.lab, item.posting)]
+    return await fetch_details(ctx, wanted, lambda item: _detail(ctx, item))
 
 
 async def _search(ctx: LabContext, query: str) -> list[Listed]:

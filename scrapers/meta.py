@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from .base import ParseError, Posting, ScrapeError, clean
-from .details import Listed, fetch_details
+from .details import Listed, fetch_details, listing_match
 from .fetch import LabContext
 from .jsonld import postings_from_html
 from .paging import each
@@ -138,12 +138,6 @@ def apply_detail(posting: Posting, page: Posting) -> Posting:
         salary_currency=page.salary_currency, salary_period=page.salary_period,
         extra=dict(posting.extra),
     )
-
-
-def listing_match(lab, posting: Posting) -> bool:
-    """The lab's title and team filters, the ones a search result can answer (text needs the description)."""
-    narrowed = dataclasses.replace(lab, filters={k: v for k, v in lab.filters.items() if k in ("title", "team")})
-    return narrowed.keep(posting)
 
 
 def parse(body: bytes | str, lab, url: str) -> list[Posting]:

@@ -338,22 +338,24 @@ def test_real_older_apply_v2_page(labs):
 # --- the bundled demo recordings
 
 
-@pytest.mark.parametrize("lab_name, expected", [
+@pytest.mark.parametrize("lab_name, expected, unrequested", [
+    # Microsoft's team filter reads the department of a search result: the Teams Audio engineering role
+    # (department "Software Engineering") is dropped before its detail is requested.
     ("microsoft-research", {"1970393557104412": "Research Intern - Speech and Audio Foundation Models",
                             "1970393557098230": "Principal Applied Scientist – Speech Recognition",
-                            "1970393557091187": "Senior Researcher - Spoken Language Understanding",
-                            "1970393557087005": "Software Engineer II - Teams Audio"}),
+                            "1970393557091187": "Senior Researcher - Spoken Language Understanding"}, 1),
     ("jhu-clsp", {"1133914568311": "Assistant Research Scientist - Center for Language and Speech Processing",
                   "1133914568297": "Research Engineer - Human Language Technology Center of Excellence",
-                  "1133914568245": "Speech-Language Pathologist - Otolaryngology"}),
+                  "1133914568245": "Speech-Language Pathologist - Otolaryngology"}, 0),
 ])
-async def test_demo_recording_replays(labs, lab_name, expected):
+async def test_demo_recording_replays(labs, lab_name, expected, unrequested):
     har = DEMO / f"{lab_name}.har"
     async with Fetcher(ReplayTransport.from_files(har)) as fetcher:
         ctx = LabContext(fast(labs[lab_name]), fetcher)
         postings = await eightfold.scrape(ctx)
     assert {p.source_id: p.title for p in postings} == expected
-    assert ctx.stats.requests == len(load_har(har)) and not ctx.warnings  # every recorded request, no other
+    assert ctx.stats.requests == len(load_har(har)) - unrequested and not ctx.warnings
     assert all(p.description and p.posted_at and p.url.startswith("https://") for p in postings)
     kept = [p.title for p in postings if labs[lab_name].keep(p)]
-    assert 2 <= len(kept) < len(postings)  # the lab's filter drops the unrelated sample role
+    # JHU's text filter needs the description: the unrelated sample role is dropped after its detail.
+    assert len(kept) == len(postings) - 1 + unrequested
