@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..db.store import now_iso
+from . import parallel
 from .fields import posting_fields, seniority
 from .model import DEFAULT_SETTINGS, TERMS_SHOWN, FieldVectorizer, Settings, scores
 from .text import load_vocabulary
@@ -125,7 +126,7 @@ def rank(rows: Iterator[dict[str, Any]], profiles: list, *, available: dict | No
             yield (f"{title}\n{team}" if team else title), row.get("description") or ""
 
     scored = needed(profiles, available or {})
-    postings = vectorizer.fit_transform(texts())
+    postings = vectorizer.fit_transform(texts(), parallel.workers())
     vectors = vectorizer.profile_vectors(scored)
     cosines = scores(postings, vectors) if postings.shape[0] else np.zeros((0, len(scored)))
     result = combine_scores(cosines, scored, levels)[:, : len(profiles)]

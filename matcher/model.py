@@ -14,6 +14,7 @@ import scipy.sparse as sp
 from sklearn.metrics.pairwise import linear_kernel
 from sklearn.preprocessing import normalize
 
+from . import parallel
 from .text import TOKEN, Vocabulary, load_vocabulary
 
 
@@ -57,8 +58,10 @@ class FieldVectorizer:
         self.idf: np.ndarray | None = None
 
     def _column(self, word: str, grow: bool) -> int:
-        token = self.vocabulary.token(word)
-        if token is None:
+        return self._token_column(self.vocabulary.token(word), grow)
+
+    def _token_column(self, token: str | None, grow: bool) -> int:
+        if not token:
             return 0
         column = self._columns.get(token)
         if column is None:
@@ -80,18 +83,40 @@ class FieldVectorizer:
             data.extend(raw.values())
         indptr.append(len(indices))
 
-    def counts(self, rows: Iterable[tuple[str, str]], *, grow: bool = False) -> Counts:
-        """Token counts of (title, description) rows per field; grow=True adds new tokens as columns."""
+    def counts(self, rows: Iterable[tuple[str, str]], *, grow: bool = False, processes: int = 1) -> Counts:
+        """Token counts of (title, description) rows per field; grow=True adds new tokens as columns.
+
+        With processes > 1, many rows are normalized and counted in worker processes (parallel.counted).
+        """
+        if processes > 1:
+            return self._merged(parallel.counted(rows, self.vocabulary, processes), grow)
         fields = [(array("i"), array("d"), [0]) for _ in range(3)]
         for title, description in rows:
             texts = self.vocabulary.fields(title, description)
             for text, parts in zip(texts, fields, strict=True):
                 self._add(text, parts, grow)
+        return self._matrices([(np.frombuffer(indices, dtype=np.int32), np.frombuffer(data, dtype=np.float64),
+                                np.asarray(indptr, dtype=np.int64)) for indices, data, indptr in fields])
+
+    def _merged(self, chunks: Iterable[parallel.ChunkCounts], grow: bool) -> Counts:
+        """Counts from chunks over their own tokens: each chunk's tokens mapped to this vectorizer's columns."""
+        parts: list[tuple[list, list, list]] = [([], [], [np.zeros(1, dtype=np.int64)]) for _ in range(3)]
+        for tokens, arrays in chunks:
+            remap = np.fromiter((self._token_column(token, grow) for token in tokens), dtype=np.int32,
+                                count=len(tokens))
+            for (indices, data, indptr), (all_indices, all_data, all_indptr) in zip(arrays, parts, strict=True):
+                all_indptr.append(indptr[1:] + all_indptr[-1][-1])
+                all_indices.append(remap[indices])
+                all_data.append(data)
+        return self._matrices([(np.concatenate(i or [np.zeros(0, np.int32)]), np.concatenate(d or [np.zeros(0)]),
+                                np.concatenate(p)) for i, d, p in parts])
+
+    def _matrices(self, fields: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> Counts:
         width = len(self.tokens)
         matrices = []
         for indices, data, indptr in fields:
-            matrix = sp.csr_matrix((np.frombuffer(data, dtype=np.float64), np.frombuffer(indices, dtype=np.int32),
-                                    np.asarray(indptr, dtype=np.int64)), shape=(len(indptr) - 1, width))
+            matrix = sp.csr_matrix((data.astype(np.float64, copy=False), indices, indptr),
+                                   shape=(len(indptr) - 1, width))
             matrix.sum_duplicates()
             matrices.append(self._implied(matrix))
         return Counts(*matrices)
@@ -111,23 +136,23 @@ class FieldVectorizer:
         counts.eliminate_zeros()
         return counts
 
-    def fit(self, rows: Iterable[tuple[str, str]]) -> Counts:
+    def fit(self, rows: Iterable[tuple[str, str]], processes: int = 1) -> Counts:
         """Fit vocabulary and idf on all rows (one pass); returns their counts for combine()."""
         self._reset()
-        counts = self.counts(rows, grow=True)
+        counts = self.counts(rows, grow=True, processes=processes)
         present = (counts.title + counts.role + counts.rest).tocsr()
         document_frequency = np.bincount(present.indices, minlength=len(self.tokens))
         self.idf = np.log((1 + counts.title.shape[0]) / (1 + document_frequency)) + 1.0
         return counts
 
-    def fit_transform(self, rows: Iterable[tuple[str, str]]) -> sp.csr_matrix:
+    def fit_transform(self, rows: Iterable[tuple[str, str]], processes: int = 1) -> sp.csr_matrix:
         """Vectors of (title, description) rows; fits the vocabulary and idf on them."""
-        return self.combine(self.fit(rows))
+        return self.combine(self.fit(rows, processes))
 
-    def transform(self, rows: Iterable[tuple[str, str]]) -> sp.csr_matrix:
+    def transform(self, rows: Iterable[tuple[str, str]], processes: int = 1) -> sp.csr_matrix:
         """Vectors of further rows with the fitted vocabulary and idf (unknown terms are dropped)."""
         self._check_fitted()
-        return self.combine(self.counts(rows))
+        return self.combine(self.counts(rows, processes=processes))
 
     def _check_fitted(self) -> None:
         if self.idf is None:

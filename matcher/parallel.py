@@ -1,0 +1,97 @@
+"""Counting the tokens of many postings on every core: worker processes normalize and count chunks of rows.
+
+Normalizing text (the field vocabulary's phrase rewriting, boilerplate splitting) is most of the cost of
+matching, and each posting is independent: chunks of rows go to worker processes, each returns its
+chunk's counts as sparse arrays over the chunk's own tokens, and the parent maps those tokens to the
+vectorizer's columns. Rows are read lazily and only a few chunks are in flight, so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import chain, islice
+from typing import Any
+
+import numpy as np
+
+from .text import TOKEN, Vocabulary
+
+CHUNK = 400  # rows per task: big enough that passing it to a worker costs little, small enough to balance
+MIN_ROWS = 3000  # fewer rows are counted in this process: starting workers would cost more than it saves
+IN_FLIGHT = 3  # chunks queued per worker
+
+# (tokens, [(indices, counts, indptr) per field]); tokens[0] is "" (stop words and numbers), column 0
+ChunkCounts = tuple[list[str], list[tuple[np.ndarray, np.ndarray, np.ndarray]]]
+
+_vocabulary: Vocabulary | None = None
+
+
+def workers() -> int:
+    """Worker processes for matching: $ASR_JOBS_WORKERS, else one per core (1 means no workers)."""
+    raw = os.environ.get("ASR_JOBS_WORKERS", "").strip()
+    if raw:
+        try:
+            return max(1, int(raw))
+        except ValueError:
+            raise ValueError(f"ASR_JOBS_WORKERS={raw!r} is not a whole number") from None
+    return os.cpu_count() or 1
+
+
+def count_chunk(rows: list[tuple[str, str]], vocabulary: Vocabulary | None = None) -> ChunkCounts:
+    """Token counts of (title, description) rows per field (title, role text, boilerplate), over local columns."""
+    vocabulary = vocabulary or _vocabulary
+    local: dict[str, int] = {}  # token -> local column (from 1)
+    columns: dict[str, int] = {}  # word of normalized text -> local column (0: not counted)
+    fields: list[tuple[list[int], list[int], list[int]]] = [([], [], [0]) for _ in range(3)]
+    for title, description in rows:
+        for text, (indices, data, indptr) in zip(vocabulary.fields(title, description), fields, strict=True):
+            if text:
+                raw = Counter(TOKEN.findall(text))
+                # set(...).difference(dict) walks the few new words, not the whole dict (keys() - keys() would)
+                for word in set(raw).difference(columns):
+                    token = vocabulary.token(word)
+                    columns[word] = 0 if token is None else local.setdefault(token, len(local) + 1)
+                indices.extend(map(columns.__getitem__, raw))
+                data.extend(raw.values())
+            indptr.append(len(indices))
+    arrays = [(np.array(i, dtype=np.int32), np.array(d, dtype=np.int32), np.array(p, dtype=np.int64))
+              for i, d, p in fields]
+    return ["", *local], arrays
+
+
+def _start(vocabulary: Vocabulary) -> None:
+    global _vocabulary
+    _vocabulary = vocabulary
+
+
+def _context() -> Any:
+    # fork starts a worker in milliseconds with the vocabulary already in memory; elsewhere spawn is the safe choice.
+    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+
+
+def counted(rows: Iterable[tuple[str, str]], vocabulary: Vocabulary, processes: int) -> Iterator[ChunkCounts]:
+    """Chunk counts of all rows, in order: in worker processes when there are enough rows, else here."""
+    rows = iter(rows)
+    head = list(islice(rows, MIN_ROWS))
+    if processes <= 1 or len(head) < MIN_ROWS:
+        yield from (count_chunk(head[i:i + CHUNK], vocabulary) for i in range(0, len(head), CHUNK))
+        yield from (count_chunk(chunk, vocabulary) for chunk in _chunks(rows))
+        return
+    with ProcessPoolExecutor(processes, mp_context=_context(), initializer=_start, initargs=(vocabulary,)) as pool:
+        pending: deque[Future] = deque()
+        for chunk in _chunks(chain(head, rows)):
+            pending.append(pool.submit(count_chunk, chunk))
+            while len(pending) >= processes * IN_FLIGHT:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _chunks(rows: Iterator[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]:
+    while chunk := list(islice(rows, CHUNK)):
+        yield chunk
