@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +13,13 @@ import sqlite_utils
 
 from .db import store
 from .pipeline import enrich
+from .scrapers import jsonl
 from .scrapers.base import ParseError, Posting
 from .scrapers.har import entry_body, load_har
 from .scrapers.registry import ADAPTER_MODULES, Lab, adapter_module
 
 FORMATS = ("har", "jsonl", *sorted(set(ADAPTER_MODULES) - {"jsonl"}))
+BATCH = 2000  # postings of a JSON-lines file parsed and stored at a time
 
 
 def read_text(path: str | Path) -> str:
@@ -103,9 +107,61 @@ def parse_har(path: str | Path, lab: Lab) -> tuple[list[Posting], list[str]]:
 
 
 def import_file(db: sqlite_utils.Database, path: str | Path, lab: Lab, fmt: str | None = None) -> tuple[store.SaveResult, str, list[str]]:
-    """Parse a saved file and store its postings (an import never closes anything)."""
-    postings, fmt, notes = parse_file(path, lab, fmt)
-    with db.atomic():
+    """Parse a saved file and store its postings (an import never closes anything).
+
+    JSON lines are read as a stream and stored BATCH postings at a time, so that a corpus of any size
+    fits in memory; the whole import is still one transaction (a bad line imports nothing).
+    """
+    if fmt == "jsonl" or (fmt is None and _looks_jsonl(path)):
+        batches, fmt, notes = jsonl_batches(path, lab), "jsonl", []
+    else:
+        postings, fmt, notes = parse_file(path, lab, fmt)
+        batches = iter([postings])
+    result = store.SaveResult()
+    with store.write_transaction(db):
         store.save_labs(db, [lab])
-        result = store.save_postings(db, postings, fields=enrich(postings))
+        for batch in batches:
+            saved = store.save_postings(db, batch, fields=enrich(batch))
+            for name in ("seen", "new", "updated", "unchanged", "reopened"):
+                setattr(result, name, getattr(result, name) + getattr(saved, name))
+            result.new_ids.extend(saved.new_ids)
     return result, fmt, notes
+
+
+def _open_text(path: str | Path):
+    """A text stream of a file; .gz (by its magic number) decompressed on the fly."""
+    with open(path, "rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rt", encoding="utf-8-sig") if gzipped else open(path, encoding="utf-8-sig")
+
+
+def _looks_jsonl(path: str | Path) -> bool:
+    """Whether a file's first two non-empty lines are JSON objects (JSON lines, not one JSON document)."""
+    with _open_text(path) as lines:
+        first = list(islice((line for line in lines if line.strip()), 2))
+    if len(first) < 2:
+        return False
+    try:
+        return all(isinstance(json.loads(line), dict) for line in first)
+    except json.JSONDecodeError:
+        return False
+
+
+def jsonl_batches(path: str | Path, lab: Lab) -> Iterator[list[Posting]]:
+    """The postings of a JSON-lines file, BATCH at a time, read as a stream."""
+    url = f"file://{Path(path).resolve()}"
+    batch: list[Posting] = []
+    with _open_text(path) as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ParseError(lab.name, url, f"line {number}: invalid JSON ({exc.msg})") from None
+            batch.append(jsonl.parse_row(row, lab, url, number))
+            if len(batch) >= BATCH:
+                yield merge(batch)
+                batch = []
+    if batch:
+        yield merge(batch)

@@ -107,7 +107,21 @@ def _schema_current(db: sqlite_utils.Database) -> bool:
     if not {"labs", "postings", "posting_versions", "scrape_runs", "profiles", "matches", "postings_fts"} <= tables:
         return False
     return (set(POSTING_COLUMNS) <= set(db["postings"].columns_dict)
-            and set(RUN_COLUMNS) <= set(db["scrape_runs"].columns_dict))
+            and set(RUN_COLUMNS) <= set(db["scrape_runs"].columns_dict)
+            and "UPDATE OF" in (_trigger_sql(db, "postings_au") or ""))
+
+
+# sqlite-utils' update trigger re-indexes a row when any column changes; every scrape touches last_seen
+# of every posting it sees, so only a change of the indexed text may re-index a posting.
+FTS_UPDATE_TRIGGER = """CREATE TRIGGER "postings_au" AFTER UPDATE OF "title", "description" ON "postings" BEGIN
+  INSERT INTO "postings_fts" ("postings_fts", rowid, "title", "description") VALUES('delete', old.rowid, old."title", old."description");
+  INSERT INTO "postings_fts" (rowid, "title", "description") VALUES (new.rowid, new."title", new."description");
+END"""
+
+
+def _trigger_sql(db: sqlite_utils.Database, name: str) -> str | None:
+    row = db.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", [name]).fetchone()
+    return row[0] if row else None
 
 
 RUN_COLUMNS: dict[str, type] = {
@@ -159,6 +173,9 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         # Inside the same transaction: two processes opening a new database must not both create it.
         if "postings_fts" not in db.table_names():
             db["postings"].enable_fts(["title", "description"], create_triggers=True, tokenize="porter")
+        if "UPDATE OF" not in (_trigger_sql(db, "postings_au") or ""):
+            db.execute("DROP TRIGGER IF EXISTS postings_au")
+            db.execute(FTS_UPDATE_TRIGGER)
 
 
 def save_labs(db: sqlite_utils.Database, labs: Iterable[Any]) -> None:
