@@ -8,7 +8,7 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-from .base import ParseError, Posting, clean, load_json, require
+from .base import ParseError, Posting, as_list, clean, load_json, require, shape_of
 from .fetch import LabContext
 from .html_text import html_to_text, safe_url
 from .paging import each, off_loop, pages_for, prefetched
@@ -83,14 +83,14 @@ def parse_page(body: bytes | str, lab, url: str) -> tuple[list[Posting], int]:
     data = load_json(body, lab.name, url)
     if not isinstance(data, dict) or "jobs" not in data:
         if isinstance(data, dict) and data.get("error"):
-            raise _error(lab, url, f"amazon.jobs answered an error: {clean(str(data['error']))[:200]}")
-        raise _error(lab, url, f"expected an amazon.jobs search result with 'jobs', got {_shape(data)}")
+            raise ParseError(lab.name, url, f"amazon.jobs answered an error: {clean(str(data['error']))[:200]}")
+        raise ParseError(lab.name, url, f"expected an amazon.jobs search result with 'jobs', got {shape_of(data)}")
     if data.get("error"):
-        raise _error(lab, url, f"amazon.jobs answered an error: {clean(str(data['error']))[:200]}")
+        raise ParseError(lab.name, url, f"amazon.jobs answered an error: {clean(str(data['error']))[:200]}")
     jobs = require(data, "jobs", list, lab.name, url)
     hits = data.get("hits", len(jobs))
     if not isinstance(hits, int) or isinstance(hits, bool):
-        raise _error(lab, url, f"'hits' should be a number, got {type(hits).__name__}")
+        raise ParseError(lab.name, url, f"'hits' should be a number, got {type(hits).__name__}")
     postings: dict[str, Posting] = {}
     for index, job in enumerate(jobs):
         posting = parse_job(job, lab, url, index)
@@ -101,12 +101,12 @@ def parse_page(body: bytes | str, lab, url: str) -> tuple[list[Posting], int]:
 def parse_job(job: Any, lab, url: str, index: int = 0) -> Posting:
     where = f"jobs[{index}]"
     if not isinstance(job, dict):
-        raise _error(lab, url, f"{where} is {type(job).__name__}, not an object")
+        raise ParseError(lab.name, url, f"{where} is {type(job).__name__}, not an object")
     if not isinstance(job.get("title"), str) or not job["title"].strip():
-        raise _error(lab, url, f"{where} has no 'title' text")
+        raise ParseError(lab.name, url, f"{where} has no 'title' text")
     raw_id = job.get("id_icims") or job.get("id")
     if not isinstance(raw_id, (str, int)) or isinstance(raw_id, bool) or not str(raw_id).strip():
-        raise _error(lab, url, f"{where} has no 'id_icims' or 'id'")
+        raise ParseError(lab.name, url, f"{where} has no 'id_icims' or 'id'")
     source_id = str(raw_id).strip()
     path = job.get("job_path")
     public_url = safe_url(PUBLIC_URL + path) if isinstance(path, str) and path.startswith("/") else ""
@@ -166,7 +166,7 @@ def _month(name: str) -> int | None:
 def _places(job: dict) -> list[dict]:
     """The `locations` entries, which the site sends as JSON-encoded strings."""
     places = []
-    for raw in _list(job.get("locations")):
+    for raw in as_list(job.get("locations")):
         if isinstance(raw, str):
             try:
                 raw = json.loads(raw)
@@ -204,10 +204,6 @@ def _team(job: dict) -> str:
     return ""
 
 
-def _list(value: Any) -> list:
-    """The value when it is a JSON array, else [] (a stray object or number must not be iterated)."""
-    return value if isinstance(value, list) else []
-
 
 def detect(data: Any, url: str = "") -> bool:
     if "amazon.jobs" in url:
@@ -215,12 +211,3 @@ def detect(data: Any, url: str = "") -> bool:
     jobs = data.get("jobs") if isinstance(data, dict) else None
     return isinstance(jobs, list) and bool(jobs) and isinstance(jobs[0], dict) and "id_icims" in jobs[0]
 
-
-def _shape(data: Any) -> str:
-    if isinstance(data, dict):
-        return "an object with keys " + ", ".join(sorted(data)[:8])
-    return type(data).__name__
-
-
-def _error(lab, url: str, reason: str) -> ParseError:
-    return ParseError(lab.name, url, reason)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from .base import ParseError, Posting, ScrapeError, clean, load_json, require
+from .base import ParseError, Posting, ScrapeError, as_list, clean, load_json, require
 from .details import Listed, fetch_details
 from .fetch import LabContext
 from .html_text import html_to_text
@@ -180,7 +180,7 @@ def _posting(rows: list[dict], lab) -> Posting:
     first = rows[0]
     source_id = position_id(first)
     title = clean(first["postingTitle"])
-    locations = _unique(_location(loc) for row in rows for loc in _list(row.get("locations")))
+    locations = _unique(_location(loc) for row in rows for loc in as_list(row.get("locations")))
     ids = _unique(str(row["id"]) for row in rows if row.get("id"))
     posted = first.get("postDateInGMT")
     team = first.get("team")
@@ -250,10 +250,10 @@ def detail_text(res: dict) -> str:
 def _footers(res: dict) -> list[str]:
     """Footer texts (pay ranges by location): postingFooters[].localizations.{locale}[].content."""
     texts: list[str] = []
-    for footer in _list(res.get("postingFooters")):
+    for footer in as_list(res.get("postingFooters")):
         localizations = footer.get("localizations") if isinstance(footer, dict) else None
         for items in (localizations or {}).values() if isinstance(localizations, dict) else ():
-            for item in _list(items):
+            for item in as_list(items):
                 content = item.get("content") if isinstance(item, dict) else None
                 text = html_to_text(content) if isinstance(content, str) else ""
                 if text and text not in texts:
@@ -263,7 +263,7 @@ def _footers(res: dict) -> list[str]:
 
 def apply_detail(posting: Posting, res: dict) -> Posting:
     """The search result completed with the detail's full text (and what the search lacked)."""
-    teams = [clean(t) for t in _list(res.get("teamNames")) if isinstance(t, str)]
+    teams = [clean(t) for t in as_list(res.get("teamNames")) if isinstance(t, str)]
     return dataclasses.replace(
         posting,
         description=detail_text(res) or posting.description,
@@ -280,7 +280,7 @@ def detail_posting(res: dict, lab, url: str) -> Posting:
         raise ParseError(lab.name, url, "res has no 'positionId' and 'postingTitle'")
     source_id = str(res.get("positionId") or str(res["id"]).removeprefix("REQ-"))
     title = clean(res["postingTitle"])
-    locations = _unique(_location(loc) for loc in _list(res.get("locations")))
+    locations = _unique(_location(loc) for loc in as_list(res.get("locations")))
     base = Posting(lab=lab.name, source_id=source_id, title=title,
                    url=public_url(lab, source_id, res.get("transformedPostingTitle"), title),
                    location="; ".join(locations), company="Apple")
@@ -308,9 +308,6 @@ def detect(data: Any, url: str = "") -> bool:
         return not results or (isinstance(results[0], dict) and "postingTitle" in results[0])
     return "postingTitle" in res and "positionId" in res
 
-
-def _list(value: Any) -> list:
-    return value if isinstance(value, list) else []
 
 
 def _unique(values) -> list[str]:

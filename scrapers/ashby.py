@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import quote
 
-from selectolax.lexbor import LexborHTMLParser
-
-from .base import ParseError, Posting, clean, load_json, require
+from .base import ParseError, Posting, as_list, clean, load_json, require, shape_of
 from .fetch import LabContext
 from .html_text import html_to_text, safe_url
 from .paging import off_loop
@@ -25,7 +22,6 @@ EMPLOYMENT_TYPES = {
 PERIODS = {"YEAR": "year", "MONTH": "month", "HOUR": "hour"}
 # When tiers mix pay periods, the yearly figure is the one users compare.
 PERIOD_PREFERENCE = ("year", "month", "hour")
-_LIST_PARAGRAPH = re.compile(r"<li\b[^>]*>\s*<p\b", re.I)
 
 
 def board_url(lab) -> str:
@@ -49,7 +45,7 @@ def parse(body: bytes | str, lab, url: str) -> list[Posting]:
     elif isinstance(data, list):
         jobs = data
     else:
-        raise _error(lab, url, f"expected an Ashby job board with a 'jobs' list, got {_shape(data)}")
+        raise ParseError(lab.name, url, f"expected an Ashby job board with a 'jobs' list, got {shape_of(data)}")
     postings: list[Posting] = []
     seen: set[str] = set()
     for index, job in enumerate(jobs):
@@ -64,12 +60,12 @@ def parse_job(job: Any, lab, url: str, index: int = 0) -> Posting | None:
     """One job as a Posting, or None when the board marks it unlisted."""
     where = f"jobs[{index}]"
     if not isinstance(job, dict):
-        raise _error(lab, url, f"{where} is {type(job).__name__}, not an object")
+        raise ParseError(lab.name, url, f"{where} is {type(job).__name__}, not an object")
     if job.get("isListed") is False:
         return None
     for key in ("id", "title"):
         if not isinstance(job.get(key), str) or not job[key].strip():
-            raise _error(lab, url, f"{where} has no {key!r} text")
+            raise ParseError(lab.name, url, f"{where} has no {key!r} text")
     source_id = job["id"]
     board = lab.params.get("board", lab.name)
     public_url = safe_url(job.get("jobUrl")) or f"https://jobs.ashbyhq.com/{quote(board, safe='')}/{source_id}"
@@ -104,12 +100,12 @@ def salary_of(compensation: Any) -> tuple[float | None, float | None, str | None
     if not isinstance(compensation, dict):
         return empty
     components = []
-    for tier in _list(compensation.get("compensationTiers")):
+    for tier in as_list(compensation.get("compensationTiers")):
         if isinstance(tier, dict):
-            components.extend(c for c in _list(tier.get("components")) if isinstance(c, dict))
+            components.extend(c for c in as_list(tier.get("components")) if isinstance(c, dict))
     if not any(_is_salary(c) for c in components):
         # Some boards fill only the summary; it already spans all tiers.
-        components = [c for c in _list(compensation.get("summaryComponents")) if isinstance(c, dict)]
+        components = [c for c in as_list(compensation.get("summaryComponents")) if isinstance(c, dict)]
     by_period: dict[str, list[dict]] = {}
     for component in components:
         period = _period(component.get("interval"))
@@ -152,32 +148,18 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def rich_text(markup: str | None) -> str:
-    """html_to_text that keeps the '- ' of list items whose text sits in a <p> (`<li><p>..</p></li>`)."""
-    if not markup:
-        return ""
-    if _LIST_PARAGRAPH.search(markup):
-        # html_to_text drops the bullet when a block opens right inside <li>; editors (Ashby, Lever) emit that.
-        tree = LexborHTMLParser(markup)
-        for node in tree.css("li > p:first-child"):
-            node.unwrap()
-        root = tree.body if tree.body is not None else tree.root
-        if root is not None:
-            markup = root.html or ""
-    return html_to_text(markup)
-
 
 def _description(job: dict) -> str:
     markup = job.get("descriptionHtml")
     if isinstance(markup, str) and markup.strip():
-        return rich_text(markup)
+        return html_to_text(markup)
     plain = job.get("descriptionPlain")
     return html_to_text(plain) if isinstance(plain, str) else ""
 
 
 def _location(job: dict) -> str:
     names = [clean(job.get("location"))]
-    for secondary in _list(job.get("secondaryLocations")):
+    for secondary in as_list(job.get("secondaryLocations")):
         if isinstance(secondary, dict):
             names.append(clean(secondary.get("location")))
     return "; ".join(dict.fromkeys(n for n in names if n))
@@ -197,10 +179,6 @@ def _workplace(job: dict) -> str:
     return kind
 
 
-def _list(value: Any) -> list:
-    """The value when it is a JSON array, else [] (a stray object or number must not be iterated)."""
-    return value if isinstance(value, list) else []
-
 
 def detect(data: Any, url: str = "") -> bool:
     if "ashbyhq.com" in url:
@@ -208,12 +186,3 @@ def detect(data: Any, url: str = "") -> bool:
     jobs = data.get("jobs") if isinstance(data, dict) else data
     return isinstance(jobs, list) and bool(jobs) and isinstance(jobs[0], dict) and "jobUrl" in jobs[0] and "isListed" in jobs[0]
 
-
-def _shape(data: Any) -> str:
-    if isinstance(data, dict):
-        return "an object with keys " + ", ".join(sorted(data)[:8])
-    return type(data).__name__
-
-
-def _error(lab, url: str, reason: str) -> ParseError:
-    return ParseError(lab.name, url, reason)

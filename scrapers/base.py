@@ -128,3 +128,15 @@ def clean(value: Any) -> str:
     if not isinstance(value, str):
         return ""
     return " ".join(value.split())
+
+
+def as_list(value: Any) -> list:
+    """The value when it is a JSON array, else [] (a stray object or number must not be iterated)."""
+    return value if isinstance(value, list) else []
+
+
+def shape_of(data: Any) -> str:
+    """A short description of an unexpected JSON value, for error messages."""
+    if isinstance(data, dict):
+        return "an object with keys " + ", ".join(sorted(data)[:8])
+    return type(data).__name__

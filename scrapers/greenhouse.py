@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from .base import ParseError, Posting, clean, load_json, require
+from .base import ParseError, Posting, clean, load_json, require, shape_of
 from .fetch import LabContext
 from .html_text import html_to_text, safe_url, unescape_entities
 from .paging import off_loop
@@ -34,7 +34,7 @@ def parse(body: bytes | str, lab, url: str) -> list[Posting]:
     elif isinstance(data, dict) and "id" in data and "title" in data:
         jobs = [data]
     else:
-        raise _error(lab, url, f"expected a Greenhouse board with a 'jobs' list, got {_shape(data)}")
+        raise ParseError(lab.name, url, f"expected a Greenhouse board with a 'jobs' list, got {shape_of(data)}")
     postings = []
     for index, job in enumerate(jobs):
         postings.append(parse_job(job, lab, url, index))
@@ -44,12 +44,12 @@ def parse(body: bytes | str, lab, url: str) -> list[Posting]:
 def parse_job(job: Any, lab, url: str, index: int = 0) -> Posting:
     where = f"jobs[{index}]"
     if not isinstance(job, dict):
-        raise _error(lab, url, f"{where} is {type(job).__name__}, not an object")
+        raise ParseError(lab.name, url, f"{where} is {type(job).__name__}, not an object")
     for key in ("id", "title"):
         if job.get(key) in (None, ""):
-            raise _error(lab, url, f"{where} has no {key!r}")
+            raise ParseError(lab.name, url, f"{where} has no {key!r}")
     if not isinstance(job["title"], str):
-        raise _error(lab, url, f"{where}.title is {type(job['title']).__name__}, not text")
+        raise ParseError(lab.name, url, f"{where}.title is {type(job['title']).__name__}, not text")
     content = job.get("content")
     description = html_to_text(unescape_entities(content)) if isinstance(content, str) else ""
     location = job.get("location")
@@ -97,12 +97,3 @@ def detect(data: Any, url: str = "") -> bool:
         return isinstance(jobs, list) and bool(jobs) and isinstance(jobs[0], dict) and "absolute_url" in jobs[0]
     return isinstance(data, list) and bool(data) and isinstance(data[0], dict) and "absolute_url" in data[0]
 
-
-def _shape(data: Any) -> str:
-    if isinstance(data, dict):
-        return "an object with keys " + ", ".join(sorted(data)[:8])
-    return type(data).__name__
-
-
-def _error(lab, url: str, reason: str) -> ParseError:
-    return ParseError(lab.name, url, reason)

@@ -21,10 +21,9 @@ from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
-from .ashby import rich_text
 from .base import ParseError, Posting, ScrapeError, clean
 from .fetch import GONE_STATUSES, LabContext
-from .html_text import safe_url
+from .html_text import html_to_text, safe_url
 from .paging import each
 
 EMPLOYMENT_TYPES = {
@@ -244,7 +243,7 @@ def _html_text(value: Any) -> str:
         if _TAG.search(value) or "&lt;" not in value:
             break
         value = htmllib.unescape(value)
-    return rich_text(value)
+    return html_to_text(value)
 
 
 def _field_text(value: Any) -> str:

@@ -6,10 +6,9 @@ import html as htmllib
 from typing import Any
 from urllib.parse import quote
 
-from .ashby import rich_text
-from .base import ParseError, Posting, ScrapeError, clean, iso_from_epoch, load_json
+from .base import ParseError, Posting, ScrapeError, as_list, clean, iso_from_epoch, load_json, shape_of
 from .fetch import LabContext
-from .html_text import safe_url
+from .html_text import html_to_text, safe_url
 
 API_HOSTS = {"": "https://api.lever.co", "global": "https://api.lever.co", "eu": "https://api.eu.lever.co"}
 PUBLIC_HOSTS = {"eu": "https://jobs.eu.lever.co"}
@@ -67,17 +66,17 @@ def _items(data: Any, lab, url: str) -> list:
         return data
     if isinstance(data, dict) and (data.get("ok") is False or "error" in data):
         # Lever's error envelope: {"ok": false, "error": "Document not found"}
-        raise _error(lab, url, f"Lever answered an error: {clean(str(data.get('error')))[:200]}")
-    raise _error(lab, url, f"expected a JSON array of Lever postings, got {_shape(data)}")
+        raise ParseError(lab.name, url, f"Lever answered an error: {clean(str(data.get('error')))[:200]}")
+    raise ParseError(lab.name, url, f"expected a JSON array of Lever postings, got {shape_of(data)}")
 
 
 def parse_posting(item: Any, lab, url: str, index: int = 0) -> Posting:
     where = f"postings[{index}]"
     if not isinstance(item, dict):
-        raise _error(lab, url, f"{where} is {type(item).__name__}, not an object")
+        raise ParseError(lab.name, url, f"{where} is {type(item).__name__}, not an object")
     for key in ("id", "text"):
         if not isinstance(item.get(key), str) or not item[key].strip():
-            raise _error(lab, url, f"{where} has no {key!r} text")
+            raise ParseError(lab.name, url, f"{where} has no {key!r} text")
     categories = item.get("categories") if isinstance(item.get("categories"), dict) else {}
     source_id = item["id"].strip()
     company = lab.params.get("company", lab.name)
@@ -110,7 +109,7 @@ def description(item: dict) -> str:
     body = _text(item, "descriptionBody")
     # `description` is opening + body in one field; use it only when the split fields are absent.
     sections = [opening, body] if opening or body else [_text(item, "description")]
-    for block in _list(item.get("lists")):
+    for block in as_list(item.get("lists")):
         if isinstance(block, dict):
             sections.append(_list_text(block))
     sections.append(_text(item, "additional"))
@@ -121,15 +120,15 @@ def description(item: dict) -> str:
 def _text(item: dict, key: str) -> str:
     markup = item.get(key)
     if isinstance(markup, str) and markup.strip():
-        return rich_text(markup)
+        return html_to_text(markup)
     plain = item.get(f"{key}Plain")
-    return rich_text(plain) if isinstance(plain, str) else ""
+    return html_to_text(plain) if isinstance(plain, str) else ""
 
 
 def _list_text(block: dict) -> str:
     heading = clean(htmllib.unescape(block.get("text") or "")) if isinstance(block.get("text"), str) else ""
     content = block.get("content")
-    items = rich_text(f"<ul>{content}</ul>") if isinstance(content, str) and content.strip() else ""
+    items = html_to_text(f"<ul>{content}</ul>") if isinstance(content, str) and content.strip() else ""
     # A heading without items says nothing about the job.
     return f"{heading}\n{items}" if heading and items else items
 
@@ -153,7 +152,7 @@ def _number(value: Any) -> float | None:
 
 
 def _location(categories: dict) -> str:
-    names = [clean(n) for n in _list(categories.get("allLocations")) if isinstance(n, str)]
+    names = [clean(n) for n in as_list(categories.get("allLocations")) if isinstance(n, str)]
     names = names or [clean(categories.get("location"))]
     return "; ".join(dict.fromkeys(n for n in names if n))
 
@@ -174,22 +173,9 @@ def _employment_type(commitment: Any) -> str:
     return ""
 
 
-def _list(value: Any) -> list:
-    """The value when it is a JSON array, else [] (a stray object or number must not be iterated)."""
-    return value if isinstance(value, list) else []
-
 
 def detect(data: Any, url: str = "") -> bool:
     if "lever.co" in url:
         return True
     return isinstance(data, list) and bool(data) and isinstance(data[0], dict) and "hostedUrl" in data[0]
 
-
-def _shape(data: Any) -> str:
-    if isinstance(data, dict):
-        return "an object with keys " + ", ".join(sorted(data)[:8])
-    return type(data).__name__
-
-
-def _error(lab, url: str, reason: str) -> ParseError:
-    return ParseError(lab.name, url, reason)

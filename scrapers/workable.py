@@ -6,10 +6,9 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from .ashby import rich_text
-from .base import ParseError, Posting, clean, load_json, require
+from .base import ParseError, Posting, as_list, clean, load_json, require, shape_of
 from .fetch import LabContext
-from .html_text import safe_url
+from .html_text import html_to_text, safe_url
 from .paging import off_loop
 
 BASE_URL = "https://apply.workable.com"
@@ -43,7 +42,7 @@ def parse(body: bytes | str, lab, url: str) -> list[Posting]:
     """Postings of a widget response `{"name", "description", "jobs": [...]}` (with or without details)."""
     data = load_json(body, lab.name, url)
     if not isinstance(data, dict) or "jobs" not in data:
-        raise _error(lab, url, f"expected a Workable account with a 'jobs' list, got {_shape(data)}")
+        raise ParseError(lab.name, url, f"expected a Workable account with a 'jobs' list, got {shape_of(data)}")
     jobs = require(data, "jobs", list, lab.name, url)
     company = clean(data.get("name"))
     postings: list[Posting] = []
@@ -59,10 +58,10 @@ def parse(body: bytes | str, lab, url: str) -> list[Posting]:
 def parse_job(job: Any, lab, url: str, index: int = 0, company: str = "") -> Posting:
     where = f"jobs[{index}]"
     if not isinstance(job, dict):
-        raise _error(lab, url, f"{where} is {type(job).__name__}, not an object")
+        raise ParseError(lab.name, url, f"{where} is {type(job).__name__}, not an object")
     for key in ("shortcode", "title"):
         if not isinstance(job.get(key), str) or not job[key].strip():
-            raise _error(lab, url, f"{where} has no {key!r} text")
+            raise ParseError(lab.name, url, f"{where} has no {key!r} text")
     shortcode = job["shortcode"].strip()
     account = lab.params.get("account", lab.name)
     public_url = (
@@ -82,7 +81,7 @@ def parse_job(job: Any, lab, url: str, index: int = 0, company: str = "") -> Pos
         source_id=shortcode,
         title=clean(job["title"]),
         url=public_url,
-        description=rich_text(description) if isinstance(description, str) else "",
+        description=html_to_text(description) if isinstance(description, str) else "",
         location=_location(job),
         team=clean(job.get("department")),
         workplace="remote" if job.get("telecommuting") is True else "",
@@ -102,7 +101,7 @@ def _employment_type(job: dict) -> str:
 
 def _location(job: dict) -> str:
     places = []
-    for place in _list(job.get("locations")):
+    for place in as_list(job.get("locations")):
         if isinstance(place, dict) and place.get("hidden") is not True:
             places.append(_place(place.get("city"), place.get("region"), place.get("country")))
     if not any(places):
@@ -121,10 +120,6 @@ def _date(value: Any) -> str | None:
     return value if isinstance(value, str) and _DATE.match(value) else None
 
 
-def _list(value: Any) -> list:
-    """The value when it is a JSON array, else [] (a stray object or number must not be iterated)."""
-    return value if isinstance(value, list) else []
-
 
 def detect(data: Any, url: str = "") -> bool:
     if "workable.com" in url:
@@ -132,12 +127,3 @@ def detect(data: Any, url: str = "") -> bool:
     jobs = data.get("jobs") if isinstance(data, dict) else None
     return isinstance(jobs, list) and bool(jobs) and isinstance(jobs[0], dict) and "shortcode" in jobs[0]
 
-
-def _shape(data: Any) -> str:
-    if isinstance(data, dict):
-        return "an object with keys " + ", ".join(sorted(data)[:8])
-    return type(data).__name__
-
-
-def _error(lab, url: str, reason: str) -> ParseError:
-    return ParseError(lab.name, url, reason)

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from .base import ParseError, Posting, ScrapeError, clean, load_json, require
+from .base import ParseError, Posting, ScrapeError, clean, load_json, require, shape_of
 from .details import Listed, fetch_details
 from .fetch import GONE_STATUSES, LabContext
 from .html_text import html_to_text, safe_url
@@ -177,7 +177,7 @@ def parse(body: bytes | str, lab, url: str) -> list[Posting]:
         items = data
     else:
         raise ParseError(lab.name, url, "expected a Workday jobs page ('jobPostings') or job detail "
-                         f"('jobPostingInfo'), got {_shape(data)}")
+                         f"('jobPostingInfo'), got {shape_of(data)}")
     return [list_posting(item, lab, url, index) for index, item in enumerate(items)]
 
 
@@ -320,9 +320,3 @@ def detect(data: Any, url: str = "") -> bool:
         return "jobPostingInfo" in data or (isinstance(data.get("jobPostings"), list) and "total" in data)
     return (isinstance(data, list) and bool(data) and isinstance(data[0], dict)
             and "externalPath" in data[0] and "postedOn" in data[0])
-
-
-def _shape(data: Any) -> str:
-    if isinstance(data, dict):
-        return "an object with keys " + ", ".join(sorted(data)[:8])
-    return type(data).__name__
