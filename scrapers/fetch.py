@@ -167,6 +167,7 @@ class Fetcher:
         )
         self.retry = retry
         self.max_bytes = max_bytes
+        self.offline = bool(getattr(transport, "offline", False))  # e.g. a HAR replay
         # A read timeout is per chunk: a server trickling bytes would never hit it, so the whole
         # exchange (redirects and body included) has a deadline too.
         self.deadline = deadline if deadline is not None else timeout * 10
@@ -189,6 +190,9 @@ class Fetcher:
 
     def gate(self, host: str, politeness: Politeness) -> HostGate:
         if host not in self._gates:
+            if self.offline:
+                # A recording answers at once and no server is there to spare: only the concurrency stays.
+                politeness = Politeness(politeness.concurrency, 0.0)
             self._gates[host] = HostGate(politeness)
         return self._gates[host]
 

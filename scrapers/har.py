@@ -151,6 +151,8 @@ def entry_body(entry: dict) -> bytes:
 class ReplayTransport(httpx.AsyncBaseTransport):
     """Answers every request from HAR entries; an unmatched request raises ReplayMiss."""
 
+    offline = True  # no server behind it: the Fetcher skips politeness intervals
+
     def __init__(self, entries: list[dict]):
         self._queues: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
         for entry in entries:

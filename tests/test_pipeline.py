@@ -136,3 +136,13 @@ async def test_gives_up_with_lab_url_and_cause():
     with pytest.raises(ScrapeError) as err:
         await fetcher.request("acme", "GET", "https://h.example/x", politeness=Politeness(), stats=LabStats())
     assert str(err.value) == "acme: HTTP 502: Bad gateway, gave up after 3 attempt(s) (https://h.example/x)"
+
+
+async def test_replay_skips_politeness_intervals_but_a_server_gets_them():
+    replay = Fetcher(ReplayTransport([]))
+    live = Fetcher(httpx.MockTransport(lambda r: httpx.Response(200)))
+    slow = Politeness(concurrency=1, interval=5.0)
+    assert replay.gate("h.example", slow).politeness == Politeness(1, 0.0)
+    assert live.gate("h.example", slow).politeness == slow
+    await replay.aclose()
+    await live.aclose()
