@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import httpx
@@ -25,15 +27,36 @@ from .cli_common import (
     stdout_console,
 )
 from .db import queries, store
-from .importer import FORMATS, import_file
-from .pipeline import LabOutcome, scrape_labs
-from .scrapers.har import RecordingTransport, ReplayTransport, load_har
+from .importer import FORMATS
 from .scrapers.registry import ad_hoc_lab, select_labs
+
+if TYPE_CHECKING:
+    from .pipeline import LabOutcome
 
 DEMO_DIR = Path(__file__).with_name("demo")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A command group that imports the modules of some commands only when one of them runs.
+
+    Matching pulls in numpy, scipy and scikit-learn (a second of imports): `asr-jobs jobs` and the other
+    reading commands must not pay for it.
+    """
+
+    LAZY = {"profiles": ("cli_matching", "profiles_group"), "match": ("cli_matching", "match_command"),
+            "eval": ("cli_matching", "eval_command"), "serve": ("cli_serve", "serve")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.LAZY and name not in self.commands:
+            module, attribute = self.LAZY[name]
+            self.add_command(getattr(importlib.import_module(f"{__package__}.{module}"), attribute), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="asr-jobs")
 def cli() -> None:
     """Research job postings for speech (ASR) researchers: scraped, ranked, explained.
@@ -61,6 +84,8 @@ def summary_rows(outcomes: list[LabOutcome]) -> list[dict]:
 
 def run_with_progress(db, labs, transport, accept_drop: bool) -> list[LabOutcome]:
     """Scrape with a progress bar on stderr (data stays on stdout)."""
+    from .pipeline import scrape_labs
+
     console = stderr_console()
     with Progress(TextColumn("[bold]scraping"), BarColumn(), TextColumn("{task.completed}/{task.total} labs"),
                   TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
@@ -99,6 +124,8 @@ def scrape(lab_names, db_path, labs_file, record, replay, accept_drop, fmt):
         asr-jobs scrape anthropic openai --record run.har
         asr-jobs scrape anthropic --replay run.har
     """
+    from .scrapers.har import RecordingTransport, ReplayTransport
+
     labs = select_labs(get_labs(labs_file), lab_names)
     db = get_db(db_path)
     transport: httpx.AsyncBaseTransport | None = ReplayTransport.from_files(*replay) if replay else None
@@ -139,6 +166,8 @@ def import_(path, lab_name, fmt, db_path, labs_file):
     labs = get_labs(labs_file)
     lab = labs.get(lab_name) or ad_hoc_lab(lab_name)
     db = get_db(db_path)
+    from .importer import import_file
+
     result, detected, notes = import_file(db, path, lab, fmt)
     for note in notes:
         stderr_console().print(f"note: {escape(note)}", highlight=False)
@@ -261,7 +290,9 @@ def demo(db_path, profile, limit):
         asr-jobs demo && asr-jobs jobs --db demo.db --profile streaming
     """
     from .matcher import match_db
+    from .pipeline import scrape_labs
     from .profiles import load_profiles, save_profiles
+    from .scrapers.har import ReplayTransport, load_har
 
     path = Path(db_path or "demo.db")
     for suffix in ("", "-wal", "-shm"):
@@ -288,15 +319,3 @@ def demo(db_path, profile, limit):
               highlight=False)
     if any(o.failed for o in outcomes):
         sys.exit(1)
-
-
-def _register_optional() -> None:
-    """Commands that live in their own modules (matching, serving)."""
-    from .cli_matching import register as register_matching
-    from .cli_serve import register as register_serve
-
-    register_matching(cli)
-    register_serve(cli)
-
-
-_register_optional()

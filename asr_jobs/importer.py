@@ -12,7 +12,6 @@ from typing import Any
 import sqlite_utils
 
 from .db import store
-from .pipeline import enrich
 from .scrapers import jsonl
 from .scrapers.base import ParseError, Posting
 from .scrapers.har import entry_body, load_har
@@ -112,6 +111,8 @@ def import_file(db: sqlite_utils.Database, path: str | Path, lab: Lab, fmt: str 
     JSON lines are read as a stream and stored BATCH postings at a time, so that a corpus of any size
     fits in memory; the whole import is still one transaction (a bad line imports nothing).
     """
+    from .pipeline import enrich  # pulls in the matcher's text rules: only when importing
+
     if fmt == "jsonl" or (fmt is None and _looks_jsonl(path)):
         batches, fmt, notes = jsonl_batches(path, lab), "jsonl", []
     else:
