@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -111,13 +111,18 @@ def import_file(db: sqlite_utils.Database, path: str | Path, lab: Lab, fmt: str 
     JSON lines are read as a stream and stored BATCH postings at a time, so that a corpus of any size
     fits in memory; the whole import is still one transaction (a bad line imports nothing).
     """
-    from .pipeline import enrich  # pulls in the matcher's text rules: only when importing
-
     if fmt == "jsonl" or (fmt is None and _looks_jsonl(path)):
         batches, fmt, notes = jsonl_batches(path, lab), "jsonl", []
     else:
         postings, fmt, notes = parse_file(path, lab, fmt)
         batches = iter([postings])
+    return save_batches(db, lab, batches), fmt, notes
+
+
+def save_batches(db: sqlite_utils.Database, lab: Lab, batches: Iterable[list[Posting]]) -> store.SaveResult:
+    """Store batches of postings (with their derived fields) in one transaction; the counts summed."""
+    from .pipeline import enrich  # pulls in the matcher's text rules: only when importing
+
     result = store.SaveResult()
     with store.write_transaction(db):
         store.save_labs(db, [lab])
@@ -126,7 +131,7 @@ def import_file(db: sqlite_utils.Database, path: str | Path, lab: Lab, fmt: str 
             for name in ("seen", "new", "updated", "unchanged", "reopened"):
                 setattr(result, name, getattr(result, name) + getattr(saved, name))
             result.new_ids.extend(saved.new_ids)
-    return result, fmt, notes
+    return result
 
 
 def _open_text(path: str | Path):
