@@ -212,13 +212,17 @@ def add_command(name: str, source: str, weights: tuple[str, ...], title: str | N
 @profiles_dir_option
 @click.option("--min-score", type=float, default=MIN_SCORE, show_default=True,
               help="Keep matches scoring above this.")
+@click.option("--refit", is_flag=True, help="Fit the vocabulary on all open postings again, even if few changed.")
 @output_options
 @friendly_errors
 def match_command(names: tuple[str, ...], db_path: str | None, profiles_dirs: tuple[str, ...], min_score: float,
-                  fmt: str) -> None:
+                  refit: bool, fmt: str) -> None:
     """Score the open postings against profiles; store ranked matches with the terms behind each score.
 
-    Profiles are stored in the database too (table profiles), so datasette can show them.
+    Profiles are stored in the database too (table profiles), so datasette can show them. After a scrape
+    that added a few postings, only new, changed and closed postings are scored, with the vocabulary of
+    the last fit; once those reach 10% of the postings it was fitted on, everything is fitted again
+    (the message on stderr says which, and why).
 
     \b
     Examples:
@@ -229,7 +233,9 @@ def match_command(names: tuple[str, ...], db_path: str | None, profiles_dirs: tu
     profiles = load_profiles(*profiles_dirs)
     save_profiles(db, profiles)
     summary = match_db(db, profiles, list(names) or None, min_score=min_score,
-                       vocabulary=user_vocabulary(*profiles_dirs))
+                       vocabulary=user_vocabulary(*profiles_dirs), refit=refit)
+    if fmt == "table":  # JSON and CSV stay pure data
+        stderr_console().print(f"{summary.mode} match: {summary.note}", highlight=False, markup=False)
     titles = {r["id"]: r["title"] for r in db.query(
         "SELECT id, title FROM postings WHERE id IN (SELECT posting_id FROM matches WHERE rank = 1)")}
     rows = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -9,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ..db.store import now_iso
-from . import parallel
+from ..db.store import now_iso, write_transaction
+from . import incremental, parallel
 from .fields import posting_fields, seniority
 from .model import DEFAULT_SETTINGS, TERMS_SHOWN, FieldVectorizer, Settings, scores
 from .text import load_vocabulary
@@ -110,6 +111,16 @@ def combine_scores(cosines: np.ndarray, profiles: list, levels: list[str]) -> np
     return result
 
 
+def row_text(row: dict[str, Any]) -> tuple[str, str]:
+    """What a posting row is vectorized from: (title and team, description)."""
+    title, team = row.get("title") or "", row.get("team") or ""
+    return (f"{title}\n{team}" if team else title), row.get("description") or ""
+
+
+def row_level(row: dict[str, Any]) -> str:
+    return row.get("seniority") or seniority(row.get("title") or "", row.get("description") or "")
+
+
 def rank(rows: Iterator[dict[str, Any]], profiles: list, *, available: dict | None = None,
          settings: Settings = DEFAULT_SETTINGS, vocabulary=None) -> Ranking:
     """Fit once over the rows (id, title, team, description, seniority), score every profile."""
@@ -120,13 +131,16 @@ def rank(rows: Iterator[dict[str, Any]], profiles: list, *, available: dict | No
     def texts() -> Iterator[tuple[str, str]]:
         for row in rows:
             ids.append(row["id"])
-            title = row.get("title") or ""
-            levels.append(row.get("seniority") or seniority(title, row.get("description") or ""))
-            team = row.get("team") or ""
-            yield (f"{title}\n{team}" if team else title), row.get("description") or ""
+            levels.append(row_level(row))
+            yield row_text(row)
 
     scored = needed(profiles, available or {})
     postings = vectorizer.fit_transform(texts(), parallel.workers())
+    return _ranking(vectorizer, postings, ids, levels, profiles, scored)
+
+
+def _ranking(vectorizer: FieldVectorizer, postings, ids: list[str], levels: list[str], profiles: list,
+             scored: list) -> Ranking:
     vectors = vectorizer.profile_vectors(scored)
     cosines = scores(postings, vectors) if postings.shape[0] else np.zeros((0, len(scored)))
     result = combine_scores(cosines, scored, levels)[:, : len(profiles)]
@@ -135,42 +149,124 @@ def rank(rows: Iterator[dict[str, Any]], profiles: list, *, available: dict | No
 
 def open_postings(db) -> Iterator[dict[str, Any]]:
     """Postings that are not closed, streamed from SQLite."""
-    cursor = db.execute("SELECT id, title, team, description, seniority FROM postings WHERE status != 'closed' "
-                        "OR status IS NULL ORDER BY id")
+    cursor = db.execute("SELECT id, title, team, description, seniority, content_hash FROM postings "
+                        "WHERE status != 'closed' OR status IS NULL ORDER BY id")
     columns = [c[0] for c in cursor.description]
     for values in cursor:
         yield dict(zip(columns, values, strict=True))
 
 
-class MatchSummary(dict):
-    """Matches stored per profile (name -> count), with the number of postings scored and each top three."""
+def postings_by_id(db, ids: list[str]) -> Iterator[dict[str, Any]]:
+    """The rows of some postings, in id order."""
+    ids = sorted(ids)
+    for start in range(0, len(ids), 900):
+        chunk = ids[start:start + 900]
+        cursor = db.execute("SELECT id, title, team, description, seniority, content_hash FROM postings "
+                            f"WHERE id IN ({', '.join('?' * len(chunk))}) ORDER BY id", chunk)
+        columns = [c[0] for c in cursor.description]
+        for values in cursor:
+            yield dict(zip(columns, values, strict=True))
 
-    def __init__(self, postings: int, counts: dict[str, int], top: dict[str, list[tuple[str, float]]]):
+
+class MatchSummary(dict):
+    """Matches stored per profile (name -> count), with the number of postings scored and each top three.
+
+    `mode` is "full" (fitted on all open postings) or "incremental" (only what changed, with the stored
+    fit); `note` says why.
+    """
+
+    def __init__(self, postings: int, counts: dict[str, int], top: dict[str, list[tuple[str, float]]],
+                 mode: str = "full", note: str = ""):
         super().__init__(counts)
         self.postings = postings
         self.top = top  # profile -> [(posting id, score)], best first
+        self.mode = mode
+        self.note = note
+
+
+def match_rows(ranking: Ranking, column: int, profile, min_score: float, now: str) -> list[dict[str, Any]]:
+    """The matches rows of one profile, best first, ranked 1, 2, ... (ties by posting id, as rerank does)."""
+    rounded = np.round(ranking.scores[:, column], 6)  # stored scores are rounded: rank by what is stored
+    kept = np.flatnonzero(ranking.scores[:, column] > min_score)
+    order = kept[np.lexsort((kept, -rounded[kept]))]  # rows come in posting id order: ties by id
+    terms = ranking.explain_many(order, column) if len(order) else []
+    return [{"profile": profile.name, "posting_id": ranking.ids[i], "score": float(rounded[i]),
+             "rank": position, "terms": json.dumps(explained, ensure_ascii=False), "matched_at": now}
+            for position, (i, explained) in enumerate(zip(order, terms, strict=True), 1)]
 
 
 def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Settings = DEFAULT_SETTINGS,
-             min_score: float = MIN_SCORE, vocabulary=None, now: str | None = None) -> MatchSummary:
-    """Score the open postings against the chosen profiles and replace their rows in the matches table."""
+             min_score: float = MIN_SCORE, vocabulary=None, now: str | None = None,
+             refit: bool = False) -> MatchSummary:
+    """Score the open postings against the chosen profiles and replace their rows in the matches table.
+
+    Over all profiles, a run reuses the last fit while few postings changed since (incremental.plan):
+    only new, changed and closed postings are scored then. summary.mode and summary.note say which, and why.
+    """
     chosen = choose(profiles, names)
-    ranking = rank(open_postings(db), chosen, available=profiles, settings=settings, vocabulary=vocabulary)
+    vocabulary = vocabulary or user_vocabulary()
     now = now or now_iso()
+    sig = incremental.signature(needed(chosen, profiles), settings, min_score, vocabulary)
+    if names:
+        incremental.forget(db)
+        plan = incremental.Plan(False, "some profiles only: fitted on all open postings (the next run over all "
+                                       "profiles refits too)")
+    else:
+        plan = incremental.plan(db, sig, refit=refit)
+    if plan.update:
+        return _update(db, plan, chosen, profiles, settings, min_score, vocabulary, now)
+    hashes: dict[str, str] = {}
+
+    def tracked(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for row in rows:
+            hashes[row["id"]] = row["content_hash"] or ""
+            yield row
+
+    ranking = rank(tracked(open_postings(db)), chosen, available=profiles, settings=settings, vocabulary=vocabulary)
     counts: dict[str, int] = {}
     top: dict[str, list[tuple[str, float]]] = {}
     for column, profile in enumerate(chosen):
-        column_scores = ranking.scores[:, column]
-        kept = np.flatnonzero(column_scores > min_score)
-        order = kept[np.lexsort((kept, -column_scores[kept]))]
-        terms = ranking.explain_many(order, column) if len(order) else []
-        rows = [{"profile": profile.name, "posting_id": ranking.ids[i], "score": round(float(column_scores[i]), 6),
-                 "rank": position, "terms": json.dumps(explained, ensure_ascii=False), "matched_at": now}
-                for position, (i, explained) in enumerate(zip(order, terms, strict=True), 1)]
+        rows = match_rows(ranking, column, profile, min_score, now)
         with db.atomic():
             db.execute("DELETE FROM matches WHERE profile = ?", [profile.name])
             if rows:
                 db["matches"].insert_all(rows, pk=("profile", "posting_id"), batch_size=150)
         counts[profile.name] = len(rows)
         top[profile.name] = [(r["posting_id"], r["score"]) for r in rows[:3]]
-    return MatchSummary(len(ranking.ids), counts, top)
+    if not names:
+        incremental.save_fit(db, sig, ranking.vectorizer, hashes)
+    return MatchSummary(len(ranking.ids), counts, top, "full", plan.reason)
+
+
+def _update(db, plan: incremental.Plan, chosen: list, profiles: dict, settings: Settings, min_score: float,
+            vocabulary, now: str) -> MatchSummary:
+    """Score only the postings new or changed since the stored fit, drop closed ones, renumber the ranks."""
+    rows = list(postings_by_id(db, plan.changed))
+    hashes = {row["id"]: row["content_hash"] or "" for row in rows}
+    gone = plan.changed + plan.removed
+    with write_transaction(db) if gone else contextlib.nullcontext():
+        for start in range(0, len(gone), 900):
+            chunk = gone[start:start + 900]
+            db.execute(f"DELETE FROM matches WHERE posting_id IN ({', '.join('?' * len(chunk))})", chunk)
+        if rows:
+            vectorizer = incremental.restored(plan.state, vocabulary, settings)
+            postings = vectorizer.transform((row_text(row) for row in rows), parallel.workers())
+            ranking = _ranking(vectorizer, postings, [r["id"] for r in rows], [row_level(r) for r in rows], chosen,
+                               needed(chosen, profiles))
+            for column, profile in enumerate(chosen):
+                new = match_rows(ranking, column, profile, min_score, now)
+                if new:
+                    db["matches"].insert_all(new, pk=("profile", "posting_id"), batch_size=150)
+        if gone:
+            for profile in chosen:
+                incremental.rerank(db, profile.name)
+            incremental.note_update(db, hashes, plan.removed)
+    names = [p.name for p in chosen]
+    counts = dict.fromkeys(names, 0) | {name: n for name, n in db.execute(
+        f"SELECT profile, count(*) FROM matches WHERE profile IN ({', '.join('?' * len(names))}) GROUP BY profile",
+        names).fetchall()}
+    top = {name: [tuple(r) for r in db.execute(
+        "SELECT posting_id, score FROM matches WHERE profile = ? ORDER BY rank LIMIT 3", [name]).fetchall()]
+        for name in names}
+    open_count = db.execute("SELECT count(*) FROM postings WHERE status != 'closed' OR status IS NULL").fetchone()[0]
+    return MatchSummary(open_count, counts, top, "incremental", plan.reason)
