@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import ipaddress
 import json as jsonlib
@@ -10,7 +11,7 @@ import math
 import os
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -59,27 +60,57 @@ class LabStats:
 
 
 class HostGate:
-    """At most `concurrency` requests in flight to a host, starts at least `interval` apart."""
+    """At most `concurrency` requests in flight to a host, each sent at least `interval` after the one before.
+
+    The interval counts from when the previous request was written to its connection (httpcore's trace
+    of the request headers), not from when it passed the gate: a request held up between the gate and
+    the socket (the event loop busy with another lab's board) must not reach the server just before the
+    next one. Transports without traces (mock, replay) count from the end of the request instead.
+    """
 
     def __init__(self, politeness: Politeness, clock: Callable[[], float] = time.monotonic):
         self.politeness = politeness
         self._semaphore = asyncio.Semaphore(max(1, politeness.concurrency))
         self._lock = asyncio.Lock()
-        self._next_start = 0.0
+        self._last_sent = -math.inf
+        self._previous: asyncio.Event | None = None  # set once the request that passed last was sent
         self._clock = clock
 
-    async def __aenter__(self) -> HostGate:
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[HostSlot]:
+        """The right to send one request (and follow its redirects) now."""
         await self._semaphore.acquire()
-        if self.politeness.interval > 0:
-            async with self._lock:
-                wait = self._next_start - self._clock()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                self._next_start = self._clock() + self.politeness.interval
-        return self
+        slot = HostSlot(self)
+        try:
+            if self.politeness.interval > 0:
+                async with self._lock:
+                    if self._previous is not None:
+                        await self._previous.wait()
+                    wait = self._last_sent + self.politeness.interval - self._clock()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    self._previous = slot.sent_event
+            yield slot
+        finally:
+            slot.sent()  # a request that failed before sending, or a transport without traces
+            self._semaphore.release()
 
-    async def __aexit__(self, *exc: object) -> None:
-        self._semaphore.release()
+
+class HostSlot:
+    """One request's pass through a HostGate; `trace` is its httpcore trace extension."""
+
+    def __init__(self, gate: HostGate):
+        self.gate = gate
+        self.sent_event = asyncio.Event()
+
+    def sent(self) -> None:
+        if not self.sent_event.is_set():
+            self.gate._last_sent = max(self.gate._last_sent, self.gate._clock())
+            self.sent_event.set()
+
+    async def trace(self, name: str, info: dict[str, Any]) -> None:
+        if name.endswith("send_request_headers.complete"):
+            self.sent()
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -249,9 +280,9 @@ class Fetcher:
     ) -> httpx.Response | tuple[str, int | None, float | None]:
         """One try: the response to keep, or (reason, status, Retry-After seconds) of a retryable failure."""
         try:
-            async with self.gate(host, politeness):
+            async with self.gate(host, politeness).slot() as slot:
                 stats.requests += 1
-                response = await self._send(method, url, stats, **kwargs)
+                response = await self._send(method, url, stats, slot, **kwargs)
         except ReplayMiss as exc:
             raise ScrapeError(lab, url, f"not in the replayed recording: {exc}") from None
         except httpx.TimeoutException as exc:
@@ -286,9 +317,9 @@ class Fetcher:
             stats.rate_limited = True
         return reason, status, retry_after_seconds(response.headers.get("retry-after"))
 
-    async def _send(self, method: str, url: str, stats: LabStats, **kwargs: Any) -> httpx.Response:
+    async def _send(self, method: str, url: str, stats: LabStats, slot: HostSlot, **kwargs: Any) -> httpx.Response:
         """The final response of a request (same-site redirects followed), its body read within the cap."""
-        request = self.client.build_request(method, url, **kwargs)
+        request = self._build(method, url, slot, kwargs)
         # A request for a fresh token (Cache-Control: no-store) is never answered from the cache.
         fresh = "no-store" in request.headers.get("cache-control", "")
         cache = self.cache if method == "GET" and not request.content and not fresh else None
@@ -308,7 +339,7 @@ class Fetcher:
                             stats.not_modified += 1
                             return stored
                         # The stored copy is unusable: ask again, unconditionally.
-                        request, conditional = self.client.build_request(method, url, **kwargs), False
+                        request, conditional = self._build(method, url, slot, kwargs), False
                         continue
                     await self._read(response, stats)
                     if cache is not None and response.status_code == 200:
@@ -323,6 +354,12 @@ class Fetcher:
                                    f"from {request.url.host})", response.status_code)
                 request = target
         raise _Refused(f"more than {MAX_REDIRECTS} redirects", None)
+
+    def _build(self, method: str, url: str, slot: HostSlot, kwargs: dict[str, Any]) -> httpx.Request:
+        """The request, traced so that its host gate knows when it was sent (redirects carry the trace along)."""
+        request = self.client.build_request(method, url, **kwargs)
+        request.extensions["trace"] = slot.trace
+        return request
 
     async def _read(self, response: httpx.Response, stats: LabStats) -> None:
         """Read the body, refusing one over the size cap before it fills memory."""
