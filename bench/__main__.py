@@ -1,0 +1,186 @@
+"""asr-jobs benchmarks: scraping against a local server, re-scraping, matching, importing, the jobs query.
+
+    .venv/bin/python -m bench [--corpus PATH] [--quick] [--json FILE]
+
+Prints a table of the figures against their targets, then the same figures as JSON. The corpus of real
+postings is read from ../shared/corpus-remote-jobs.jsonl.gz beside the repository (or --corpus PATH);
+without it the matching and import parts are skipped. --quick runs a smaller scrape and skips the
+100,000-posting parts (a minute or so instead of ten).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sqlite3
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from . import matching, scrape
+from . import store as store_bench
+from .corpus import DEFAULT_CORPUS, find_corpus
+
+LARGE = 100_000
+ADDED = 100  # postings a scrape adds before the incremental match
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        memory_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError, AttributeError):
+        memory_gb = None
+    versions = {}
+    for name in ("httpx", "scikit-learn", "scipy", "numpy", "sqlite-utils"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": memory_gb, "system": platform.platform(),
+            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, **versions}
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run(corpus: Path | None, quick: bool) -> dict[str, Any]:
+    results: dict[str, Any] = {"machine": machine(), "quick": quick}
+    say("scrape: 17 labs against a local server (concurrent, re-scrape, sequential) ...")
+    results["scrape"] = scrape.run(scale=0.3 if quick else 1.0)
+    if corpus is None:
+        say(f"corpus not found at {DEFAULT_CORPUS} (pass --corpus PATH): "
+            "skipping the matching, import and jobs benchmarks")
+        results["corpus"] = None
+        return results
+    results["corpus"] = str(corpus)
+    with tempfile.TemporaryDirectory(prefix="asr-jobs-bench-") as tmp:
+        small = Path(tmp) / "corpus.db"
+        say(f"import: {corpus.name} into a new database, then again unchanged ...")
+        results["import_corpus"] = store_bench.imported(small, corpus, None)
+        say("matching: the corpus, end to end and bare fit_transform ...")
+        results["matching_corpus"] = matching.run(small, corpus, ADDED if quick else 0)
+        if quick:
+            results["jobs"] = store_bench.jobs_latency(small)
+            return results
+        large = Path(tmp) / "large.db"
+        say(f"import: {LARGE:,} postings (the corpus repeated with distinct ids), then again unchanged ...")
+        results["import_large"] = store_bench.imported(large, corpus, LARGE)
+        say(f"matching: {LARGE:,} postings, end to end and bare fit_transform, then {ADDED} new postings ...")
+        results["matching_large"] = matching.run(large, corpus, ADDED)
+        say(f"jobs: query and command latency at {LARGE:,} postings ...")
+        results["jobs"] = store_bench.jobs_latency(large)
+    return results
+
+
+def _check(ok: bool) -> str:
+    return "yes" if ok else "NO"
+
+
+def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(figure, measured, target, met) rows."""
+    rows = []
+    s = results["scrape"]
+    rows += [
+        ("scrape: postings served / stored", f"{s['postings_served']:,} / {s['postings_stored']:,} "
+         f"({s['labs']} labs, {s['hosts']} hosts, {s['requests']:,} requests)", "", ""),
+        ("scrape: concurrent wall time", f"{s['concurrent_s']:.2f} s (CPU {s['concurrent_cpu_s']:.2f} s)", "", ""),
+        ("scrape: lower bound (slowest host's queue)", f"{s['bound_s']:.2f} s ({s['bound_host']})", "", ""),
+        ("scrape: concurrent / bound", f"{s['ratio_to_bound']:.2f}x", "<= 1.3x", _check(s["ratio_to_bound"] <= 1.3)),
+        ("scrape: sequential wall time", f"{s['sequential_s']:.2f} s", "", ""),
+        ("scrape: speed-up over sequential", f"{s['speedup_vs_sequential']:.1f}x", ">= 8x",
+         _check(s["speedup_vs_sequential"] >= 8)),
+        ("scrape: stores what the sequential run stores", _check(s["same_postings_as_sequential"]), "yes",
+         _check(s["same_postings_as_sequential"])),
+        ("scrape: per-host limits kept (server-measured)", _check(s["limits_respected"]), "yes",
+         _check(s["limits_respected"])),
+        ("re-scrape unchanged: requests", f"{s['rescrape_requests']:,} of {s['requests']:,} = "
+         f"{s['rescrape_request_share']:.1%} ({s['rescrape_not_modified']} answered 304)", "< 20%",
+         _check(s["rescrape_request_share"] < 0.2)),
+        ("re-scrape unchanged: bytes", f"{s['rescrape_bytes']:,} of {s['bytes']:,} = {s['rescrape_byte_share']:.1%}",
+         "", ""),
+    ]
+    for key, label in (("import_corpus", "corpus"), ("import_large", f"{LARGE:,}")):
+        if key in results:
+            i = results[key]
+            rows.append((f"import {label}: new / unchanged", f"{i['import_per_s']:,} / {i['reimport_per_s']:,} postings/s "
+                         f"({i['import_s']:.1f} s / {i['reimport_unchanged_s']:.1f} s)", "", ""))
+    for key in ("matching_corpus", "matching_large"):
+        if key in results:
+            m = results[key]
+            n = f"{m['documents']:,}"
+            rows += [
+                (f"match {n}: bare fit_transform", f"{m['bare']['seconds']:.2f} s ({m['bare']['peak_mb']:.0f} MB peak, "
+                 "texts in memory)", "", ""),
+                (f"match {n}: end to end", f"{m['end_to_end']['seconds']:.2f} s ({m['end_to_end']['workers']} "
+                 "worker processes)", "", ""),
+                (f"match {n}: end to end / fit_transform", f"{m['ratio_to_fit_transform']:.2f}x", "<= 1.5x",
+                 _check(m["ratio_to_fit_transform"] <= 1.5)),
+                (f"match {n}: peak memory (upper bound)", f"{m['peak_mb_upper_bound']:.0f} MB (main "
+                 f"{m['end_to_end']['peak_mb']:.0f} + workers {m['end_to_end']['workers_peak_mb']:.0f} each)",
+                 "< 2048 MB", _check(m["peak_mb_upper_bound"] < 2048)),
+            ]
+            if "incremental" in m:
+                inc = m["incremental"]
+                rows.append((f"match {n} + {inc['added']} new postings", f"{inc['seconds']:.2f} s ({inc['mode']})", "",
+                             ""))
+    if "jobs" in results:
+        j = results["jobs"]
+        rows += [
+            ("jobs: query (median)", ", ".join(f"{k} {v:.0f} ms" for k, v in j["query_ms"].items()), "", ""),
+            ("jobs: whole command (start-up included)", f"{j['command_s']:.2f} s", "< 1 s", _check(j["command_s"] < 1)),
+        ]
+    return rows
+
+
+def render(rows: list[tuple[str, str, str, str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    header = ("figure", "measured", "target", "met")
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, [*widths, 3], strict=False)).rstrip()]
+    lines.append("  ".join("-" * w for w in [*widths, 3]))
+    for row in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, [*widths, 3], strict=False)).rstrip())
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", help="JSON lines of postings (default: ../shared/corpus-remote-jobs.jsonl.gz)")
+    parser.add_argument("--quick", action="store_true", help="smaller scrape, no 100,000-posting parts")
+    parser.add_argument("--json", dest="json_path", help="also write the JSON figures to this file")
+    args = parser.parse_args()
+    corpus = find_corpus(args.corpus)
+    started = time.perf_counter()
+    results = run(corpus, args.quick)
+    results["benchmark_s"] = round(time.perf_counter() - started, 1)
+    m = results["machine"]
+    print(f"asr-jobs benchmarks on {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, Python {m['python']}, "
+          f"{m['system']}")
+    s = results["scrape"]
+    print(f"scrape: local server at 127.0.0.1 with {s['latency_s'] * 1000:.0f} ms per answer; every lab's politeness "
+          f"interval multiplied by {s['interval_scale']} (concurrency as configured), the bound computed with the same "
+          "scaled limits")
+    print(render(table(results)))
+    text = json.dumps(results, indent=2)
+    print(text)
+    if args.json_path:
+        Path(args.json_path).write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""The real-postings corpus (../shared/corpus-remote-jobs.jsonl.gz), repeated with distinct ids to any size.
+
+Databases are filled through the importer's own path (importer.save_batches: derived fields, upserts,
+full-text index), so that the import figures are the product's.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from asr_jobs.db import store
+from asr_jobs.scrapers import jsonl
+from asr_jobs.scrapers.base import Posting
+from asr_jobs.scrapers.registry import ad_hoc_lab
+
+from asr_jobs.importer import BATCH, merge, save_batches
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus-remote-jobs.jsonl.gz"
+LAB = "remote"
+
+
+def find_corpus(given: str | None) -> Path | None:
+    """The corpus given, else ../shared/corpus-remote-jobs.jsonl.gz beside the repository, else None."""
+    if given:
+        path = Path(given)
+        if not path.is_file():
+            raise SystemExit(f"corpus not found: {path}")
+        return path
+    return DEFAULT_CORPUS if DEFAULT_CORPUS.is_file() else None
+
+
+def rows(path: Path, count: int | None = None) -> Iterator[dict]:
+    """Corpus rows, read as a stream; past the end the corpus starts again with ids suffixed ~1, ~2, ..."""
+    produced, copy = 0, 0
+    while count is None or produced < count:
+        with gzip.open(path, "rt", encoding="utf-8") as lines:
+            for line in lines:
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                if copy:
+                    row["id"] = f"{row['id']}~{copy}"
+                yield row
+                produced += 1
+                if count is not None and produced >= count:
+                    return
+        if count is None:
+            return
+        copy += 1
+
+
+def postings(path: Path, count: int | None = None) -> Iterator[list[Posting]]:
+    """Corpus rows as postings of the lab `remote`, BATCH at a time."""
+    lab = ad_hoc_lab(LAB)
+    url = f"file://{path.resolve()}"
+    batch: list[Posting] = []
+    for number, row in enumerate(rows(path, count), 1):
+        batch.append(jsonl.parse_row(row, lab, url, number))
+        if len(batch) >= BATCH:
+            yield merge(batch)
+            batch = []
+    if batch:
+        yield merge(batch)
+
+
+def fill(db_path: Path, corpus: Path, count: int | None = None) -> store.SaveResult:
+    """Import `count` corpus postings (all once when None) into the database at db_path."""
+    db = store.open_db(db_path)
+    try:
+        return save_batches(db, ad_hoc_lab(LAB), postings(corpus, count))
+    finally:
+        db.conn.close()
+
+
+def texts(db_path: Path) -> list[str]:
+    """Each open posting's title, team and description as one text: what a bare TF-IDF would be given."""
+    db = store.open_db(db_path)
+    try:
+        return [f"{title}\n{team or ''}\n{description or ''}" for title, team, description in db.execute(
+            "SELECT title, team, description FROM postings WHERE status != 'closed' ORDER BY id")]
+    finally:
+        db.conn.close()

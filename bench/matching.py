@@ -1,0 +1,124 @@
+"""Matching benchmark: end to end (read from SQLite, vectorize, score, write ranked matches) beside bare
+scikit-learn TfidfVectorizer.fit_transform on the same texts, each in a fresh process for a clean peak memory.
+
+Run as a module with --child, it is the measured process itself and prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _peak_mb() -> tuple[float, float]:
+    """Peak resident memory of this process and of its largest child (a worker process), in MB."""
+    divisor = 2**20 if sys.platform == "darwin" else 1024  # ru_maxrss is bytes on macOS, KiB on Linux
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / divisor
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / divisor
+    return round(own, 1), round(child, 1)
+
+
+def _bare(db_path: Path) -> dict[str, Any]:
+    """scikit-learn's own TfidfVectorizer().fit_transform on each open posting's title, team and description."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from .corpus import texts
+
+    documents = texts(db_path)  # read before the clock starts: only fit_transform is timed
+    started = time.perf_counter()
+    matrix = TfidfVectorizer().fit_transform(documents)
+    seconds = time.perf_counter() - started
+    own, child = _peak_mb()
+    return {"seconds": round(seconds, 3), "documents": matrix.shape[0], "features": matrix.shape[1],
+            "peak_mb": own, "workers_peak_mb": child}
+
+
+def _end_to_end(db_path: Path) -> dict[str, Any]:
+    """asr-jobs matching from the database to the ranked matches table, fitted afresh, all profiles."""
+    from asr_jobs.db import store
+    from asr_jobs.matcher import match_db, parallel
+    from asr_jobs.profiles import load_profiles, save_profiles
+
+    db = store.open_db(db_path)
+    profiles = load_profiles()
+    save_profiles(db, profiles)
+    started = time.perf_counter()
+    summary = match_db(db, profiles, refit=True)
+    seconds = time.perf_counter() - started
+    own, child = _peak_mb()
+    return {"seconds": round(seconds, 3), "documents": summary.postings, "profiles": len(summary),
+            "matches": sum(summary.values()), "workers": parallel.workers(), "peak_mb": own, "workers_peak_mb": child}
+
+
+def _incremental(db_path: Path, corpus: Path, added: int) -> dict[str, Any]:
+    """After a full match: `added` new postings arrive (a scrape's worth), and matching runs again."""
+    from asr_jobs.db import store
+    from asr_jobs.matcher import match_db
+    from asr_jobs.profiles import load_profiles
+    from asr_jobs.scrapers.registry import ad_hoc_lab
+
+    from asr_jobs.importer import save_batches
+
+    from .corpus import postings
+
+    fresh = [p for batch in postings(corpus, added) for p in batch]
+    for posting in fresh:
+        posting.source_id += "~new"
+    db = store.open_db(db_path)
+    save_batches(db, ad_hoc_lab("remote"), [fresh])
+    started = time.perf_counter()
+    summary = match_db(db, load_profiles())
+    return {"seconds": round(time.perf_counter() - started, 3), "added": added, "mode": summary.mode,
+            "note": summary.note}
+
+
+def child(kind: str, db_path: str, corpus: str | None = None, added: int = 0) -> dict[str, Any]:
+    """Run one measurement in a fresh interpreter; its JSON result."""
+    command = [sys.executable, "-m", "bench.matching", "--child", kind, "--db", db_path]
+    if corpus:
+        command += ["--corpus", corpus, "--added", str(added)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark child {kind} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run(db_path: Path, corpus: Path | None = None, added: int = 0) -> dict[str, Any]:
+    """Bare fit_transform and end-to-end matching on one database (and an incremental update if asked)."""
+    bare = child("bare", str(db_path))
+    full = child("end-to-end", str(db_path))
+    result = {"documents": full["documents"], "bare": bare, "end_to_end": full,
+              "ratio_to_fit_transform": round(full["seconds"] / bare["seconds"], 3),
+              # Parent and workers overlap only while counting: their sum bounds the real peak from above.
+              "peak_mb_upper_bound": round(full["peak_mb"] + full["workers"] * full["workers_peak_mb"], 1)}
+    if added and corpus:
+        result["incremental"] = child("incremental", str(db_path), str(corpus), added)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--child", choices=["bare", "end-to-end", "incremental"], required=True)
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--corpus")
+    parser.add_argument("--added", type=int, default=0)
+    args = parser.parse_args()
+    if args.child == "bare":
+        result = _bare(Path(args.db))
+    elif args.child == "end-to-end":
+        result = _end_to_end(Path(args.db))
+    else:
+        result = _incremental(Path(args.db), Path(args.corpus), args.added)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

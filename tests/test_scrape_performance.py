@@ -1,0 +1,92 @@
+"""The concurrent scrape against a local server of all 17 labs' formats (bench/): what it stores, what the
+server saw of its politeness, and what a re-scrape with nothing changed asks for. No timings are asserted."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from asr_jobs.db import store
+from asr_jobs.scrapers.registry import load_labs
+
+from bench.scrape import host_limits, labs_config, load_config, scrape_into, stored_rows
+from bench.server import ServerProcess
+from bench.sites import HOSTS, build
+
+# Small, but enough for second pages of queries (Workday 20, Eightfold 10, Google 20, Apple 20 per page).
+SIZES = {"anthropic": 5, "google-deepmind": 5, "assemblyai": 4, "ai2": 4, "openai": 5, "deepgram": 4,
+         "speechmatics": 4, "nvidia": 20, "adobe-research": 25, "cmu-lti": 45, "microsoft-research": 30,
+         "jhu-clsp": 12, "amazon-science": 20, "apple-ml": 45, "google-research": 45, "meta-fair": 20,
+         "mit-csail": 12}
+INTERVAL_SCALE = 0.01  # Eightfold 10 ms, Workday 5 ms: real gaps, a fast test
+# Requests for one posting's own page, which a re-scrape of unchanged listings must not make.
+DETAIL = re.compile(r"^GET (/wday/cxs/[^ ]*/job/|/api/pcsx/position_details|/api/v1/jobDetails/|/jobs/\d+/|"
+                    r"/jobs/bench-|/opportunities/bench-)")
+
+
+@pytest.fixture(scope="module")
+def server():
+    labs = load_labs()
+    for name, lab in labs.items():
+        lab.params = {**lab.params, "base_url": f"http://{HOSTS[name]}"}
+    routes, _ = build(labs, sizes=SIZES)
+    with ServerProcess(routes, latency=0.002) as running:
+        yield running
+
+
+def labs_for(server, tmp_path, *, sequential: bool):
+    text = labs_config(server.port, scale=0.0 if sequential else INTERVAL_SCALE, sequential=sequential)
+    return list(load_config(text, tmp_path, "sequential.toml" if sequential else "labs.toml").values())
+
+
+async def test_concurrent_scrape_stores_what_a_sequential_one_does_within_every_host_limit(server, tmp_path):
+    labs = labs_for(server, tmp_path, sequential=False)
+    server.reset()
+    _, _, outcomes = await scrape_into(tmp_path / "concurrent.db", labs, one_by_one=False)
+    assert [o.lab for o in outcomes if o.status != "ok"] == []
+    seen = server.stats()
+    assert seen["misses"] == []
+    limits = host_limits(labs)
+    for host, stats in seen["hosts"].items():
+        politeness = limits[host]
+        assert stats["max_in_flight"] <= politeness.concurrency, host
+        if politeness.interval and stats["requests"] > 1:
+            # Arrivals as the server saw them: never closer than the lab's interval (1 ms for the network).
+            assert stats["min_gap"] >= politeness.interval - 0.001, host
+    # Concurrency is used: the four Greenhouse boards share a host, and the hosts' queues run side by side.
+    assert seen["hosts"]["boards-api.greenhouse.test"]["max_in_flight"] > 1
+    first_to_finish = min(s["last"] for s in seen["hosts"].values() if s["requests"] > 10)
+    assert sum(s["first"] < first_to_finish for s in seen["hosts"].values()) >= 10
+
+    # One request at a time, lab after lab: the same postings, field for field.
+    sequential = labs_for(server, tmp_path, sequential=True)
+    server.reset()
+    await scrape_into(tmp_path / "sequential.db", sequential, one_by_one=True)
+    assert all(s["max_in_flight"] == 1 for s in server.stats()["hosts"].values())
+    rows = stored_rows(tmp_path / "concurrent.db")
+    assert rows == stored_rows(tmp_path / "sequential.db")
+    assert len(rows) > 200 and len({r[1] for r in rows}) == 17  # every lab stored postings
+
+
+async def test_a_rescrape_with_nothing_changed_asks_only_for_listings(server, tmp_path):
+    labs = labs_for(server, tmp_path, sequential=False)
+    db_path = tmp_path / "jobs.db"
+    server.reset()
+    await scrape_into(db_path, labs, one_by_one=False)
+    first = server.stats()["hosts"]
+    server.reset()
+    _, _, outcomes = await scrape_into(db_path, labs, one_by_one=False)
+    again = server.stats()["hosts"]
+    assert all(o.status == "ok" for o in outcomes)
+    asked = [path for stats in again.values() for path in stats["paths"]]
+    assert [p for p in asked if DETAIL.match(p)] == []  # no detail request for an unchanged listing
+    assert any(DETAIL.match(p) for stats in first.values() for p in stats["paths"])
+    # Every GET listing with a validator came back 304; the POST searches (Workday, Apple, Meta) cannot.
+    for host, stats in again.items():
+        gets = [p for p in stats["paths"] if p.startswith("GET ")]
+        tokens = [p for p in gets if p in ("GET /api/v1/CSRFToken", "GET /jobs")]  # asked fresh (no-store)
+        assert stats["not_modified"] == len(gets) - len(tokens), host
+    requests = sum(s["requests"] for s in again.values())
+    assert requests < 0.3 * sum(s["requests"] for s in first.values())
+    db = store.open_db(db_path)
+    assert db.execute("SELECT count(*) FROM postings WHERE status != 'open'").fetchone()[0] == 0
