@@ -232,8 +232,8 @@ def show(posting_id, db_path, as_json):
     console.print(f"[bold]{escape(posting['title'])}[/bold]  ({escape(posting['lab'])})", highlight=False)
     for label, key in (("id", "id"), ("url", "url"), ("location", "location"), ("team", "team"),
                        ("workplace", "workplace"), ("type", "employment_type"), ("seniority", "seniority"),
-                       ("salary", "salary"), ("degree", "degree"), ("venues", "venues"), ("posted", "posted_at"),
-                       ("status", "status"), ("first seen", "first_seen"), ("last seen", "last_seen"),
+                       ("salary", "salary"), ("degree", "degree"), ("venues", "venues"),
+                       ("publishing", "publications"), ("posted", "posted_at"), ("status", "status"), ("first seen", "first_seen"), ("last seen", "last_seen"),
                        ("closed", "closed_at")):
         if posting.get(key):
             console.print(f"{label:>11}: {escape(str(posting[key]))}", highlight=False)

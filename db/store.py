@@ -46,6 +46,7 @@ POSTING_COLUMNS: dict[str, type] = {
     "seniority": str,
     "degree": str,
     "venues": str,
+    "publications": str,
     "content_hash": str,
     "listing_key": str,
     "first_seen": str,

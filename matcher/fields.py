@@ -417,6 +417,7 @@ def posting_fields(posting: Posting) -> dict[str, Any]:
         "seniority": seniority(posting.title, text),
         "degree": degree(text),
         "venues": ", ".join(venues(text)),
+        "publications": publication_expectation(text),
     }
     if posting.salary_min is None and posting.salary_max is None:
         pay = salary_from_text(text) or salary_from_text(posting.location or "")

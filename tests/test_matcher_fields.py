@@ -193,7 +193,7 @@ def test_posting_fields():
                       description="PhD in EE required. Papers at Interspeech and ICASSP.\n"
                                   "The salary range for this role is $250,000 - $320,000.")
     assert posting_fields(posting) == {
-        "seniority": "senior", "degree": "phd-required", "venues": "Interspeech, ICASSP",
+        "seniority": "senior", "degree": "phd-required", "venues": "Interspeech, ICASSP", "publications": "expected",
         "salary_min": 250_000, "salary_max": 320_000, "salary_currency": "USD", "salary_period": "year",
         "salary_source": "text",
     }
@@ -203,10 +203,25 @@ def test_posting_fields_keep_structured_pay():
     posting = Posting(lab="x", source_id="1", title="Research Engineer", url="https://x/1",
                       description="Salary: $100,000 - $120,000", salary_min=150_000.0, salary_max=170_000.0,
                       salary_currency="USD", salary_period="year")
-    assert posting_fields(posting) == {"seniority": "research-engineer", "degree": "", "venues": ""}
+    assert posting_fields(posting) == {"seniority": "research-engineer", "degree": "", "venues": "",
+                                      "publications": ""}
 
 
 def test_pay_in_the_location_line():
     posting = Posting(lab="x", source_id="1", title="Research Scientist", url="https://x/1",
                       location="💰 USD 180000.0~210000.0", description="Speech research.")
     assert posting_fields(posting)["salary_max"] == 210_000
+
+
+def test_publication_expectation_is_stored_with_the_posting():
+    from asr_jobs.db import store
+    from asr_jobs.scrapers.base import Posting
+
+    from asr_jobs.pipeline import enrich
+
+    posting = Posting(lab="acme", source_id="1", title="Research Scientist, Speech", url="https://a.example/1",
+                      description="You have a track record of publications at top venues such as Interspeech.")
+    db = store.open_db(None)
+    store.save_postings(db, [posting], fields=enrich([posting]))
+    row = db["postings"].get(posting.id)
+    assert (row["publications"], row["venues"]) == ("track-record", "Interspeech")
