@@ -62,10 +62,11 @@ class LabStats:
 class HostGate:
     """At most `concurrency` requests in flight to a host, each sent at least `interval` after the one before.
 
-    The interval counts from when the previous request was written to its connection (httpcore's trace
-    of the request headers), not from when it passed the gate: a request held up between the gate and
-    the socket (the event loop busy with another lab's board) must not reach the server just before the
-    next one. Transports without traces (mock, replay) count from the end of the request instead.
+    The interval counts from when the previous request was written to its connection, as httpcore's
+    trace reports it, and the wait happens at the last moment, just before a request's headers are
+    written: a request held up on the way (the event loop busy with another lab's board) neither
+    reaches the server just before the next one nor delays it by more than its own delay. Transports
+    that send no traces (mock, replay) are paced when they pass the gate, from the end of the request before.
     """
 
     def __init__(self, politeness: Politeness, clock: Callable[[], float] = time.monotonic):
@@ -73,27 +74,35 @@ class HostGate:
         self._semaphore = asyncio.Semaphore(max(1, politeness.concurrency))
         self._lock = asyncio.Lock()
         self._last_sent = -math.inf
-        self._previous: asyncio.Event | None = None  # set once the request that passed last was sent
+        self._previous: asyncio.Event | None = None  # set once the request paced last was sent
         self._clock = clock
+        self.traced = False  # learned from the first request: this host's requests report when they are sent
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[HostSlot]:
-        """The right to send one request (and follow its redirects) now."""
+        """The right to send one request (and follow its redirects)."""
         await self._semaphore.acquire()
         slot = HostSlot(self)
         try:
-            if self.politeness.interval > 0:
-                async with self._lock:
-                    if self._previous is not None:
-                        await self._previous.wait()
-                    wait = self._last_sent + self.politeness.interval - self._clock()
-                    if wait > 0:
-                        await asyncio.sleep(wait)
-                    self._previous = slot.sent_event
+            if not self.traced:
+                await self.pace(slot)
+                slot.paced = True
             yield slot
         finally:
-            slot.sent()  # a request that failed before sending, or a transport without traces
+            slot.done()  # a request that failed before sending, or a transport without traces
             self._semaphore.release()
+
+    async def pace(self, slot: HostSlot) -> None:
+        """Wait until the request paced before has been sent and `interval` has passed since."""
+        if self.politeness.interval <= 0:
+            return
+        async with self._lock:
+            if self._previous is not None and self._previous is not slot.sent_event:
+                await self._previous.wait()
+            wait = self._last_sent + self.politeness.interval - self._clock()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._previous = slot.sent_event
 
 
 class HostSlot:
@@ -102,14 +111,24 @@ class HostSlot:
     def __init__(self, gate: HostGate):
         self.gate = gate
         self.sent_event = asyncio.Event()
+        self.paced = False  # paced when it passed the gate: its first send must not wait again
 
     def sent(self) -> None:
+        self.gate._last_sent = max(self.gate._last_sent, self.gate._clock())
+        self.sent_event.set()
+
+    def done(self) -> None:
         if not self.sent_event.is_set():
-            self.gate._last_sent = max(self.gate._last_sent, self.gate._clock())
-            self.sent_event.set()
+            self.sent()
 
     async def trace(self, name: str, info: dict[str, Any]) -> None:
-        if name.endswith("send_request_headers.complete"):
+        if name.endswith("send_request_headers.started"):
+            self.gate.traced = True
+            if self.paced:
+                self.paced = False
+            else:
+                await self.gate.pace(self)  # each hop of a redirect chain is paced too
+        elif name.endswith("send_request_headers.complete"):
             self.sent()
 
 
