@@ -18,6 +18,7 @@ from .matcher.fields import posting_fields
 from .scrapers.base import Posting, ScrapeError
 from .scrapers.fetch import Fetcher, LabContext, LabStats
 from .scrapers.har import RecordingTransport
+from .scrapers.paging import in_worker
 from .scrapers.registry import Lab, adapter_module
 
 
@@ -83,8 +84,9 @@ async def scrape_one(
         complete = not ctx.partial and not ctx.stats.rate_limited
         if ctx.stats.rate_limited:
             ctx.warn(f"{lab.name}: rate-limited (HTTP 429) during the scrape; postings not seen were kept as uncertain")
-        # Reading pay and level from hundreds of descriptions runs in a worker thread: other labs' requests go on.
-        fields = await asyncio.to_thread(enrich, postings)
+        # Reading pay and level from hundreds of descriptions runs away from the event loop: other labs'
+        # requests go on (a big board's in the scrape's worker process, on another core).
+        fields = await in_worker(enrich, postings, size=sum(len(p.description) for p in postings))
         outcome.saved = store.save_scrape(db, lab.name, postings, complete=complete, gone=ctx.gone_ids,
                                           accept_drop=accept_drop, fields=fields)
         if ctx.dropped or ctx.dropped_keys:

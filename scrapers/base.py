@@ -73,6 +73,14 @@ class ScrapeError(Exception):
         self.status = status
         super().__init__(f"{lab}: {reason} ({url})")
 
+    def __reduce__(self) -> tuple:
+        # Raised in a worker process, it must arrive whole (pickle would call __init__ with the message only).
+        return _rebuild_error, (type(self), self.lab, self.url, self.reason, self.status)
+
+
+def _rebuild_error(kind: type, lab: str, url: str, reason: str, status: int | None) -> ScrapeError:
+    return kind(lab, url, reason, status=status)
+
 
 class ParseError(ScrapeError):
     """A response was not in the shape its adapter expects."""

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import math
+import multiprocessing
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
 from .details import gather_or_cancel
@@ -37,10 +40,11 @@ async def prefetched(fetch: Callable[[int], Awaitable[T]], pages_planned: Callab
     if max_pages <= 0:
         return
     first = await fetch(0)
-    yield first
     planned = min(max_pages, max(1, pages_planned(first)))
+    # Requested before page 0 is handed over: they are on their way while the caller reads it.
     tasks = {index: asyncio.ensure_future(fetch(index)) for index in range(1, planned)}
     try:
+        yield first
         for index in range(1, max_pages):
             task = tasks.pop(index, None)
             yield await task if task is not None else await fetch(index)
@@ -55,10 +59,38 @@ async def each(items: Iterable[T], run: Callable[[T], Awaitable[R]]) -> list[R]:
     return await gather_or_cancel(run(item) for item in items)
 
 
-async def off_loop(parse: Callable[..., R], *args: Any) -> R:
-    """`parse(*args)` in a worker thread, so that reading a big answer does not hold up other requests.
+# Work on inputs at least this big goes to a worker process: on another core, and without holding the
+# interpreter lock the event loop needs to keep every host's requests going.
+PROCESS_BYTES = 256 * 1024
+_pool: ProcessPoolExecutor | None = None
+
+
+def worker_pool() -> ProcessPoolExecutor | None:
+    """The scrape's worker process pool (one process, or none on a single core or with ASR_JOBS_WORKERS=1)."""
+    global _pool
+    if _pool is None:
+        if (os.cpu_count() or 1) < 2 or os.environ.get("ASR_JOBS_WORKERS", "").strip() == "1":
+            return None
+        # spawn: a fresh interpreter, never a fork of this one with its threads and open database.
+        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    return _pool
+
+
+async def in_worker(work: Callable[..., R], *args: Any, size: int) -> R:
+    """`work(*args)` away from the event loop: in the worker process when `size` is big, else in a thread.
+
+    `work` must be a module-level function whose arguments and result pickle.
+    """
+    pool = worker_pool() if size >= PROCESS_BYTES else None
+    if pool is None:
+        return await asyncio.to_thread(work, *args)
+    return await asyncio.get_running_loop().run_in_executor(pool, work, *args)
+
+
+async def off_loop(parse: Callable[..., R], body: bytes | str, *args: Any) -> R:
+    """`parse(body, *args)` away from the event loop, so that reading a big answer holds up no other request.
 
     While a board of hundreds of postings is parsed, the event loop keeps starting the requests that
-    other labs' hosts are due; parsers are pure functions, safe to run in any thread.
+    other labs' hosts are due; parsers are pure functions, safe to run in any thread or process.
     """
-    return await asyncio.to_thread(parse, *args)
+    return await in_worker(parse, body, *args, size=len(body))
