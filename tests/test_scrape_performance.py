@@ -18,7 +18,7 @@ SIZES = {"anthropic": 5, "google-deepmind": 5, "assemblyai": 4, "ai2": 4, "opena
          "speechmatics": 4, "nvidia": 20, "adobe-research": 25, "cmu-lti": 45, "microsoft-research": 30,
          "jhu-clsp": 12, "amazon-science": 20, "apple-ml": 45, "google-research": 45, "meta-fair": 20,
          "mit-csail": 12}
-INTERVAL_SCALE = 0.01  # Eightfold 10 ms, Workday 5 ms: real gaps, a fast test
+INTERVAL_SCALE = 0.05  # Eightfold 50 ms, Workday 25 ms: real gaps, still a fast test
 # Requests for one posting's own page, which a re-scrape of unchanged listings must not make.
 DETAIL = re.compile(r"^GET (/wday/cxs/[^ ]*/job/|/api/pcsx/position_details|/api/v1/jobDetails/|/jobs/\d+/|"
                     r"/jobs/bench-|/opportunities/bench-)")
@@ -51,8 +51,10 @@ async def test_concurrent_scrape_stores_what_a_sequential_one_does_within_every_
         politeness = limits[host]
         assert stats["max_in_flight"] <= politeness.concurrency, host
         if politeness.interval and stats["requests"] > 1:
-            # Arrivals as the server saw them: never closer than the lab's interval (1 ms for the network).
-            assert stats["min_gap"] >= politeness.interval - 0.001, host
+            # Arrivals as the server saw them. The client spaces the writes; the two processes' scheduling
+            # on a loaded machine can move an arrival by a few ms, so a fifth of the interval is allowed.
+            # Unpaced requests would arrive well under a millisecond apart.
+            assert stats["min_gap"] >= politeness.interval * 0.8, host
     # Concurrency is used: the four Greenhouse boards share a host, and the hosts' queues run side by side.
     assert seen["hosts"]["boards-api.greenhouse.test"]["max_in_flight"] > 1
     first_to_finish = min(s["last"] for s in seen["hosts"].values() if s["requests"] > 10)
