@@ -141,7 +141,7 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     if "jobs" in results:
         j = results["jobs"]
         rows += [
-            ("jobs: query (median)", ", ".join(f"{k} {v:.0f} ms" for k, v in j["query_ms"].items()), "", ""),
+            ("jobs: query (median)", ", ".join(f"{k} {v:.1f} ms" for k, v in j["query_ms"].items()), "", ""),
             ("jobs: whole command (start-up included)", f"{j['command_s']:.2f} s", "< 1 s", _check(j["command_s"] < 1)),
         ]
     return rows
@@ -175,6 +175,9 @@ def main() -> None:
     print(f"scrape: local server at 127.0.0.1 with {s['latency_s'] * 1000:.0f} ms per answer; every lab's politeness "
           f"interval multiplied by {s['interval_scale']} (concurrency as configured), the bound computed with the same "
           "scaled limits")
+    if results["quick"]:
+        print("quick run: a smaller scrape (30% of the postings) and no 100,000-posting parts; the targets are "
+              "for the full run")
     print(render(table(results)))
     text = json.dumps(results, indent=2)
     print(text)

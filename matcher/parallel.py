@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..scrapers.paging import watch_parent
 from .text import TOKEN, Vocabulary
 
 CHUNK = 400  # rows per task: big enough that passing it to a worker costs little, small enough to balance
@@ -64,9 +65,10 @@ def count_chunk(rows: list[tuple[str, str]], vocabulary: Vocabulary | None = Non
     return ["", *local], arrays
 
 
-def _start(vocabulary: Vocabulary) -> None:
+def _start(vocabulary: Vocabulary, parent: int) -> None:
     global _vocabulary
     _vocabulary = vocabulary
+    watch_parent(parent)
 
 
 def _context() -> Any:
@@ -82,7 +84,8 @@ def counted(rows: Iterable[tuple[str, str]], vocabulary: Vocabulary, processes: 
         yield from (count_chunk(head[i:i + CHUNK], vocabulary) for i in range(0, len(head), CHUNK))
         yield from (count_chunk(chunk, vocabulary) for chunk in _chunks(rows))
         return
-    with ProcessPoolExecutor(processes, mp_context=_context(), initializer=_start, initargs=(vocabulary,)) as pool:
+    with ProcessPoolExecutor(processes, mp_context=_context(), initializer=_start,
+                             initargs=(vocabulary, os.getpid())) as pool:
         pending: deque[Future] = deque()
         for chunk in _chunks(chain(head, rows)):
             pending.append(pool.submit(count_chunk, chunk))

@@ -11,6 +11,8 @@ import asyncio
 import math
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -72,8 +74,24 @@ def worker_pool() -> ProcessPoolExecutor | None:
         if (os.cpu_count() or 1) < 2 or os.environ.get("ASR_JOBS_WORKERS", "").strip() == "1":
             return None
         # spawn: a fresh interpreter, never a fork of this one with its threads and open database.
-        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                    initializer=watch_parent, initargs=(os.getpid(),))
     return _pool
+
+
+def watch_parent(parent: int) -> None:
+    """In a worker process: exit as soon as the process that started it is gone.
+
+    A pool's worker waits on a queue it also holds the writing end of, so it would outlive a parent that
+    was killed (Ctrl-C twice, SIGKILL) and idle forever.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
 async def in_worker(work: Callable[..., R], *args: Any, size: int) -> R:

@@ -2,7 +2,12 @@
 
 import asyncio
 import contextlib
+import os
 import pickle
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 from asr_jobs.scrapers import greenhouse, paging
@@ -81,3 +86,25 @@ async def test_big_answers_are_parsed_in_the_worker_process(monkeypatch, labs):
     with pytest.raises(ParseError) as failed:
         await paging.off_loop(greenhouse.parse, b'{"nojobs": 1}', lab, "https://x/board")
     assert failed.value.lab == "anthropic" and "https://x/board" in str(failed.value)
+
+
+def test_the_worker_process_ends_when_its_scrape_is_killed(tmp_path):
+    if paging.worker_pool() is None:
+        pytest.skip("a single core: no worker process")
+    script = tmp_path / "scrape.py"
+    script.write_text("import os, time\nfrom asr_jobs.scrapers import paging\nif __name__ == '__main__':\n"
+                      "    print(paging.worker_pool().submit(os.getpid).result(), flush=True)\n    time.sleep(60)\n")
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(parent.stdout.readline())
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"worker {worker} outlived its killed parent")
