@@ -316,10 +316,18 @@ PUBLICATION_PATTERNS = (
 )
 
 
+# Words each pattern cannot match without: a substring test skips the (slow, case-insensitive) regex for
+# the many postings that never mention publishing.
+_PUBLICATION_WORDS = {"first-author": ("author", "auteur"),
+                      "track-record": ("record", "publication", "published", "top-tier"),
+                      "expected": ("publish", "publication", "paper", "peer-reviewed", "soumission")}
+
+
 def publication_expectation(text: str) -> str:
     """What a posting asks about publishing: 'first-author', 'track-record', 'expected' or ''."""
+    lowered = (text or "").lower()
     for label, pattern in PUBLICATION_PATTERNS:
-        if pattern.search(text or ""):
+        if any(word in lowered for word in _PUBLICATION_WORDS[label]) and pattern.search(text or ""):
             return label
     return ""
 
