@@ -57,7 +57,7 @@ HOSTS = {
 SIZES = {
     "anthropic": 150, "google-deepmind": 150, "assemblyai": 60, "ai2": 90, "openai": 180, "deepgram": 60,
     "speechmatics": 50, "nvidia": 140, "adobe-research": 145, "cmu-lti": 145, "microsoft-research": 125,
-    "jhu-clsp": 68, "amazon-science": 300, "apple-ml": 140, "google-research": 140, "meta-fair": 127,
+    "jhu-clsp": 68, "amazon-science": 300, "apple-ml": 140, "google-research": 140, "meta-fair": 123,
     "mit-csail": 78,
 }
 

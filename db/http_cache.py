@@ -10,6 +10,7 @@ scrape does not pay a database round trip and a commit for every request.
 from __future__ import annotations
 
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -22,7 +23,7 @@ TABLE = "http_cache"
 KEEP_DAYS = 30
 # A body over this size is not worth a copy in the database.
 MAX_BODY = 32 * 1024 * 1024
-# Pending answers are compressed and written when they hold this many bytes (or at flush()).
+# Pending answers are written when they hold this many bytes (or at flush()).
 FLUSH_BYTES = 32 * 1024 * 1024
 
 
@@ -34,6 +35,16 @@ class Stored:
     last_modified: str | None
     content_type: str | None
     body: bytes
+
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def _compressor() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="http-cache-zlib")
+    return _pool
 
 
 def _now() -> str:
@@ -69,7 +80,7 @@ class HttpCache:
         """The stored answer for a URL (its body decompressed), or None."""
         if url in self._pending:
             row = self._pending[url]
-            return None if row is None else Stored(row[1], row[2], row[3], row[4])
+            return None if row is None else Stored(row[1], row[2], row[3], row[7])
         found = self.db.execute(f"SELECT etag, last_modified, content_type, body FROM {TABLE} WHERE url = ?",
                                 [url]).fetchone()
         if found is None:
@@ -95,8 +106,9 @@ class HttpCache:
             return
         now = _now()
         self._validators[url] = (etag, last_modified)
-        # Compressed at flush(), when the scrape no longer waits for it.
-        self._pending[url] = (url, etag, last_modified, content_type, body, now, now)
+        # Compressed in a thread meanwhile (zlib lets go of the interpreter lock): the scrape does not wait.
+        packed = _compressor().submit(zlib.compress, body, 1)
+        self._pending[url] = (url, etag, last_modified, content_type, packed, now, now, body)
         self._pending_bytes += len(body)
         if self._pending_bytes >= FLUSH_BYTES:
             self.flush()
@@ -110,7 +122,7 @@ class HttpCache:
         """Write pending answers, deletions and revalidations in one transaction."""
         if not (self._pending or self._used):
             return
-        rows = [(*row[:4], zlib.compress(row[4], 1), *row[5:]) for row in self._pending.values() if row is not None]
+        rows = [(*row[:4], row[4].result(), *row[5:7]) for row in self._pending.values() if row is not None]
         gone = [(url,) for url, row in self._pending.items() if row is None]
         now = _now()
         with write_transaction(self.db):
