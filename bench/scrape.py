@@ -66,6 +66,8 @@ def host_bound(requests: int, concurrency: int, interval: float, latency: float)
 
 @dataclass
 class Run:
+    """One timed scrape and what the server counted of it."""
+
     seconds: float
     cpu_seconds: float
     requests: int
@@ -77,6 +79,7 @@ class Run:
 
 
 async def scrape_into(db_path: Path, labs: list[Lab], *, one_by_one: bool) -> tuple[float, float, list]:
+    """Scrape labs into a database as `asr-jobs scrape` does (conditional requests included): wall, CPU, outcomes."""
     db = store.open_db(db_path)
     fetcher = Fetcher(LoopbackTransport(), cache=HttpCache(db))
     started, cpu = time.perf_counter(), time.process_time()
@@ -108,6 +111,7 @@ def measured(server: ServerProcess, db_path: Path, labs: list[Lab], *, one_by_on
 
 
 def stored_rows(db_path: Path) -> list[tuple]:
+    """Every stored posting's fields, sorted: two scrapes stored the same when these are equal."""
     db = store.open_db(db_path)
     return sorted(tuple(row[c] for c in STORED) for row in db.query(f"SELECT {', '.join(STORED)} FROM postings"))
 
@@ -120,14 +124,17 @@ def host_limits(labs: list[Lab]) -> dict[str, Any]:
     return limits
 
 
-def respected(politeness: Any, seen: dict[str, Any], slack: float = 0.005) -> bool:
+def respected(politeness: Any, seen: dict[str, Any], jitter: float = 0.1) -> bool:
     """Whether a host never had more requests in flight than allowed, nor two arrivals closer than the interval.
 
-    `slack` allows for the network: two requests started `interval` apart may arrive a little closer.
+    `jitter` (a share of the interval) allows for scheduling between the two processes: requests written
+    `interval` apart may be read by the server a little closer. Unpaced requests arrive within a millisecond.
     """
     if seen["max_in_flight"] > politeness.concurrency:
         return False
-    return seen["min_gap"] is None or politeness.interval <= 0 or seen["min_gap"] >= politeness.interval - slack
+    if seen["min_gap"] is None or politeness.interval <= 0:
+        return True
+    return seen["min_gap"] >= politeness.interval * (1 - jitter)
 
 
 def lower_bound(labs: list[Lab], hosts: dict[str, Any], latency: float) -> tuple[float, str]:
