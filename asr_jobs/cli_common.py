@@ -19,8 +19,8 @@ from rich.text import Text
 
 from .db.store import default_db_path, open_db
 from .db.views import ensure_views
-from .scrapers.base import ScrapeError
-from .scrapers.registry import ConfigError, load_labs
+from .models import ConfigError, ScrapeError
+from .scrapers.registry import load_labs
 
 
 def stdout_console() -> Console:

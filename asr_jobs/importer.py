@@ -12,10 +12,10 @@ from typing import Any
 import sqlite_utils
 
 from .db import store
-from .scrapers import jsonl
-from .scrapers.base import ParseError, Posting
+from .models import Lab, ParseError, Posting
+from .scrapers.adapters import jsonl
 from .scrapers.har import entry_body, load_har
-from .scrapers.registry import ADAPTER_MODULES, Lab, adapter_module
+from .scrapers.registry import ADAPTER_MODULES, adapter_module
 
 FORMATS = ("har", "jsonl", *sorted(set(ADAPTER_MODULES) - {"jsonl"}))
 BATCH = 2000  # postings of a JSON-lines file parsed and stored at a time

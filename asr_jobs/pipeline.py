@@ -14,12 +14,12 @@ import sqlite_utils
 
 from .db import filtered, store
 from .db.http_cache import HttpCache
-from .matcher.fields import posting_fields
-from .scrapers.base import Posting, ScrapeError
+from .enrich import posting_fields
+from .models import Lab, Posting, ScrapeError
 from .scrapers.fetch import Fetcher, LabContext, LabStats
 from .scrapers.har import RecordingTransport
-from .scrapers.paging import in_worker
-from .scrapers.registry import Lab, adapter_module
+from .scrapers.registry import adapter_module
+from .workers import in_worker
 
 
 @dataclass

@@ -12,11 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from asr_jobs.db import store
-from asr_jobs.scrapers import jsonl
-from asr_jobs.scrapers.base import Posting
-from asr_jobs.scrapers.registry import ad_hoc_lab
-
 from asr_jobs.importer import BATCH, merge, save_batches
+from asr_jobs.models import Posting
+from asr_jobs.scrapers.adapters import jsonl
+from asr_jobs.scrapers.registry import ad_hoc_lab
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus-remote-jobs.jsonl.gz"

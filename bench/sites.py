@@ -11,21 +11,24 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # tools/ is not installed: it sits beside bench/ in the repository
-    sys.path.insert(0, str(ROOT))
-
-from asr_jobs.scrapers import amazon, apple, ashby, eightfold, google, greenhouse, meta, workable, workday  # noqa: E402
+from asr_jobs.models import Lab
+from asr_jobs.scrapers.adapters import (
+    amazon,
+    apple,
+    ashby,
+    eightfold,
+    google,
+    greenhouse,
+    meta,
+    workable,
+    workday,
+)
 from asr_jobs.scrapers.har import entry_body, request_key  # noqa: E402
-from asr_jobs.scrapers.registry import Lab  # noqa: E402
-
 from tools.demo import amazon as amazon_demo  # noqa: E402
 from tools.demo import apple as apple_demo  # noqa: E402
 from tools.demo import ashby as ashby_demo  # noqa: E402

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
-from ..scrapers.base import CONTENT_FIELDS, Posting, stable_id
+from ..models import CONTENT_FIELDS, Posting, stable_id
 from ..scrapers.html_text import safe_url, strip_markup
 
 DEFAULT_DB = "jobs.db"

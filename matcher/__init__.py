@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+if __name__ != "asr_jobs.matcher":  # the folder also sits at the repository root: one importable copy only
+    raise ImportError(f"import asr_jobs.matcher, not {__name__}: matcher/ is installed as part of the asr_jobs package")
+
 import contextlib
 import json
 from collections.abc import Iterator
@@ -11,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from ..db.store import now_iso, write_transaction
+from ..enrich import posting_fields, seniority
 from . import incremental, parallel
-from .fields import posting_fields, seniority
 from .model import DEFAULT_SETTINGS, TERMS_SHOWN, FieldVectorizer, Settings, scores
 from .text import load_vocabulary
 

@@ -58,7 +58,7 @@ def load_labels(path: str | Path) -> dict[str, int]:
 
 def load_pile(db, labels: dict[str, int]) -> Pile:
     """Every posting of the database (labels match postings.source_id)."""
-    from .fields import seniority
+    from ..enrich import seniority
 
     pile = Pile()
     grades = []

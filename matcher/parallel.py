@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..scrapers.paging import watch_parent
+from ..workers import watch_parent
 from .text import TOKEN, Vocabulary
 
 CHUNK = 400  # rows per task: big enough that passing it to a worker costs little, small enough to balance

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from ..patterns import trie_pattern
+
 VOCABULARY_FILE = "vocabulary.toml"
 # Internal tokens of vocabulary terms carry this prefix, so no ordinary word ("las", "ssl") can collide.
 TERM_PREFIX = "v_"
@@ -27,7 +29,6 @@ TOKEN = re.compile(r"\w\w+")
 NEAR_WINDOW = 250  # characters either side in which a term's `near` words are looked for
 _SEPARATOR = r"[\s\-,/]+"
 _SPLIT = re.compile(_SEPARATOR)
-_END = r"s?(?!\w)"
 _NEXT_WORD = re.compile(r"\W{0,3}(\w+)")
 _PREV_WORD = re.compile(r"(\w+)\W{0,3}$")
 # Markup that only adds noise tokens: HTML tags, URLs, e-mail addresses, markdown link targets.
@@ -68,31 +69,6 @@ def _units(phrase: str) -> str:
     for mark in _SPACE_AFTER:
         phrase = phrase.replace(mark, mark + " ")
     return " ".join(part for part in _SPLIT.split(phrase.strip()) if part)
-
-
-def trie_pattern(keys: Iterable[str], end: str = _END) -> str:
-    """One regex alternation shaped as a trie, so each position tries few branches; longest match first.
-
-    A space in a key matches any run of separators; `end` follows every key (by default: an optional
-    plural "s", then no word character).
-    """
-    trie: dict = {}
-    for key in keys:
-        node = trie
-        for char in key:
-            node = node.setdefault(char, {})
-        node[""] = {}
-    return _emit(trie, end) if trie else r"(?!x)x"
-
-
-def _emit(node: dict, end: str) -> str:
-    alternatives = []
-    for unit in sorted(node, key=lambda u: (u == "", u)):
-        if unit == "":
-            alternatives.append(end)
-        else:
-            alternatives.append((_SEPARATOR if unit == " " else re.escape(unit)) + _emit(node[unit], end))
-    return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
 
 
 class Vocabulary:

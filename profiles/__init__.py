@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+if __name__ != "asr_jobs.profiles":  # the folder also sits at the repository root: one importable copy only
+    raise ImportError(f"import asr_jobs.profiles, not {__name__}: profiles/ is installed as part of the asr_jobs package")
+
 import json
 import os
 import re

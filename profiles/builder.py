@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..matcher.fields import level_of, salary_from_text
+from ..enrich import level_of, salary_from_text
 from . import EXTRA_SUFFIX, Profile, profile_toml
 
 # Section headings of a snapshot, by the first keyword they contain; other sections are left out.

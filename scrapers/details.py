@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .base import Posting
+from ..models import Posting
 from .fetch import LabContext
 
 T = TypeVar("T")

@@ -20,19 +20,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from .. import __version__
-from .base import ParseError, Posting, ScrapeError, load_json
+from ..models import ParseError, Politeness, Posting, ScrapeError
 from .har import ReplayMiss
+from .parsing import load_json
 
 USER_AGENT = f"asr-jobs/{__version__} (+https://github.com/asr-jobs/asr-jobs; job search for speech researchers)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 522, 524})
 
-
-@dataclass(frozen=True)
-class Politeness:
-    """How hard one host may be asked: requests in flight and seconds between request starts."""
-
-    concurrency: int = 4
-    interval: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -3,77 +3,29 @@
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import re
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .base import Posting
-from .fetch import Politeness
+from ..models import CATEGORIES, ConfigError, Lab, Politeness
+from . import adapters
 
 BUILTIN_LABS = Path(__file__).with_name("labs.toml")
-CATEGORIES = ("industry", "startup", "academic", "hybrid")
 
-# Adapter name -> module in this package. Each module has:
+# Every module of scrapers/adapters/ is an adapter, named after its file. Each module has:
 #   async def scrape(ctx: LabContext) -> list[Posting]
 #   def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]   (pure)
 #   def detect(data: Any, url: str) -> bool     (does a saved body look like this format?)
-ADAPTER_MODULES = {
-    "greenhouse": "greenhouse",
-    "jsonl": "jsonl",
-    "apple": "apple",
-    "google": "google",
-    "meta": "meta",
-    "mit": "mit",
-    "workday": "workday",
-    "eightfold": "eightfold",
-    "ashby": "ashby",
-    "workable": "workable",
-    "lever": "lever",
-    "amazon": "amazon",
-    "jsonld": "jsonld",
-}
-
-
-class ConfigError(ValueError):
-    """The lab registry or a user's lab file is wrong."""
-
-
-@dataclass
-class Lab:
-    name: str
-    title: str
-    category: str
-    adapter: str
-    params: dict[str, Any] = field(default_factory=dict)
-    queries: list[str] = field(default_factory=list)
-    filters: dict[str, list[str]] = field(default_factory=dict)
-    politeness: Politeness = Politeness()
-    max_details: int = 400
-    homepage: str = ""
-
-    def keep(self, posting: Posting) -> bool:
-        """Whether a posting passes this lab's filters (all filter kinds must match)."""
-        checks = {
-            "title": posting.title,
-            "team": posting.team,
-            "text": f"{posting.title}\n{posting.team}\n{posting.description}",
-        }
-        for kind, patterns in self.filters.items():
-            haystack = checks.get(kind)
-            if haystack is None or not patterns:
-                continue
-            if not any(re.search(p, haystack, re.I) for p in patterns):
-                return False
-        return True
+ADAPTER_MODULES = {m.name: m.name for m in pkgutil.iter_modules(adapters.__path__) if not m.name.startswith("_")}
 
 
 def adapter_module(name: str) -> ModuleType:
     if name not in ADAPTER_MODULES:
         raise ConfigError(f"unknown adapter {name!r} (known: {', '.join(sorted(ADAPTER_MODULES))})")
-    return importlib.import_module(f"{__package__}.{ADAPTER_MODULES[name]}")
+    return importlib.import_module(f"{adapters.__name__}.{ADAPTER_MODULES[name]}")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from asr_jobs.scrapers.registry import load_labs
 
 HERE = Path(__file__).parent

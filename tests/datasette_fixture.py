@@ -8,7 +8,7 @@ from pathlib import Path
 
 from asr_jobs.db import store
 from asr_jobs.db.views import ensure_views
-from asr_jobs.scrapers.base import stable_id
+from asr_jobs.models import stable_id
 
 
 def ago(days: float) -> str:

@@ -3,11 +3,11 @@ import json
 
 import httpx
 import pytest
-from asr_jobs.scrapers import apple
-from asr_jobs.scrapers.base import ParseError, Posting, ScrapeError
-from asr_jobs.scrapers.fetch import Fetcher, LabContext, Politeness, RetryPolicy
+
+from asr_jobs.models import Lab, ParseError, Politeness, Posting, ScrapeError
+from asr_jobs.scrapers.adapters import apple
+from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
 from asr_jobs.scrapers.har import ReplayTransport
-from asr_jobs.scrapers.registry import Lab
 
 from .conftest import HERE, fixture_bytes, real_sample
 

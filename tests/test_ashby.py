@@ -4,12 +4,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asr_jobs.scrapers import ashby
-from asr_jobs.scrapers.base import ParseError, ScrapeError
-from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
-from asr_jobs.scrapers.har import ReplayTransport
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from asr_jobs.models import ParseError, ScrapeError
+from asr_jobs.scrapers.adapters import ashby
+from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
+from asr_jobs.scrapers.har import ReplayTransport
 
 from .conftest import fixture_bytes, json_transport, real_sample
 

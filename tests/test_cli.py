@@ -137,7 +137,7 @@ def test_user_lab_file_overrides_base_url(runner, tmp_path):
     rows = {r["lab"]: r for r in json.loads(runner.invoke(cli, ["labs", "--labs", "labs.toml", "--db", "x.db",
                                                                  "--json"]).stdout)}
     assert rows["acme"]["title"] == "Acme"
-    from asr_jobs.scrapers.greenhouse import board_url
+    from asr_jobs.scrapers.adapters.greenhouse import board_url
     from asr_jobs.scrapers.registry import load_labs
 
     assert board_url(load_labs(tmp_path / "labs.toml")["anthropic"]) == \

@@ -8,12 +8,12 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import yaml
-from asr_jobs.db import browse, queries, views
 from click import Group
 from click.testing import CliRunner
 from datasette.app import Datasette
 
 from asr_jobs.cli_serve import register
+from asr_jobs.db import browse, queries, views
 
 from .datasette_fixture import EVIL_DESCRIPTION, build_jobs_db, pid
 
@@ -331,9 +331,9 @@ def test_feed_path_for_a_profile():
 
 
 def test_pay_view_agrees_with_the_matchers_band_comparison(monkeypatch):
-    """The SQL view and matcher.fields.band_comparison must call the same postings above or below."""
+    """The SQL view and profiles.bands.band_comparison must call the same postings above or below."""
     from asr_jobs.db import store
-    from asr_jobs.matcher import fields
+    from asr_jobs.profiles import bands as fields
 
     bands = {"research-engineer": (150000.0, 200000.0, "USD", False), "senior": (250000.0, 350000.0, "USD", False),
              "principal-staff": (300000.0, None, "USD", True)}

@@ -11,8 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from asr_jobs.db.browse import landing_path
 from selectolax.lexbor import LexborHTMLParser
+
+from asr_jobs.db.browse import landing_path
 
 from .datasette_fixture import build_jobs_db
 

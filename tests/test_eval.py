@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from asr_jobs.db.store import open_db, save_postings
 from asr_jobs.matcher.evaluate import load_labels, run_eval
 from asr_jobs.matcher.metrics import (
@@ -21,8 +22,8 @@ from asr_jobs.matcher.metrics import (
     precision,
     ranked_grades,
 )
+from asr_jobs.models import Posting
 from asr_jobs.profiles import load_profiles
-from asr_jobs.scrapers.base import Posting
 
 SHARED = Path(__file__).parent.parent.parent / "shared"
 

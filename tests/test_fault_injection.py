@@ -15,11 +15,12 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
-from asr_jobs.scrapers.har import load_har
-from asr_jobs.scrapers.registry import ADAPTER_MODULES, Lab, adapter_module, load_labs
 from click.testing import CliRunner
 
 import asr_jobs.cli as cli_module
+from asr_jobs.models import Lab
+from asr_jobs.scrapers.har import load_har
+from asr_jobs.scrapers.registry import ADAPTER_MODULES, adapter_module, load_labs
 
 from .faultserver import Blackhole, Fault, FaultServer, first_only, key_of
 

@@ -6,17 +6,9 @@ import time
 
 import httpx
 import pytest
-from asr_jobs.scrapers.base import ParseError, ScrapeError
-from asr_jobs.scrapers.fetch import (
-    Fetcher,
-    LabContext,
-    LabStats,
-    Politeness,
-    RetryPolicy,
-    retry_after_seconds,
-    same_site,
-)
-from asr_jobs.scrapers.registry import Lab
+
+from asr_jobs.models import Lab, ParseError, Politeness, ScrapeError
+from asr_jobs.scrapers.fetch import Fetcher, LabContext, LabStats, RetryPolicy, retry_after_seconds, same_site
 
 URL = "https://jobs.acme.example/api/list"
 

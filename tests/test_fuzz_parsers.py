@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from asr_jobs.db import store
-from asr_jobs.scrapers.base import Posting, ScrapeError
-from asr_jobs.scrapers.har import entry_body, load_har
-from asr_jobs.scrapers.registry import ADAPTER_MODULES, Lab, ad_hoc_lab, adapter_module, load_labs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from asr_jobs.db import store
+from asr_jobs.models import Lab, Posting, ScrapeError
+from asr_jobs.scrapers.har import entry_body, load_har
+from asr_jobs.scrapers.registry import ADAPTER_MODULES, ad_hoc_lab, adapter_module, load_labs
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures"

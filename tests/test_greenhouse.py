@@ -1,8 +1,9 @@
 import json
 
 import pytest
-from asr_jobs.scrapers import greenhouse
-from asr_jobs.scrapers.base import ParseError
+
+from asr_jobs.models import ParseError
+from asr_jobs.scrapers.adapters import greenhouse
 from asr_jobs.scrapers.fetch import Fetcher, LabContext
 
 from .conftest import fixture_bytes, json_transport, real_sample

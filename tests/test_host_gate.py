@@ -3,7 +3,8 @@
 import asyncio
 import time
 
-from asr_jobs.scrapers.fetch import HostGate, Politeness
+from asr_jobs.models import Politeness
+from asr_jobs.scrapers.fetch import HostGate
 
 
 async def send_through(gate: HostGate, held_up: float, sends: list[float]) -> None:

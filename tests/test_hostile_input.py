@@ -8,13 +8,13 @@ import sqlite3
 
 import httpx
 import pytest
-from asr_jobs.db import queries, store
-from asr_jobs.scrapers.base import Posting
-from asr_jobs.scrapers.html_text import html_to_text, safe_url, strip_markup
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from asr_jobs.db import queries, store
+from asr_jobs.models import Posting
 from asr_jobs.pipeline import scrape_labs
+from asr_jobs.scrapers.html_text import html_to_text, safe_url, strip_markup
 
 TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

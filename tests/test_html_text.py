@@ -1,6 +1,7 @@
 """Career-site HTML to clean text: what a reader of `asr-jobs show` and datasette sees."""
 
 import pytest
+
 from asr_jobs.scrapers.html_text import html_to_text, safe_url
 
 

@@ -3,9 +3,11 @@
 import zlib
 
 import httpx
+
 from asr_jobs.db import store
 from asr_jobs.db.http_cache import HttpCache
-from asr_jobs.scrapers.fetch import Fetcher, LabStats, Politeness
+from asr_jobs.models import Politeness
+from asr_jobs.scrapers.fetch import Fetcher, LabStats
 
 URL = "https://boards-api.greenhouse.io/v1/boards/acme/jobs?content=true"
 BODY = b'{"jobs": [{"id": 1, "title": "Speech Scientist"}]}'

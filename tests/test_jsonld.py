@@ -2,12 +2,13 @@ import re
 
 import httpx
 import pytest
-from asr_jobs.scrapers import jsonld
-from asr_jobs.scrapers.base import ParseError, Posting, ScrapeError
-from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
-from asr_jobs.scrapers.registry import ADAPTER_MODULES, Lab
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from asr_jobs.models import Lab, ParseError, Posting, ScrapeError
+from asr_jobs.scrapers.adapters import jsonld
+from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
+from asr_jobs.scrapers.registry import ADAPTER_MODULES
 
 from .conftest import fixture_bytes
 

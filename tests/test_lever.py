@@ -2,12 +2,12 @@ import json
 
 import httpx
 import pytest
-from asr_jobs.scrapers import lever
-from asr_jobs.scrapers.base import ParseError, ScrapeError
-from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
-from asr_jobs.scrapers.registry import Lab
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from asr_jobs.models import Lab, ParseError, ScrapeError
+from asr_jobs.scrapers.adapters import lever
+from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
 
 from .conftest import fixture_bytes, real_sample
 

@@ -6,8 +6,9 @@ import subprocess
 import sys
 
 import pytest
+
 from asr_jobs.db import store
-from asr_jobs.scrapers.base import Posting
+from asr_jobs.models import Posting
 
 
 def posting(source_id: str, title: str = "Research Scientist, Speech", **kw) -> Posting:

@@ -6,11 +6,11 @@ import json
 
 import click
 import pytest
-from asr_jobs.db.store import open_db, save_postings
-from asr_jobs.scrapers.base import Posting
 from click.testing import CliRunner
 
 from asr_jobs.cli_matching import register
+from asr_jobs.db.store import open_db, save_postings
+from asr_jobs.models import Posting
 
 
 @pytest.fixture()

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from asr_jobs.matcher.fields import (
-    band_comparison,
+
+from asr_jobs.enrich import (
     degree,
-    level_bands,
     posting_fields,
     publication_expectation,
     salary_from_text,
@@ -14,7 +13,8 @@ from asr_jobs.matcher.fields import (
     venues,
     yearly,
 )
-from asr_jobs.scrapers.base import Posting
+from asr_jobs.models import Posting
+from asr_jobs.profiles.bands import band_comparison, level_bands
 
 
 @pytest.mark.parametrize("title, level", [
@@ -215,8 +215,7 @@ def test_pay_in_the_location_line():
 
 def test_publication_expectation_is_stored_with_the_posting():
     from asr_jobs.db import store
-    from asr_jobs.scrapers.base import Posting
-
+    from asr_jobs.models import Posting
     from asr_jobs.pipeline import enrich
 
     posting = Posting(lab="acme", source_id="1", title="Research Scientist, Speech", url="https://a.example/1",

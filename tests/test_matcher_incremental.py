@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+
 from asr_jobs.db.store import open_db, save_postings, write_transaction
+from asr_jobs.enrich import posting_fields
 from asr_jobs.matcher import incremental, match_db
-from asr_jobs.matcher.fields import posting_fields
+from asr_jobs.models import Posting
 from asr_jobs.profiles import load_profiles
-from asr_jobs.scrapers.base import Posting
 
 TEXTS = [
     ("Research Scientist, Speech Recognition", "End-to-end ASR with Conformer and RNN-T, streaming decoding, "

@@ -6,12 +6,13 @@ import json
 
 import numpy as np
 import pytest
+
 from asr_jobs.db.store import open_db, save_postings
+from asr_jobs.enrich import posting_fields
 from asr_jobs.matcher import LEVEL_FIT, choose, level_fit, match_db
-from asr_jobs.matcher.fields import posting_fields
 from asr_jobs.matcher.model import FieldVectorizer, Settings
+from asr_jobs.models import Posting
 from asr_jobs.profiles import Profile, load_profiles
-from asr_jobs.scrapers.base import Posting
 
 EEO = ("Acme is an equal opportunity employer. We do not discriminate on the basis of race, religion, color, "
        "national origin, gender, sexual orientation, age, marital status, veteran status, or disability status.")

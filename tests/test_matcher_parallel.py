@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from asr_jobs.matcher import parallel
 from asr_jobs.matcher.model import FieldVectorizer
 from asr_jobs.matcher.text import load_vocabulary

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from asr_jobs.matcher.text import (
     BOILER_MARK,
     Vocabulary,

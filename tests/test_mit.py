@@ -2,11 +2,11 @@ import copy
 
 import httpx
 import pytest
-from asr_jobs.scrapers import mit
-from asr_jobs.scrapers.base import ParseError, Posting
-from asr_jobs.scrapers.fetch import Fetcher, LabContext, Politeness, RetryPolicy
+
+from asr_jobs.models import Lab, ParseError, Politeness, Posting
+from asr_jobs.scrapers.adapters import mit
+from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
 from asr_jobs.scrapers.har import ReplayTransport
-from asr_jobs.scrapers.registry import Lab
 
 from .conftest import HERE, fixture_bytes
 

@@ -10,8 +10,11 @@ import sys
 import time
 
 import pytest
-from asr_jobs.scrapers import greenhouse, paging
-from asr_jobs.scrapers.base import ParseError, ScrapeError
+
+from asr_jobs import workers
+from asr_jobs.models import ParseError, ScrapeError
+from asr_jobs.scrapers import paging
+from asr_jobs.scrapers.adapters import greenhouse
 
 
 async def test_pages_after_the_first_are_requested_together_and_read_in_order():
@@ -76,24 +79,24 @@ def test_scrape_errors_survive_pickling_whole():
 
 
 async def test_big_answers_are_parsed_in_the_worker_process(monkeypatch, labs):
-    monkeypatch.setattr(paging, "PROCESS_BYTES", 10)
-    if paging.worker_pool() is None:
+    monkeypatch.setattr(workers, "PROCESS_BYTES", 10)
+    if workers.worker_pool() is None:
         pytest.skip("a single core: no worker process")
     lab = labs["anthropic"]
     body = b'{"jobs": [{"id": 7, "title": "Speech Scientist", "content": "&lt;p&gt;ASR&lt;/p&gt;"}]}'
-    (posting,) = await paging.off_loop(greenhouse.parse, body, lab, "https://x/board")
+    (posting,) = await workers.off_loop(greenhouse.parse, body, lab, "https://x/board")
     assert (posting.source_id, posting.title, posting.description) == ("7", "Speech Scientist", "ASR")
     with pytest.raises(ParseError) as failed:
-        await paging.off_loop(greenhouse.parse, b'{"nojobs": 1}', lab, "https://x/board")
+        await workers.off_loop(greenhouse.parse, b'{"nojobs": 1}', lab, "https://x/board")
     assert failed.value.lab == "anthropic" and "https://x/board" in str(failed.value)
 
 
 def test_the_worker_process_ends_when_its_scrape_is_killed(tmp_path):
-    if paging.worker_pool() is None:
+    if workers.worker_pool() is None:
         pytest.skip("a single core: no worker process")
     script = tmp_path / "scrape.py"
-    script.write_text("import os, time\nfrom asr_jobs.scrapers import paging\nif __name__ == '__main__':\n"
-                      "    print(paging.worker_pool().submit(os.getpid).result(), flush=True)\n    time.sleep(60)\n")
+    script.write_text("import os, time\nfrom asr_jobs import workers\nif __name__ == '__main__':\n"
+                      "    print(workers.worker_pool().submit(os.getpid).result(), flush=True)\n    time.sleep(60)\n")
     parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
     try:
         worker = int(parent.stdout.readline())

@@ -4,12 +4,12 @@ import json
 
 import httpx
 import pytest
-from asr_jobs.db import store
-from asr_jobs.scrapers.base import ScrapeError
-from asr_jobs.scrapers.fetch import Fetcher, LabStats, Politeness, RetryPolicy
-from asr_jobs.scrapers.har import RecordingTransport, ReplayTransport, normalized_url
 
+from asr_jobs.db import store
+from asr_jobs.models import Politeness, ScrapeError
 from asr_jobs.pipeline import scrape_labs
+from asr_jobs.scrapers.fetch import Fetcher, LabStats, RetryPolicy
+from asr_jobs.scrapers.har import RecordingTransport, ReplayTransport, normalized_url
 
 from .conftest import fixture_bytes
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from asr_jobs.db.store import open_db
 from asr_jobs.profiles import (
     BUILTIN_DIR,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from asr_jobs.db import store
 from asr_jobs.scrapers.registry import load_labs
-
 from bench.scrape import host_limits, labs_config, load_config, scrape_into, stored_rows
 from bench.server import ServerProcess
 from bench.sites import HOSTS, build

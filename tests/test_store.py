@@ -1,8 +1,9 @@
 """Posting lifecycle in the store: new, updated with versions, closed, reopened, uncertain, drop guard."""
 
 import pytest
+
 from asr_jobs.db import store
-from asr_jobs.scrapers.base import Posting
+from asr_jobs.models import Posting
 
 
 @pytest.fixture

@@ -4,11 +4,11 @@ import gzip
 import json
 
 import pytest
-from asr_jobs.db import store
-from asr_jobs.scrapers.base import ParseError, Posting
-from asr_jobs.scrapers.registry import ad_hoc_lab
 
+from asr_jobs.db import store
 from asr_jobs.importer import import_file, jsonl_batches
+from asr_jobs.models import ParseError, Posting
+from asr_jobs.scrapers.registry import ad_hoc_lab
 
 
 def search(db, word: str) -> list[str]:

@@ -5,9 +5,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asr_jobs.scrapers import workday
-from asr_jobs.scrapers.base import ParseError, Posting, ScrapeError
-from asr_jobs.scrapers.fetch import Fetcher, LabContext, Politeness
+
+from asr_jobs.models import ParseError, Politeness, Posting, ScrapeError
+from asr_jobs.scrapers.adapters import workday
+from asr_jobs.scrapers.fetch import Fetcher, LabContext
 from asr_jobs.scrapers.har import ReplayTransport, load_har
 
 from .conftest import fixture_bytes, real_sample

@@ -1,7 +1,7 @@
 """Write asr_jobs/demo/<lab>.har: the bundled SAMPLE recordings that `asr-jobs demo` replays.
 
 The postings in them are sample data written for the demo and the tests, in the exact
-response formats of each career site; they are not scraped. Run: python tools/build_demo.py
+response formats of each career site; they are not scraped. Run from the repository root: python -m tools.build_demo
 """
 
 from __future__ import annotations
@@ -9,13 +9,11 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from asr_jobs.scrapers.har import har_document
 
-from asr_jobs.scrapers.har import har_document  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 OUT = ROOT / "asr_jobs" / "demo"
 

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 
 import httpx
+
 from asr_jobs.scrapers.har import har_entry
 
 STARTED = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

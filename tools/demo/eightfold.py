@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from asr_jobs.scrapers import eightfold
+from asr_jobs.scrapers.adapters import eightfold
 from asr_jobs.scrapers.registry import load_labs
 
 from .common import entry, paragraphs

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from asr_jobs.scrapers import workday
+from asr_jobs.scrapers.adapters import workday
 from asr_jobs.scrapers.registry import load_labs
 
 from .common import entry, paragraphs

@@ -7,11 +7,12 @@ import json
 import re
 from typing import Any
 
-from .base import ParseError, Posting, ScrapeError, clean
-from .details import Listed, fetch_details, listing_match
-from .fetch import LabContext
+from ...models import ParseError, Posting, ScrapeError
+from ..details import Listed, fetch_details, listing_match
+from ..fetch import LabContext
+from ..paging import each
+from ..parsing import clean
 from .jsonld import postings_from_html
-from .paging import each
 
 BASE_URL = "https://www.metacareers.com"
 PUBLIC_URL = "https://www.metacareers.com"  # job pages for humans stay on the real site when base_url points at a mirror

@@ -15,11 +15,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from .base import ParseError, Posting, ScrapeError, clean, load_json, require, shape_of
-from .details import Listed, fetch_details
-from .fetch import GONE_STATUSES, LabContext
-from .html_text import html_to_text, safe_url
-from .paging import each, pages_for, prefetched
+from ...models import ParseError, Posting, ScrapeError
+from ..details import Listed, fetch_details
+from ..fetch import GONE_STATUSES, LabContext
+from ..html_text import html_to_text, safe_url
+from ..paging import each, pages_for, prefetched
+from ..parsing import clean, load_json, require, shape_of
 
 PAGE_SIZE = 20  # the largest `limit` Workday accepts
 DEFAULT_MAX_PAGES = 50  # per query: 1,000 postings

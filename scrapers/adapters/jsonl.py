@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .base import ParseError, Posting, clean
-from .fetch import LabContext
-from .html_text import safe_url
+from ...models import ParseError, Posting
+from ..fetch import LabContext
+from ..html_text import safe_url
+from ..parsing import clean
 
 
 async def scrape(ctx: LabContext) -> list[Posting]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from .base import ParseError, Posting, clean, load_json, require, shape_of
-from .fetch import LabContext
-from .html_text import html_to_text, safe_url, unescape_entities
-from .paging import off_loop
+from ...models import ParseError, Posting
+from ...workers import off_loop
+from ..fetch import LabContext
+from ..html_text import html_to_text, safe_url, unescape_entities
+from ..parsing import clean, load_json, require, shape_of
 
 BASE_URL = "https://boards-api.greenhouse.io"
 

@@ -8,10 +8,12 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-from .base import ParseError, Posting, as_list, clean, load_json, require, shape_of
-from .fetch import LabContext
-from .html_text import html_to_text, safe_url
-from .paging import each, off_loop, pages_for, prefetched
+from ...models import ParseError, Posting
+from ...workers import off_loop
+from ..fetch import LabContext
+from ..html_text import html_to_text, safe_url
+from ..paging import each, pages_for, prefetched
+from ..parsing import as_list, clean, load_json, require, shape_of
 
 BASE_URL = "https://www.amazon.jobs"
 PUBLIC_URL = "https://www.amazon.jobs"

@@ -7,11 +7,12 @@ import re
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from .base import ParseError, Posting, ScrapeError, clean, iso_from_epoch, load_json, require
-from .details import Listed, fetch_details, listing_match
-from .fetch import GONE_STATUSES, LabContext
-from .html_text import html_to_text, safe_url
-from .paging import each, pages_for, prefetched
+from ...models import ParseError, Posting, ScrapeError
+from ..details import Listed, fetch_details, listing_match
+from ..fetch import GONE_STATUSES, LabContext
+from ..html_text import html_to_text, safe_url
+from ..paging import each, pages_for, prefetched
+from ..parsing import clean, iso_from_epoch, load_json, require
 
 PAGE_SIZE = 10  # fixed by the API; it ignores larger page sizes
 DEFAULT_MAX_PAGES = 10  # per query, newest first: 100 positions

@@ -8,10 +8,12 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-from .base import ParseError, Posting, clean, iso_from_epoch
-from .fetch import LabContext
-from .html_text import html_to_text, safe_url
-from .paging import each, off_loop, pages_for, prefetched
+from ...models import ParseError, Posting
+from ...workers import off_loop
+from ..fetch import LabContext
+from ..html_text import html_to_text, safe_url
+from ..paging import each, pages_for, prefetched
+from ..parsing import clean, iso_from_epoch
 
 BASE_URL = "https://www.google.com"
 RESULTS_PATH = "/about/careers/applications/jobs/results"

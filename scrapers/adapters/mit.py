@@ -9,12 +9,13 @@ from urllib.parse import parse_qs, urldefrag, urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
-from .base import ParseError, Posting, clean
-from .details import Listed, fetch_details
-from .fetch import LabContext, same_site
-from .html_text import html_to_text, safe_url
+from ...models import ParseError, Posting
+from ..details import Listed, fetch_details
+from ..fetch import LabContext, same_site
+from ..html_text import html_to_text, safe_url
+from ..paging import each
+from ..parsing import clean
 from .jsonld import postings_from_html
-from .paging import each
 
 # Posting links: MIT HR's jobDetails.do, and pages under a jobs/opportunities/positions/postdoc folder; a path
 # segment must follow the folder so that listing pages ("/opportunities") and news about postdocs do not count.

@@ -6,10 +6,11 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from .base import ParseError, Posting, as_list, clean, load_json, require, shape_of
-from .fetch import LabContext
-from .html_text import html_to_text, safe_url
-from .paging import off_loop
+from ...models import ParseError, Posting
+from ...workers import off_loop
+from ..fetch import LabContext
+from ..html_text import html_to_text, safe_url
+from ..parsing import as_list, clean, load_json, require, shape_of
 
 BASE_URL = "https://apply.workable.com"
 EMPLOYMENT_TYPES = {

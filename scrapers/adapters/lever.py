@@ -6,9 +6,10 @@ import html as htmllib
 from typing import Any
 from urllib.parse import quote
 
-from .base import ParseError, Posting, ScrapeError, as_list, clean, iso_from_epoch, load_json, shape_of
-from .fetch import LabContext
-from .html_text import html_to_text, safe_url
+from ...models import ParseError, Posting, ScrapeError
+from ..fetch import LabContext
+from ..html_text import html_to_text, safe_url
+from ..parsing import as_list, clean, iso_from_epoch, load_json, shape_of
 
 API_HOSTS = {"": "https://api.lever.co", "global": "https://api.lever.co", "eu": "https://api.eu.lever.co"}
 PUBLIC_HOSTS = {"eu": "https://jobs.eu.lever.co"}

@@ -1,89 +1,12 @@
-"""The normalized posting every adapter returns, and the errors adapters raise."""
+"""Helpers adapters share to read JSON answers: checked keys, clear parse errors, timestamps, strings."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-# Fields whose change makes a new version of a posting (issue: history).
-CONTENT_FIELDS = (
-    "title",
-    "team",
-    "location",
-    "workplace",
-    "employment_type",
-    "description",
-    "salary_min",
-    "salary_max",
-    "salary_currency",
-    "salary_period",
-)
-
-
-def stable_id(*parts: str) -> str:
-    """A 16-hex-digit id that is the same on every machine and every run."""
-    return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
-
-
-@dataclass
-class Posting:
-    """One job posting, normalized from whatever format its career site uses."""
-
-    lab: str
-    source_id: str
-    title: str
-    url: str
-    description: str = ""
-    location: str = ""
-    team: str = ""
-    workplace: str = ""  # remote | hybrid | onsite | ""
-    employment_type: str = ""  # full-time | part-time | intern | contract | temporary | ""
-    posted_at: str | None = None  # ISO 8601
-    updated_at: str | None = None  # ISO 8601
-    salary_min: float | None = None
-    salary_max: float | None = None
-    salary_currency: str | None = None
-    salary_period: str | None = None  # year | month | hour
-    company: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def id(self) -> str:
-        return stable_id(self.lab, self.source_id)
-
-    def content_hash(self) -> str:
-        """Hash of the fields a user cares about; a change here is a new version."""
-        values = {name: getattr(self, name) for name in CONTENT_FIELDS}
-        return hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-class ScrapeError(Exception):
-    """A lab could not be scraped: names the lab, the URL and what was wrong."""
-
-    def __init__(self, lab: str, url: str, reason: str, *, status: int | None = None):
-        self.lab = lab
-        self.url = url
-        self.reason = reason
-        self.status = status
-        super().__init__(f"{lab}: {reason} ({url})")
-
-    def __reduce__(self) -> tuple:
-        # Raised in a worker process, it must arrive whole (pickle would call __init__ with the message only).
-        return _rebuild_error, (type(self), self.lab, self.url, self.reason, self.status)
-
-
-def _rebuild_error(kind: type, lab: str, url: str, reason: str, status: int | None) -> ScrapeError:
-    return kind(lab, url, reason, status=status)
-
-
-class ParseError(ScrapeError):
-    """A response was not in the shape its adapter expects."""
+from ..models import ParseError
 
 
 def require(obj: Any, key: str, kind: type | tuple[type, ...], lab: str, url: str) -> Any:

@@ -21,10 +21,11 @@ from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
-from .base import ParseError, Posting, ScrapeError, clean
-from .fetch import GONE_STATUSES, LabContext
-from .html_text import html_to_text, safe_url
-from .paging import each
+from ...models import ParseError, Posting, ScrapeError
+from ..fetch import GONE_STATUSES, LabContext
+from ..html_text import html_to_text, safe_url
+from ..paging import each
+from ..parsing import clean
 
 EMPLOYMENT_TYPES = {
     "FULL_TIME": "full-time",

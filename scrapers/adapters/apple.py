@@ -9,11 +9,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from .base import ParseError, Posting, ScrapeError, as_list, clean, load_json, require
-from .details import Listed, fetch_details
-from .fetch import LabContext
-from .html_text import html_to_text
-from .paging import each, pages_for, prefetched
+from ...models import ParseError, Posting, ScrapeError
+from ..details import Listed, fetch_details
+from ..fetch import LabContext
+from ..html_text import html_to_text
+from ..paging import each, pages_for, prefetched
+from ..parsing import as_list, clean, load_json, require
 
 BASE_URL = "https://jobs.apple.com"
 PUBLIC_URL = "https://jobs.apple.com"  # job pages for humans stay on the real site when base_url points at a mirror

@@ -1,0 +1,34 @@
+"""Regular expressions built from word lists, shared by enrichment and the matcher's vocabulary."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_SEPARATOR = r"[\s\-,/]+"
+_END = r"s?(?!\w)"
+
+
+def trie_pattern(keys: Iterable[str], end: str = _END) -> str:
+    """One regex alternation shaped as a trie, so each position tries few branches; longest match first.
+
+    A space in a key matches any run of separators; `end` follows every key (by default: an optional
+    plural "s", then no word character).
+    """
+    trie: dict = {}
+    for key in keys:
+        node = trie
+        for char in key:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    return _emit(trie, end) if trie else r"(?!x)x"
+
+
+def _emit(node: dict, end: str) -> str:
+    alternatives = []
+    for unit in sorted(node, key=lambda u: (u == "", u)):
+        if unit == "":
+            alternatives.append(end)
+        else:
+            alternatives.append((_SEPARATOR if unit == " " else re.escape(unit)) + _emit(node[unit], end))
+    return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"

@@ -1,0 +1,66 @@
+"""Work taken off the event loop: a thread for small inputs, a spawned worker process for big ones."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+R = TypeVar("R")
+
+# Work on inputs at least this big goes to a worker process: on another core, and without holding the
+# interpreter lock the event loop needs to keep every host's requests going.
+PROCESS_BYTES = 256 * 1024
+_pool: ProcessPoolExecutor | None = None
+
+
+def worker_pool() -> ProcessPoolExecutor | None:
+    """The scrape's worker process pool (one process, or none on a single core or with ASR_JOBS_WORKERS=1)."""
+    global _pool
+    if _pool is None:
+        if (os.cpu_count() or 1) < 2 or os.environ.get("ASR_JOBS_WORKERS", "").strip() == "1":
+            return None
+        # spawn: a fresh interpreter, never a fork of this one with its threads and open database.
+        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                    initializer=watch_parent, initargs=(os.getpid(),))
+    return _pool
+
+
+def watch_parent(parent: int) -> None:
+    """In a worker process: exit as soon as the process that started it is gone.
+
+    A pool's worker waits on a queue it also holds the writing end of, so it would outlive a parent that
+    was killed (Ctrl-C twice, SIGKILL) and idle forever.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
+async def in_worker(work: Callable[..., R], *args: Any, size: int) -> R:
+    """`work(*args)` away from the event loop: in the worker process when `size` is big, else in a thread.
+
+    `work` must be a module-level function whose arguments and result pickle.
+    """
+    pool = worker_pool() if size >= PROCESS_BYTES else None
+    if pool is None:
+        return await asyncio.to_thread(work, *args)
+    return await asyncio.get_running_loop().run_in_executor(pool, work, *args)
+
+
+async def off_loop(parse: Callable[..., R], body: bytes | str, *args: Any) -> R:
+    """`parse(body, *args)` away from the event loop, so that reading a big answer holds up no other request.
+
+    While a board of hundreds of postings is parsed, the event loop keeps starting the requests that
+    other labs' hosts are due; parsers are pure functions, safe to run in any thread or process.
+    """
+    return await in_worker(parse, body, *args, size=len(body))
