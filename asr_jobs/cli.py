@@ -6,7 +6,6 @@ import asyncio
 import importlib
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -28,13 +27,11 @@ from .cli_common import (
 )
 from .db import queries, store
 from .importer import FORMATS
+from .models import Lab
 from .scrapers.registry import ad_hoc_lab, select_labs
 
 if TYPE_CHECKING:
     from .pipeline import LabOutcome
-
-DEMO_DIR = Path(__file__).with_name("demo")
-
 
 class LazyGroup(click.Group):
     """A command group that imports the modules of some commands only when one of them runs.
@@ -260,17 +257,7 @@ def labs_(db_path, labs_file, fmt):
     Example:
         asr-jobs labs --labs my-labs.toml
     """
-    labs = get_labs(labs_file)
-    db = get_db(db_path)
-    runs = store.last_runs(db)
-    counts = queries.open_counts(db)
-    rows = []
-    for lab in labs.values():
-        run = runs.get(lab.name, {})
-        rows.append({"lab": lab.name, "title": lab.title, "category": lab.category, "adapter": lab.adapter,
-                     "open": counts.get(lab.name, 0), "last_scrape": run.get("started_at"),
-                     "status": run.get("status"), "seen": run.get("seen"), "new": run.get("new"),
-                     "closed": run.get("closed"), "error": run.get("error")})
+    rows = queries.lab_status(get_db(db_path), get_labs(labs_file).values())
     emit(rows, fmt, title="labs")
 
 
@@ -289,33 +276,22 @@ def demo(db_path, profile, limit):
     Example:
         asr-jobs demo && asr-jobs jobs --db demo.db --profile streaming
     """
-    from .matcher import match_db
-    from .pipeline import scrape_labs
-    from .profiles import load_profiles, save_profiles
-    from .scrapers.har import ReplayTransport, load_har
+    from .demo import run_demo
 
-    path = Path(db_path or "demo.db")
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    labs = get_labs(None)
-    recordings = [DEMO_DIR / f"{name}.har" for name in labs if (DEMO_DIR / f"{name}.har").exists()]
-    chosen = [labs[p.stem] for p in recordings]
+    path = db_path or "demo.db"
     err = stderr_console()
-    err.print(f"asr-jobs demo: replaying SAMPLE recordings of {len(chosen)} labs (sample data, not scraped) "
-              f"into {path}", highlight=False)
-    db = get_db(str(path))
-    entries = [e for p in recordings for e in load_har(p)]
-    outcomes = asyncio.run(scrape_labs(db, chosen, transport=ReplayTransport(entries)))
-    emit(summary_rows(outcomes), "table", ["lab", "status", "requests", "seen", "new", "message"],
+
+    def announce(labs: list[Lab]) -> None:
+        err.print(f"asr-jobs demo: replaying SAMPLE recordings of {len(labs)} labs (sample data, not scraped) "
+                  f"into {path}", highlight=False)
+
+    run = run_demo(path, profile, limit, on_start=announce)
+    emit(summary_rows(run.outcomes), "table", ["lab", "status", "requests", "seen", "new", "message"],
          title="sample scrape (replayed)")
-    profiles = load_profiles()
-    save_profiles(db, profiles)
-    match_db(db, profiles)
-    rows = queries.ranked(db, profile, limit=limit)
-    emit([{**r, "terms": ", ".join(t for t, _ in r["terms"][:3])} for r in rows], "table",
+    emit([{**r, "terms": ", ".join(t for t, _ in r["terms"][:3])} for r in run.top], "table",
          ["rank", "score", "title", "lab", "seniority", "salary", "terms"],
-         title=f"top {len(rows)} sample postings for profile {profile}")
+         title=f"top {len(run.top)} sample postings for profile {profile}")
     err.print(f"Explore: asr-jobs jobs --db {path} --profile {profile}   |   asr-jobs show ID --db {path}",
               highlight=False)
-    if any(o.failed for o in outcomes):
+    if run.failed:
         sys.exit(1)

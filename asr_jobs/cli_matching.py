@@ -1,33 +1,26 @@
-"""Matching commands: profiles (list, show, build, add), match and eval. cli.py adds them with register()."""
+"""Matching commands: profiles (list, show, build, add), match and eval; cli.LazyGroup loads them when run."""
 
 from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import click
+import sqlite_utils
 
 from .cli_common import db_option, emit, friendly_errors, get_db, output_options, stderr_console
 from .db.store import default_db_path
-from .matcher import MIN_SCORE, match_db, user_vocabulary
-from .profiles import (
-    BUILTIN_DIR,
-    DEFAULT_PROFILE,
-    Profile,
-    check_name,
-    load_profiles,
-    parse_weight,
-    profile_toml,
-    save_profiles,
-    user_dir,
-)
+from .matcher import MIN_SCORE
+from .matcher.run import run_match
+from .profiles import DEFAULT_PROFILE
+from .profiles.manage import add_profile, build_from_snapshot, describe, profile_rows, profile_view
 
 _METRICS = ("ndcg@10", "ndcg@20", "p@10", "map")
 
 
-def profiles_dir_option(fn):
+def profiles_dir_option(fn: Callable) -> Callable:
     """--profiles-dir DIR (repeatable): more profile directories, after the built-in and user ones."""
     return click.option(
         "--profiles-dir", "profiles_dirs", multiple=True, type=click.Path(file_okay=False),
@@ -36,22 +29,10 @@ def profiles_dir_option(fn):
     )(fn)
 
 
-def _existing_db(db_path: str | None):
+def _existing_db(db_path: str | None) -> sqlite_utils.Database | None:
     """The database if its file exists (listing profiles must not create one), else None."""
     path = db_path or default_db_path()
     return get_db(path) if path == ":memory:" or os.path.exists(path) else None
-
-
-def _band(profile: Profile) -> str:
-    if profile.salary_min is None and profile.salary_max is None:
-        return ""
-    low = f"{profile.salary_min / 1000:.0f}K" if profile.salary_min is not None else "?"
-    high = f"{profile.salary_max / 1000:.0f}K" if profile.salary_max is not None else "?"
-    return f"{profile.salary_currency or ''} {low}-{high}{'+' if profile.salary_open else ''}".strip()
-
-
-def _origin(profile: Profile) -> str:
-    return "built-in" if Path(profile.path).parent == BUILTIN_DIR else profile.path
 
 
 @click.group("profiles", invoke_without_command=True)
@@ -71,13 +52,7 @@ def profiles_group(ctx: click.Context, db_path: str | None, profiles_dirs: tuple
     """
     if ctx.invoked_subcommand is not None:
         return
-    profiles = load_profiles(*profiles_dirs)
-    counts: dict[str, int] = {}
-    db = _existing_db(db_path)
-    if db is not None and "matches" in db.table_names():
-        counts = {r["profile"]: r["n"] for r in db.query("SELECT profile, count(*) AS n FROM matches GROUP BY profile")}
-    rows = [{"name": p.name, "kind": p.kind, "title": p.title, "level": p.level, "band": _band(p),
-             "matches": counts.get(p.name), "from": _origin(p)} for p in profiles.values()]
+    rows = profile_rows(_existing_db(db_path), *profiles_dirs)
     emit(rows, fmt, ["name", "kind", "title", "level", "band", "matches", "from"], title="Profiles")
 
 
@@ -96,41 +71,14 @@ def show_command(name: str, db_path: str | None, profiles_dirs: tuple[str, ...],
       asr-jobs profiles show streaming
       asr-jobs profiles show senior-research-scientist --top 20 --db jobs.db
     """
-    profiles = load_profiles(*profiles_dirs)
-    if name not in profiles:
-        raise click.ClickException(f"no profile {name!r} (known: {', '.join(profiles)})")
-    profile = profiles[name]
-    matches = _best_matches(_existing_db(db_path), name, top) if top > 0 else []
+    view = profile_view(_existing_db(db_path), name, *profiles_dirs, top=top)
+    matches = [{**m, "terms": ", ".join(f"{term} {share:.0%}" for term, share in m["terms"][:4])} for m in view.matches]
     if as_json:
-        data = {k: v for k, v in vars(profile).items()}
-        data["matches"] = matches
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        click.echo(json.dumps({**vars(view.profile), "matches": matches}, indent=2, ensure_ascii=False))
         return
-    lines = [f"{profile.name}  ({profile.kind})  {profile.title}"]
-    if profile.description:
-        lines.append(profile.description)
-    if profile.level or _band(profile):
-        lines.append(f"level: {profile.level or '-'}   band: {_band(profile) or '-'}")
-    lines.append(f"file: {profile.path}" + (f"   additions: {profile.extra_path}" if profile.extra_path else ""))
-    if profile.weights:
-        lines.append("weights: " + ", ".join(f"{term}={weight:g}" for term, weight in profile.weights.items()))
-    if profile.terms:
-        lines.append("terms: " + ", ".join(profile.terms))
-    lines += ["", profile.text]
-    click.echo("\n".join(lines))
+    click.echo(describe(view.profile))
     if matches:
         emit(matches, "table", ["rank", "score", "title", "lab", "seniority", "terms"], title=f"Best matches of {name}")
-
-
-def _best_matches(db, name: str, top: int) -> list[dict[str, Any]]:
-    if db is None or "matches" not in db.table_names():
-        return []
-    sql = """SELECT m.rank, m.score, p.title, p.lab, p.seniority, m.terms, p.url FROM matches m
-             JOIN postings p ON p.id = m.posting_id WHERE m.profile = ? ORDER BY m.rank LIMIT ?"""
-    rows = list(db.query(sql, [name, top]))
-    for row in rows:
-        row["terms"] = ", ".join(f"{term} {share:.0%}" for term, share in json.loads(row["terms"] or "[]")[:4])
-    return rows
 
 
 @profiles_group.command("build")
@@ -153,15 +101,10 @@ def build_command(snapshot: str, out: str | None, db_path: str | None) -> None:
       asr-jobs profiles build market-2026.txt
       asr-jobs profiles build ../shared/seed/asr-research-roles-2026.txt --out profiles
     """
-    from .profiles.builder import build
-
-    target = Path(out) if out else user_dir()
-    profiles = build(Path(snapshot), target)
+    target, profiles = build_from_snapshot(snapshot, out, db=get_db(db_path) if db_path else None)
     for profile in profiles:
         click.echo(f"{profile.kind:8} {profile.name:40} {profile.path}")
     stderr_console().print(f"{len(profiles)} profiles written to {target}")
-    if db_path:
-        save_profiles(get_db(db_path), load_profiles(target))
 
 
 @profiles_group.command("add")
@@ -185,24 +128,9 @@ def add_command(name: str, source: str, weights: tuple[str, ...], title: str | N
       asr-jobs profiles add me --from cv.txt
       asr-jobs profiles add streaming-me --from notes.txt --weight RNN-T=3 --weight "on-device=2"
     """
-    check_name(name, "profiles add")
-    text = Path(source).read_text(encoding="utf-8", errors="replace").strip()
-    if not text:
-        raise click.ClickException(f"{source} is empty")
-    target = Path(directory) if directory else user_dir()
-    path = target / f"{name}.toml"
-    if (BUILTIN_DIR / f"{name}.toml").exists() and not force:
-        raise click.ClickException(f"{name!r} is a built-in profile: pick another name, or --force to override it")
-    if path.exists() and not force:
-        raise click.ClickException(f"{path} exists: pick another name or pass --force")
-    profile = Profile(name=name, title=title or name, kind="user", text=text,
-                      weights=dict(parse_weight(w) for w in weights), source=str(source),
-                      description=f"Added from {Path(source).name}.")
-    target.mkdir(parents=True, exist_ok=True)
-    path.write_text(profile_toml(profile, "Added with `asr-jobs profiles add`; edit freely."), encoding="utf-8")
+    path = add_profile(name, source, weights=weights, title=title, directory=directory, force=force,
+                       db=get_db(db_path) if db_path else None)
     click.echo(str(path))
-    if db_path:
-        save_profiles(get_db(db_path), load_profiles(target))
 
 
 @click.command("match")
@@ -229,23 +157,11 @@ def match_command(names: tuple[str, ...], db_path: str | None, profiles_dirs: tu
       asr-jobs match
       asr-jobs match --profile asr-research --profile streaming --db jobs.db
     """
-    db = get_db(db_path)
-    profiles = load_profiles(*profiles_dirs)
-    save_profiles(db, profiles)
-    summary = match_db(db, profiles, list(names) or None, min_score=min_score,
-                       vocabulary=user_vocabulary(*profiles_dirs), refit=refit)
+    run = run_match(get_db(db_path), names, *profiles_dirs, min_score=min_score, refit=refit)
     if fmt == "table":  # JSON and CSV stay pure data
-        stderr_console().print(f"{summary.mode} match: {summary.note}", highlight=False, markup=False)
-    titles = {r["id"]: r["title"] for r in db.query(
-        "SELECT id, title FROM postings WHERE id IN (SELECT posting_id FROM matches WHERE rank = 1)")}
-    rows = []
-    for name, count in summary.items():
-        best = summary.top.get(name) or []
-        rows.append({"profile": name, "kind": profiles[name].kind, "matches": count,
-                     "best score": best[0][1] if best else None,
-                     "best posting": titles.get(best[0][0], "") if best else ""})
-    emit(rows, fmt, ["profile", "kind", "matches", "best score", "best posting"],
-         title=f"{summary.postings} open postings scored")
+        stderr_console().print(f"{run.summary.mode} match: {run.summary.note}", highlight=False, markup=False)
+    emit(run.rows, fmt, ["profile", "kind", "matches", "best score", "best posting"],
+         title=f"{run.summary.postings} open postings scored")
 
 
 @click.command("eval")
@@ -272,13 +188,9 @@ def eval_command(labels: str, name: str, db_path: str | None, profiles_dirs: tup
       asr-jobs eval labels.jsonl --db dev.db
       asr-jobs eval labels.jsonl --profile asr-research --json --db dev.db
     """
-    from .matcher.evaluate import load_labels, run_eval
+    from .matcher.evaluate import evaluate_profile
 
-    profiles = load_profiles(*profiles_dirs)
-    if name not in profiles:
-        raise click.ClickException(f"no profile {name!r} (known: {', '.join(profiles)})")
-    report = run_eval(get_db(db_path), load_labels(labels), profiles[name], available=profiles, samples=samples,
-                      seed=seed, vocabulary=user_vocabulary(*profiles_dirs))
+    report = evaluate_profile(get_db(db_path), labels, name, *profiles_dirs, samples=samples, seed=seed)
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
@@ -295,8 +207,3 @@ def _with_interval(metric: dict[str, Any]) -> str:
     low, high = metric["ci95"]
     return f"{metric['value']:.3f} [{low:.3f}, {high:.3f}]"
 
-
-def register(group: click.Group) -> None:
-    """Add the matching commands to the asr-jobs group."""
-    for command in (profiles_group, match_command, eval_command):
-        group.add_command(command)

@@ -1,12 +1,21 @@
-"""The datasette configuration shipped with asr-jobs: metadata for any database file name, the app itself."""
+"""The datasette configuration shipped with asr-jobs: metadata for any database file name, the app, serving it."""
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import threading
+import time
+import webbrowser
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import yaml
+
+from . import queries, store
+from .views import ensure_views
 
 METADATA_PATH = Path(__file__).with_name("datasette.yaml")
 # The metadata file configures these database names; any other file name gets the same block under its own name.
@@ -52,3 +61,63 @@ def landing_path(path: str | Path, profile: str | None = None) -> str:
     query = {"profile": profile} if profile else {}
     query["status__not"] = "closed"
     return f"/{tilde_encode(database_name(path))}/{LANDING_VIEW}?{urlencode(query)}"
+
+
+def claim_port(port: int) -> int:
+    """The port to serve on (a free one for 0); a ValueError when another program holds it."""
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise ValueError(f"port {port} is in use: pass --port N, or --port 0 for any free port") from None
+        return sock.getsockname()[1]
+
+
+def open_when_up(url: str, port: int, timeout: float = 15.0) -> None:
+    """Open the browser once the server accepts connections, so the first page does not fail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    webbrowser.open(url)
+
+
+def prepare_db(path: Path, profile: str) -> str | None:
+    """Bring the schema and the browsing views up to date before datasette opens the file read-only.
+
+    Returns a note when the profile has no matches; a ValueError when there is no database at `path`.
+    """
+    if not path.exists():
+        raise ValueError(f"no database at {path}: run `asr-jobs scrape` (or `asr-jobs demo`) first")
+    db = store.open_db(path)
+    try:
+        ensure_views(db)
+        if queries.has_matches(db, profile):
+            return None
+        names = ", ".join(queries.profile_names(db)) or "none yet: run `asr-jobs match`"
+        return f"note: no matches for profile {profile!r} (profiles with matches: {names})"
+    finally:
+        db.close()
+
+
+def serve(path: str | Path, port: int, *, profile: str, allow_sql: bool = False, open_browser: bool = False,
+          say: Callable[[str], None] = print) -> None:
+    """Serve the database read-only with datasette on 127.0.0.1 until interrupted; `say` hears the URLs."""
+    import uvicorn
+
+    path = Path(path)
+    note = prepare_db(path, profile)
+    if note:
+        say(note)
+    port = claim_port(port)
+    ds = build_datasette(path, allow_sql=allow_sql)
+    asyncio.run(ds.invoke_startup())
+    url = f"http://127.0.0.1:{port}{landing_path(path, profile)}"
+    say(f"Serving {path} read-only at {url}  (Ctrl-C stops)")
+    say(f"Feed of new top matches: http://127.0.0.1:{port}{feed_path(path, profile)}")
+    if open_browser:
+        threading.Thread(target=open_when_up, args=(url, port), daemon=True).start()
+    uvicorn.run(ds.app(), host="127.0.0.1", port=port, log_level="warning", lifespan="on")

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import sqlite_utils
+
+from ..models import Lab
+from .store import last_runs
 
 RANKED_SQL = """
 SELECT m.rank, round(m.score, 4) AS score, p.id, p.title, p.lab, p.location, p.seniority, p.url, p.status,
@@ -101,3 +105,42 @@ def scores_for(db: sqlite_utils.Database, posting_id: str) -> list[dict[str, Any
 def open_counts(db: sqlite_utils.Database) -> dict[str, int]:
     return {r[0]: r[1] for r in db.execute(
         "SELECT lab, count(*) FROM postings WHERE status != 'closed' GROUP BY lab").fetchall()}
+
+
+def lab_status(db: sqlite_utils.Database, labs: Iterable[Lab]) -> list[dict[str, Any]]:
+    """A row per lab: its adapter, category, open postings and its last scrape's status, counts and time."""
+    runs = last_runs(db)
+    counts = open_counts(db)
+    rows = []
+    for lab in labs:
+        run = runs.get(lab.name, {})
+        rows.append({"lab": lab.name, "title": lab.title, "category": lab.category, "adapter": lab.adapter,
+                     "open": counts.get(lab.name, 0), "last_scrape": run.get("started_at"),
+                     "status": run.get("status"), "seen": run.get("seen"), "new": run.get("new"),
+                     "closed": run.get("closed"), "error": run.get("error")})
+    return rows
+
+
+def match_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    """How many matches each profile has ({} before the first `match`)."""
+    if "matches" not in db.table_names():
+        return {}
+    return {r[0]: r[1] for r in db.execute("SELECT profile, count(*) FROM matches GROUP BY profile").fetchall()}
+
+
+def best_matches(db: sqlite_utils.Database, profile: str, top: int) -> list[dict[str, Any]]:
+    """A profile's `top` best matches, best first; `terms` decoded to [[term, share], ...]."""
+    if "matches" not in db.table_names():
+        return []
+    sql = """SELECT m.rank, m.score, p.title, p.lab, p.seniority, m.terms, p.url FROM matches m
+             JOIN postings p ON p.id = m.posting_id WHERE m.profile = ? ORDER BY m.rank LIMIT ?"""
+    rows = list(db.query(sql, [profile, top]))
+    for row in rows:
+        row["terms"] = json.loads(row["terms"] or "[]")
+    return rows
+
+
+def best_match_titles(db: sqlite_utils.Database) -> dict[str, str]:
+    """Titles of the postings ranked first for some profile, by posting id."""
+    sql = "SELECT id, title FROM postings WHERE id IN (SELECT posting_id FROM matches WHERE rank = 1)"
+    return {r[0]: r[1] for r in db.execute(sql).fetchall()}

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..profiles.manage import find_profile
 from . import combine_scores, needed, user_vocabulary
 from .metrics import RELEVANT_GRADE, bootstrap, evaluate
 from .model import DEFAULT_SETTINGS, FieldVectorizer, Settings, scores
@@ -147,3 +148,11 @@ def run_eval(db, labels: dict[str, int], profile, *, available: dict | None = No
         "labels_not_found": len(pile.missing), "relevant_grade": RELEVANT_GRADE, "bootstrap_samples": samples,
         "rankers": rankers,
     }
+
+
+def evaluate_profile(db, labels_path: str | Path, profile_name: str, *profile_dirs: str | Path,
+                     samples: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """`asr-jobs eval`: the graded labels of a file scored against the rankings of one loaded profile."""
+    profile, profiles = find_profile(profile_name, *profile_dirs)
+    return run_eval(db, load_labels(labels_path), profile, available=profiles, samples=samples, seed=seed,
+                    vocabulary=user_vocabulary(*profile_dirs))

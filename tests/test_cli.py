@@ -13,13 +13,24 @@ from .conftest import FIXTURES, real_sample
 
 
 def all_commands(group: click.Group, prefix=()):
-    for name, command in group.commands.items():
+    """Every command path of the group as the shipped CLI lists it, lazily loaded commands included."""
+    ctx = click.Context(group, info_name="asr-jobs")
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         yield (*prefix, name)
         if isinstance(command, click.Group):
             yield from all_commands(command, (*prefix, name))
 
 
-@pytest.mark.parametrize("path", sorted(all_commands(cli)), ids=" ".join)
+COMMANDS = [(), *sorted(all_commands(cli))]  # () is `asr-jobs --help` itself
+
+
+def test_the_help_test_sees_every_command_and_subcommand():
+    assert {("demo",), ("scrape",), ("import",), ("jobs",), ("show",), ("labs",), ("match",), ("eval",),
+            ("serve",), ("profiles",), ("profiles", "show"), ("profiles", "build"), ("profiles", "add")} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda path: " ".join(path) or "asr-jobs")
 def test_every_command_has_help_with_an_example(path):
     result = CliRunner().invoke(cli, [*path, "--help"])
     assert result.exit_code == 0, result.output

@@ -8,11 +8,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import yaml
-from click import Group
 from click.testing import CliRunner
 from datasette.app import Datasette
 
-from asr_jobs.cli_serve import register
+from asr_jobs.cli import cli
 from asr_jobs.db import browse, queries, views
 
 from .datasette_fixture import EVIL_DESCRIPTION, build_jobs_db, pid
@@ -295,20 +294,14 @@ def test_ensure_views_is_idempotent_and_replaces_old_definitions(tmp_path):
     assert (db.conn.total_changes, db.execute("PRAGMA schema_version").fetchone()[0]) == (changes, schema)
 
 
-def cli_group() -> Group:
-    group = Group()
-    register(group)
-    return group
-
-
 def test_serve_prints_the_metadata_path_for_plain_datasette():
-    result = CliRunner().invoke(cli_group(), ["serve", "--print-metadata-path"])
+    result = CliRunner().invoke(cli, ["serve", "--print-metadata-path"])
     assert result.exit_code == 0
     assert result.output.strip() == str(browse.METADATA_PATH) and browse.METADATA_PATH.exists()
 
 
 def test_serve_refuses_a_missing_database(tmp_path):
-    result = CliRunner().invoke(cli_group(), ["serve", "--db", str(tmp_path / "none.db")])
+    result = CliRunner().invoke(cli, ["serve", "--db", str(tmp_path / "none.db")])
     assert result.exit_code == 1
     assert "no database at" in result.output and "asr-jobs demo" in result.output
     assert not (tmp_path / "none.db").exists()
@@ -320,7 +313,7 @@ def test_serve_names_a_busy_port_and_an_unknown_profile(tmp_path):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = CliRunner().invoke(cli_group(), ["serve", "--db", str(path), "--port", str(port), "--profile", "x"])
+        result = CliRunner().invoke(cli, ["serve", "--db", str(path), "--port", str(port), "--profile", "x"])
     assert result.exit_code == 1
     assert f"port {port} is in use" in result.output
     assert "no matches for profile 'x' (profiles with matches: asr-research, streaming)" in result.output

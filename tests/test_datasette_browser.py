@@ -48,7 +48,7 @@ def base_url(tmp_path_factory):
     path = build_jobs_db(tmp_path_factory.mktemp("browser") / "jobs.db")
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-c", "from asr_jobs.cli_serve import serve; serve()", "--db", str(path), "--port", str(port)],
+        [sys.executable, "-c", "from asr_jobs.cli import cli; cli()", "serve", "--db", str(path), "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     try:

@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import json
 
-import click
 import pytest
 from click.testing import CliRunner
 
-from asr_jobs.cli_matching import register
+from asr_jobs.cli import cli
 from asr_jobs.db.store import open_db, save_postings
 from asr_jobs.models import Posting
-
-
-@pytest.fixture()
-def cli() -> click.Group:
-    @click.group()
-    def group() -> None:
-        """asr-jobs"""
-
-    register(group)
-    return group
 
 
 @pytest.fixture()
@@ -48,7 +37,7 @@ def db_path(tmp_path) -> str:
     return path
 
 
-def test_every_command_has_help_with_an_example(cli, runner):
+def test_every_command_has_help_with_an_example(runner):
     for args in (["profiles"], ["profiles", "show"], ["profiles", "build"], ["profiles", "add"], ["match"],
                  ["eval"]):
         result = runner.invoke(cli, [*args, "--help"])
@@ -56,7 +45,7 @@ def test_every_command_has_help_with_an_example(cli, runner):
         assert "Examples:" in result.output and "asr-jobs" in result.output and "--db" in result.output, args
 
 
-def test_profiles_list(cli, runner):
+def test_profiles_list(runner):
     result = runner.invoke(cli, ["profiles", "--json"])
     assert result.exit_code == 0, result.output
     rows = {row["name"]: row for row in json.loads(result.output)}
@@ -65,7 +54,7 @@ def test_profiles_list(cli, runner):
     assert rows["streaming"]["matches"] is None
 
 
-def test_profiles_show(cli, runner):
+def test_profiles_show(runner):
     result = runner.invoke(cli, ["profiles", "show", "research-scientist"])
     assert result.exit_code == 0, result.output
     assert "level: research-scientist   band: USD 200K-280K" in result.output
@@ -74,7 +63,7 @@ def test_profiles_show(cli, runner):
     assert missing.exit_code == 1 and "no profile 'nope'" in missing.output
 
 
-def test_profiles_build(cli, runner, tmp_path):
+def test_profiles_build(runner, tmp_path):
     snapshot = tmp_path / "snap.txt"
     snapshot.write_text("Snapshot\nTop Skills\n- Streaming: RNN-T and CTC\nBreakdown by level:\n"
                         "- Research Scientist (PhD): $200K-$280K - Independent research\n", encoding="utf-8")
@@ -90,7 +79,7 @@ def test_profiles_build(cli, runner, tmp_path):
     assert failed.exit_code == 1 and "found no skills" in failed.output
 
 
-def test_profiles_add_then_match(cli, runner, tmp_path, db_path):
+def test_profiles_add_then_match(runner, tmp_path, db_path):
     cv = tmp_path / "cv.txt"
     cv.write_text("PhD on streaming speech recognition with transducers; on-device models.\n", encoding="utf-8")
     result = runner.invoke(cli, ["profiles", "add", "me", "--from", str(cv), "--weight", "on-device=3",
@@ -120,12 +109,12 @@ def test_profiles_add_then_match(cli, runner, tmp_path, db_path):
     assert "Best matches of me" in table.output and "Streaming ASR Research Engineer" in table.output
 
 
-def test_match_unknown_profile(cli, runner, db_path):
+def test_match_unknown_profile(runner, db_path):
     result = runner.invoke(cli, ["match", "--profile", "nope", "--db", db_path])
     assert result.exit_code == 1 and "unknown profile(s): nope" in result.output
 
 
-def test_eval_command(cli, runner, tmp_path, db_path):
+def test_eval_command(runner, tmp_path, db_path):
     labels = tmp_path / "labels.jsonl"
     labels.write_text('{"id": "1", "grade": 3}\n{"id": "3", "grade": 3}\n{"id": "9", "grade": 2}\n',
                       encoding="utf-8")

@@ -1,0 +1,123 @@
+"""Working with the profile files: list them, show one with its best matches, add a user's own, build from a snapshot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from ..db import queries
+from . import (
+    BUILTIN_DIR,
+    Profile,
+    check_name,
+    load_profiles,
+    parse_weight,
+    profile_toml,
+    save_profiles,
+    user_dir,
+)
+from .builder import build
+
+
+@dataclass
+class ProfileView:
+    """One profile and its best matches (terms as [[term, share], ...])."""
+
+    profile: Profile
+    matches: list[dict[str, Any]] = field(default_factory=list)
+
+
+def band_text(profile: Profile) -> str:
+    """The profile's pay band as 'USD 200K-280K' ('+' when open-ended), or ''."""
+    if profile.salary_min is None and profile.salary_max is None:
+        return ""
+    low = f"{profile.salary_min / 1000:.0f}K" if profile.salary_min is not None else "?"
+    high = f"{profile.salary_max / 1000:.0f}K" if profile.salary_max is not None else "?"
+    return f"{profile.salary_currency or ''} {low}-{high}{'+' if profile.salary_open else ''}".strip()
+
+
+def origin(profile: Profile) -> str:
+    """'built-in', or the path of the file the profile came from."""
+    return "built-in" if Path(profile.path).parent == BUILTIN_DIR else profile.path
+
+
+def profile_rows(db: sqlite_utils.Database | None, *extra_dirs: str | Path) -> list[dict[str, Any]]:
+    """A row per profile: name, kind, title, level, band, its match count (None without a database), origin."""
+    counts = queries.match_counts(db) if db is not None else {}
+    return [{"name": p.name, "kind": p.kind, "title": p.title, "level": p.level, "band": band_text(p),
+             "matches": counts.get(p.name), "from": origin(p)} for p in load_profiles(*extra_dirs).values()]
+
+
+def find_profile(name: str, *extra_dirs: str | Path) -> tuple[Profile, dict[str, Profile]]:
+    """The profile called `name` and all loaded profiles; a ValueError lists the known names."""
+    profiles = load_profiles(*extra_dirs)
+    if name not in profiles:
+        raise ValueError(f"no profile {name!r} (known: {', '.join(profiles)})")
+    return profiles[name], profiles
+
+
+def profile_view(db: sqlite_utils.Database | None, name: str, *extra_dirs: str | Path, top: int = 10) -> ProfileView:
+    """A profile with its `top` best matches (none without a database or with top 0)."""
+    profile, _ = find_profile(name, *extra_dirs)
+    matches = queries.best_matches(db, name, top) if db is not None and top > 0 else []
+    return ProfileView(profile, matches)
+
+
+def describe(profile: Profile) -> str:
+    """The profile as text: name, kind and title, description, level and band, files, weights, terms, text."""
+    lines = [f"{profile.name}  ({profile.kind})  {profile.title}"]
+    if profile.description:
+        lines.append(profile.description)
+    if profile.level or band_text(profile):
+        lines.append(f"level: {profile.level or '-'}   band: {band_text(profile) or '-'}")
+    lines.append(f"file: {profile.path}" + (f"   additions: {profile.extra_path}" if profile.extra_path else ""))
+    if profile.weights:
+        lines.append("weights: " + ", ".join(f"{term}={weight:g}" for term, weight in profile.weights.items()))
+    if profile.terms:
+        lines.append("terms: " + ", ".join(profile.terms))
+    lines += ["", profile.text]
+    return "\n".join(lines)
+
+
+def add_profile(name: str, source: str | Path, *, weights: tuple[str, ...] | list[str] = (), title: str | None = None,
+                directory: str | Path | None = None, force: bool = False,
+                db: sqlite_utils.Database | None = None) -> Path:
+    """Write a user profile from a text file (a CV, notes) and return its path; stored in `db` too when given.
+
+    A ValueError says why not: a bad name or weight, an empty file, a built-in or existing profile of that
+    name without `force`.
+    """
+    check_name(name, "profiles add")
+    text = Path(source).read_text(encoding="utf-8", errors="replace").strip()
+    if not text:
+        raise ValueError(f"{source} is empty")
+    target = Path(directory) if directory else user_dir()
+    path = target / f"{name}.toml"
+    if (BUILTIN_DIR / f"{name}.toml").exists() and not force:
+        raise ValueError(f"{name!r} is a built-in profile: pick another name, or --force to override it")
+    if path.exists() and not force:
+        raise ValueError(f"{path} exists: pick another name or pass --force")
+    profile = Profile(name=name, title=title or name, kind="user", text=text,
+                      weights=dict(parse_weight(w) for w in weights), source=str(source),
+                      description=f"Added from {Path(source).name}.")
+    target.mkdir(parents=True, exist_ok=True)
+    path.write_text(profile_toml(profile, "Added with `asr-jobs profiles add`; edit freely."), encoding="utf-8")
+    if db is not None:
+        save_profiles(db, load_profiles(target))
+    return path
+
+
+def build_from_snapshot(snapshot: str | Path, directory: str | Path | None = None, *,
+                   db: sqlite_utils.Database | None = None) -> tuple[Path, list[Profile]]:
+    """Write the profiles a market snapshot describes into `directory` (default: the user directory).
+
+    Returns the directory and the profiles written; they are stored in `db` too when given.
+    """
+    target = Path(directory) if directory else user_dir()
+    profiles = build(Path(snapshot), target)
+    if db is not None:
+        save_profiles(db, load_profiles(target))
+    return target, profiles
