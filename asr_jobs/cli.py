@@ -6,10 +6,11 @@ import asyncio
 import importlib
 import json
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 import httpx
+import sqlite_utils
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -66,7 +67,7 @@ def cli() -> None:
     """
 
 
-def summary_rows(outcomes: list[LabOutcome]) -> list[dict]:
+def summary_rows(outcomes: list[LabOutcome]) -> list[dict[str, Any]]:
     rows = []
     for o in outcomes:
         saved = o.saved or store.SaveResult()
@@ -79,7 +80,8 @@ def summary_rows(outcomes: list[LabOutcome]) -> list[dict]:
     return rows
 
 
-def run_with_progress(db, labs, transport, accept_drop: bool) -> list[LabOutcome]:
+def run_with_progress(db: sqlite_utils.Database, labs: list[Lab], transport: httpx.AsyncBaseTransport | None,
+                      accept_drop: bool) -> list[LabOutcome]:
     """Scrape with a progress bar on stderr (data stays on stdout)."""
     from .pipeline import scrape_labs
 
@@ -109,7 +111,8 @@ def run_with_progress(db, labs, transport, accept_drop: bool) -> list[LabOutcome
 @click.option("--accept-drop", is_flag=True, help="Close postings even when a lab's count fell by more than half.")
 @output_options
 @friendly_errors
-def scrape(lab_names, db_path, labs_file, record, replay, accept_drop, fmt):
+def scrape(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | None, record: str | None,
+           replay: tuple[str, ...], accept_drop: bool, fmt: str) -> None:
     """Scrape all labs, or the ones named, and store their postings.
 
     One lab failing never stops the others. Exit status: 1 if any lab failed; 3 if none failed but a
@@ -126,14 +129,14 @@ def scrape(lab_names, db_path, labs_file, record, replay, accept_drop, fmt):
     labs = select_labs(get_labs(labs_file), lab_names)
     db = get_db(db_path)
     transport: httpx.AsyncBaseTransport | None = ReplayTransport.from_files(*replay) if replay else None
-    recorder = None
+    recorder: RecordingTransport | None = None
     if record:
         recorder = RecordingTransport(transport or httpx.AsyncHTTPTransport(retries=1))
         transport = recorder
     try:
         outcomes = run_with_progress(db, labs, transport, accept_drop)
     finally:
-        if recorder:
+        if recorder and record:
             recorder.save(record)
     emit(summary_rows(outcomes), fmt, title="scrape summary")
     if recorder:
@@ -151,7 +154,7 @@ def scrape(lab_names, db_path, labs_file, record, replay, accept_drop, fmt):
 @db_option()
 @labs_option
 @friendly_errors
-def import_(path, lab_name, fmt, db_path, labs_file):
+def import_(path: str, lab_name: str, fmt: str | None, db_path: str | None, labs_file: str | None) -> None:
     """Import a saved response body, a HAR file or JSON lines of postings.
 
     \b
@@ -182,7 +185,8 @@ def import_(path, lab_name, fmt, db_path, labs_file):
 @click.option("--limit", default=20, show_default=True, help="How many rows (0 for all).")
 @output_options
 @friendly_errors
-def jobs(db_path, profile, lab_names, only_new, status, limit, fmt):
+def jobs(db_path: str | None, profile: str, lab_names: tuple[str, ...], only_new: bool, status: str | None,
+         limit: int, fmt: str) -> None:
     """The ranked list of postings for a profile, best first, with the terms behind each score.
 
     \b
@@ -210,7 +214,7 @@ def jobs(db_path, profile, lab_names, only_new, status, limit, fmt):
 @db_option()
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @friendly_errors
-def show(posting_id, db_path, as_json):
+def show(posting_id: str, db_path: str | None, as_json: bool) -> None:
     """One posting in full, with its score against every profile.
 
     POSTING_ID is the id shown by `jobs` (a unique prefix is enough) or LAB:SOURCE_ID.
@@ -250,7 +254,7 @@ def show(posting_id, db_path, as_json):
 @labs_option
 @output_options
 @friendly_errors
-def labs_(db_path, labs_file, fmt):
+def labs_(db_path: str | None, labs_file: str | None, fmt: str) -> None:
     """Every lab: its adapter, category, and its last scrape's status, counts and time.
 
     \b
@@ -266,7 +270,7 @@ def labs_(db_path, labs_file, fmt):
 @click.option("--profile", default="asr-research", show_default=True, help="Profile to show the top jobs for.")
 @click.option("--limit", default=10, show_default=True, help="How many top jobs to print.")
 @friendly_errors
-def demo(db_path, profile, limit):
+def demo(db_path: str | None, profile: str, limit: int) -> None:
     """Offline demo: replay the bundled SAMPLE recordings into a fresh database, match, print the top jobs.
 
     The recordings hold sample postings written for the demo in each career site's

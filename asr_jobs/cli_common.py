@@ -13,13 +13,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import click
+import sqlite_utils
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from .db.store import default_db_path, open_db
 from .db.views import ensure_views
-from .models import ConfigError, ScrapeError
+from .models import ConfigError, Lab, ScrapeError
 from .scrapers.registry import load_labs
 
 
@@ -62,14 +63,14 @@ def output_options(fn: Callable) -> Callable:
     return fn
 
 
-def get_db(db_path: str | None):
+def get_db(db_path: str | None) -> sqlite_utils.Database:
     """The database with its schema and browsing views in place (both write nothing when current)."""
     db = open_db(db_path or default_db_path())
     ensure_views(db)
     return db
 
 
-def get_labs(labs_file: str | None):
+def get_labs(labs_file: str | None) -> dict[str, Lab]:
     return load_labs(labs_file)
 
 
