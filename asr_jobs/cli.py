@@ -34,6 +34,7 @@ from .scrapers.registry import ad_hoc_lab, select_labs
 if TYPE_CHECKING:
     from .pipeline import LabOutcome
 
+
 class LazyGroup(click.Group):
     """A command group that imports the modules of some commands only when one of them runs.
 
