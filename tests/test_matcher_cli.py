@@ -127,3 +127,21 @@ def test_eval_command(runner, tmp_path, db_path):
     assert "1 labeled ids match no posting" in table.output
     unknown = runner.invoke(cli, ["eval", str(labels), "--db", db_path, "--profile", "nope"])
     assert unknown.exit_code == 1 and "no profile 'nope'" in unknown.output
+
+
+def test_library_errors_print_as_one_line_naming_the_input(runner, tmp_path, db_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n", encoding="utf-8")
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text('{"id": "1", "grade": 3}\nnot json\n', encoding="utf-8")
+    cases = [
+        (["profiles", "add", "me", "--from", str(empty)], f"{empty} is empty"),
+        (["profiles", "add", "Bad Name", "--from", str(empty)], "profile name 'Bad Name'"),
+        (["profiles", "show", "nope"], "no profile 'nope' (known: "),
+        (["eval", str(labels), "--db", db_path], f"{labels}:2: invalid JSON"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 1, args
+        assert result.output.startswith("Error: ") and result.output.count("\n") == 1, result.output
+        assert message in result.output, result.output
