@@ -224,11 +224,9 @@ def show(posting_id: str, db_path: str | None, as_json: bool) -> None:
     Example:
         asr-jobs show 660b5e0392cb106e
     """
-    db = get_db(db_path)
-    posting = queries.find_posting(db, posting_id)
-    scores = queries.scores_for(db, posting["id"])
+    posting = queries.posting_detail(get_db(db_path), posting_id)
     if as_json:
-        click.echo(json.dumps({**posting, "matches": scores}, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(posting, indent=2, ensure_ascii=False))
         return
     console = stdout_console()
     console.print(f"[bold]{escape(posting['title'])}[/bold]  ({escape(posting['lab'])})", highlight=False)
@@ -240,9 +238,9 @@ def show(posting_id: str, db_path: str | None, as_json: bool) -> None:
         if posting.get(key):
             console.print(f"{label:>11}: {escape(str(posting[key]))}", highlight=False)
     console.print()
-    if scores:
+    if posting["matches"]:
         console.print("[bold]Scores[/bold]")
-        for s in scores:
+        for s in posting["matches"]:
             terms = ", ".join(f"{t} {share:.0%}" for t, share in s["terms"][:8])
             console.print(f"  {escape(s['profile']):<28} {s['score']:.3f}  rank {s['rank']:<5} {escape(terms)}",
                           highlight=False)

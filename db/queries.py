@@ -102,6 +102,12 @@ def scores_for(db: sqlite_utils.Database, posting_id: str) -> list[dict[str, Any
     return rows
 
 
+def posting_detail(db: sqlite_utils.Database, key: str) -> dict[str, Any]:
+    """A posting (found as find_posting finds it) with its scores against every profile under "matches"."""
+    posting = find_posting(db, key)
+    return {**posting, "matches": scores_for(db, posting["id"])}
+
+
 def open_counts(db: sqlite_utils.Database) -> dict[str, int]:
     return {r[0]: r[1] for r in db.execute(
         "SELECT lab, count(*) FROM postings WHERE status != 'closed' GROUP BY lab").fetchall()}

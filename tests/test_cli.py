@@ -167,6 +167,9 @@ def test_demo_then_jobs_json(runner):
     assert any(w in jobs[0]["title"].lower() for w in ("speech", "asr", "audio", "spoken"))
     shown = json.loads(runner.invoke(cli, ["show", jobs[0]["id"], "--db", "demo.db", "--json"]).stdout)
     assert any(m["profile"] == "asr-research" for m in shown["matches"])
+    text = runner.invoke(cli, ["show", jobs[0]["id"], "--db", "demo.db"]).stdout
+    assert jobs[0]["title"] in text and "Scores" in text
+    assert any(line.split()[:1] == ["asr-research"] for line in text.splitlines())
 
 
 def test_jobs_without_match_says_what_to_do(runner, tmp_path):
