@@ -196,11 +196,8 @@ def jobs(db_path: str | None, profile: str, lab_names: tuple[str, ...], only_new
         asr-jobs jobs --profile streaming --lab nvidia --new --limit 50
         asr-jobs jobs --json > top.json
     """
-    db = get_db(db_path)
-    rows = queries.ranked(db, profile, labs=list(lab_names), only_new=only_new, status=status, limit=limit)
-    if not rows and not queries.has_matches(db, profile):
-        raise click.ClickException(f"no matches for profile {profile!r}: run `asr-jobs match` first "
-                                   f"(profiles: {', '.join(queries.profile_names(db)) or 'none loaded'})")
+    rows = queries.ranked_or_explain(get_db(db_path), profile, labs=list(lab_names), only_new=only_new,
+                                     status=status, limit=limit)
     if fmt == "table":
         table_rows = [{**r, "terms": ", ".join(t for t, _ in r["terms"][:3])} for r in rows]
         emit(table_rows, fmt, ["rank", "score", "title", "lab", "location", "seniority", "salary", "url", "terms"],

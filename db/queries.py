@@ -66,6 +66,16 @@ def ranked(db: sqlite_utils.Database, profile: str, *, labs: list[str] | None = 
     return rows
 
 
+def ranked_or_explain(db: sqlite_utils.Database, profile: str, *, labs: list[str] | None = None,
+                      only_new: bool = False, status: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    """ranked(), with a ValueError saying what to do when the profile has no matches at all."""
+    rows = ranked(db, profile, labs=labs, only_new=only_new, status=status, limit=limit)
+    if not rows and not has_matches(db, profile):
+        raise ValueError(f"no matches for profile {profile!r}: run `asr-jobs match` first "
+                         f"(profiles: {', '.join(profile_names(db)) or 'none loaded'})")
+    return rows
+
+
 def has_matches(db: sqlite_utils.Database, profile: str) -> bool:
     return db.execute("SELECT 1 FROM matches WHERE profile = ? LIMIT 1", [profile]).fetchone() is not None
 
