@@ -27,11 +27,11 @@ from .cli_common import (
     stdout_console,
 )
 from .db import queries, store
-from .importer import FORMATS
+from .readers import FORMATS
 from .scrapers.registry import ad_hoc_lab, select_labs
 
 if TYPE_CHECKING:
-    from .pipeline import LabOutcome
+    from .ingest import LabOutcome
 
 DEMO_DIR = Path(__file__).with_name("demo")
 
@@ -84,7 +84,7 @@ def summary_rows(outcomes: list[LabOutcome]) -> list[dict]:
 
 def run_with_progress(db, labs, transport, accept_drop: bool) -> list[LabOutcome]:
     """Scrape with a progress bar on stderr (data stays on stdout)."""
-    from .pipeline import scrape_labs
+    from .ingest import scrape_labs
 
     console = stderr_console()
     with Progress(TextColumn("[bold]scraping"), BarColumn(), TextColumn("{task.completed}/{task.total} labs"),
@@ -166,13 +166,15 @@ def import_(path, lab_name, fmt, db_path, labs_file):
     labs = get_labs(labs_file)
     lab = labs.get(lab_name) or ad_hoc_lab(lab_name)
     db = get_db(db_path)
-    from .importer import import_file
+    from .ingest import import_file
 
-    result, detected, notes = import_file(db, path, lab, fmt)
-    for note in notes:
+    imported = import_file(db, path, lab, fmt)
+    for note in imported.notes:
         stderr_console().print(f"note: {escape(note)}", highlight=False)
-    click.echo(f"{path}: {detected} format, {result.seen} postings ({result.new} new, {result.updated} updated, "
-               f"{result.unchanged} unchanged) for {lab_name}")
+    saved = imported.saved
+    dropped = f"; {saved.dropped} dropped by the lab's filters" if lab.filters else ""
+    click.echo(f"{path}: {imported.format} format, {saved.seen} postings ({saved.new} new, {saved.updated} updated, "
+               f"{saved.unchanged} unchanged) for {lab_name}{dropped}")
 
 
 @cli.command()
@@ -289,8 +291,8 @@ def demo(db_path, profile, limit):
     Example:
         asr-jobs demo && asr-jobs jobs --db demo.db --profile streaming
     """
+    from .ingest import scrape_labs
     from .matcher import match_db
-    from .pipeline import scrape_labs
     from .profiles import load_profiles, save_profiles
     from .scrapers.har import ReplayTransport, load_har
 

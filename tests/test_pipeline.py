@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from asr_jobs.db import store
+from asr_jobs.ingest import scrape_labs
 from asr_jobs.models import Politeness, ScrapeError
-from asr_jobs.pipeline import scrape_labs
 from asr_jobs.scrapers.fetch import Fetcher, LabStats, RetryPolicy
 from asr_jobs.scrapers.har import RecordingTransport, ReplayTransport, normalized_url
 

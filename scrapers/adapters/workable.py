@@ -6,7 +6,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from ...models import ParseError, Posting
+from ...models import Lab, ParseError, Posting
 from ...workers import off_loop
 from ..fetch import LabContext
 from ..html_text import html_to_text, safe_url
@@ -128,3 +128,7 @@ def detect(data: Any, url: str = "") -> bool:
     jobs = data.get("jobs") if isinstance(data, dict) else None
     return isinstance(jobs, list) and bool(jobs) and isinstance(jobs[0], dict) and "shortcode" in jobs[0]
 
+
+def detail_route(lab: Lab, posting: Posting) -> str | None:
+    """None: the widget answer (details=true) carries every posting whole: no detail request."""
+    return None
