@@ -75,7 +75,7 @@ async def _query(ctx: LabContext, query: str) -> list[Posting]:
     return found
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """Postings of one search.json page."""
     return parse_page(body, lab, url)[0]
 

@@ -125,7 +125,7 @@ async def _detail(ctx: LabContext, headers: dict[str, str], posting: Posting) ->
     return apply_detail(posting, detail_res(response.content, ctx.lab, url))
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """Postings of a search response (`res.searchResults`) or of one jobDetails response (`res` object)."""
     res = _res(load_json(body, lab.name, url), lab, url)
     if "searchResults" in res:

@@ -38,7 +38,7 @@ async def scrape(ctx: LabContext) -> list[Posting]:
     return await off_loop(parse, response.content, ctx.lab, url)
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """Listed postings of a board response (`{"jobs": [...]}` or a bare list of jobs)."""
     data = load_json(body, lab.name, url)
     if isinstance(data, dict) and "jobs" in data:

@@ -164,7 +164,7 @@ def envelope_data(payload: Any, lab, url: str) -> dict:
     return require(payload, "data", dict, lab.name, url)
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """Postings of a PCSX search page or position details body, or of an older /api/apply/v2/jobs page."""
     payload = load_json(body, lab.name, url)
     if isinstance(payload, dict) and "positions" in payload and "data" not in payload:

@@ -75,7 +75,7 @@ async def _query(ctx: LabContext, query: str) -> list[Posting]:
     return postings
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """The postings of one result page."""
     return parse_page(body, lab, url)[0]
 

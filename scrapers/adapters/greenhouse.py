@@ -25,7 +25,7 @@ async def scrape(ctx: LabContext) -> list[Posting]:
     return await off_loop(parse, response.content, ctx.lab, url)
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """Postings of a board response (`{"jobs": [...]}`, a bare list, or one job object)."""
     data = load_json(body, lab.name, url)
     if isinstance(data, dict) and "jobs" in data:

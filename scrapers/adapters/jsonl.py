@@ -19,7 +19,7 @@ async def scrape(ctx: LabContext) -> list[Posting]:
     return parse(response.content, ctx.lab, url)
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """One posting per non-empty line; `lab` of a line wins over the lab given."""
     try:
         text = body.decode("utf-8-sig") if isinstance(body, bytes) else body

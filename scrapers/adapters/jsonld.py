@@ -333,7 +333,7 @@ def _date(value: Any) -> str | None:
 # --- adapter -----------------------------------------------------------------------------------
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """Postings of a saved page (HTML with JSON-LD) or of a bare JSON-LD document."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     stripped = text.lstrip("\ufeff \t\r\n")

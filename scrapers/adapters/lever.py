@@ -52,7 +52,7 @@ async def scrape(ctx: LabContext) -> list[Posting]:
     return list(postings.values())
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """Postings of one response page (a bare array of posting objects)."""
     items = _items(load_json(body, lab.name, url), lab, url)
     postings: dict[str, Posting] = {}

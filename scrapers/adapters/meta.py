@@ -141,7 +141,7 @@ def apply_detail(posting: Posting, page: Posting) -> Posting:
     )
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """Postings of a job search response, or the posting of one job page (HTML with JobPosting JSON-LD)."""
     text = body.decode("utf-8-sig", "replace") if isinstance(body, bytes) else body
     if text.lstrip().startswith("<") and "graphql" not in url:

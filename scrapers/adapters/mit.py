@@ -107,7 +107,7 @@ async def _posting_page(ctx: LabContext, posting: Posting) -> Posting | None:
         return None
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """The posting on one posting page."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     return [parse_posting(text, lab, url, listing_posting(url, "", lab))]

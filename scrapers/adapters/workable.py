@@ -39,7 +39,7 @@ async def scrape(ctx: LabContext) -> list[Posting]:
     return await off_loop(parse, response.content, ctx.lab, url)
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """Postings of a widget response `{"name", "description", "jobs": [...]}` (with or without details)."""
     data = load_json(body, lab.name, url)
     if not isinstance(data, dict) or "jobs" not in data:

@@ -166,7 +166,7 @@ def _workday_error(lab, url: str, data: dict, status: int | None) -> ScrapeError
     return ScrapeError(lab.name, url, reason, status=status)
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """Postings of a jobs page (`jobPostings`, without descriptions), a bare item list, or one job detail."""
     data = load_json(body, lab.name, url)
     check_error(data, lab, url)
