@@ -139,11 +139,11 @@ class Adapter(Protocol):
     """What every career-system adapter provides (scrapers/registry.py loads and checks one per module).
 
     An adapter is the module scrapers/adapters/<name>.py; its functions are:
-      scrape(ctx)              all of a lab's postings, fetched through ctx (listing, then details if any)
-      parse(body, lab, url)    the postings in one saved response body (pure: no I/O, no clock)
-      detect(data, url)        whether a saved body (parsed JSON, or the text when not JSON) is this format
-      detail_route(lab, posting) the URL of the request that completes a posting its listing shows,
-                               None when the listing already carries everything (no detail request)
+      scrape(ctx)                 all of a lab's postings, fetched through ctx (listing, then details if any)
+      parse(body, lab, url)       the postings in one saved response body (pure: no I/O, no clock)
+      detect(data, url)           whether a saved body (parsed JSON, or the text when not JSON) is this format
+      detail_route(lab, posting)  the URL of the request that completes a posting its listing shows,
+                                  None when the listing already carries everything (no detail request)
     """
 
     @property
