@@ -6,7 +6,7 @@ import asyncio
 import importlib
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 import httpx
@@ -26,13 +26,13 @@ from .cli_common import (
     stderr_console,
     stdout_console,
 )
-from .db import queries, store
-from .importer import FORMATS
+from .db import queries
 from .models import Lab
+from .readers import FORMATS
 from .scrapers.registry import ad_hoc_lab, select_labs
 
 if TYPE_CHECKING:
-    from .pipeline import LabOutcome
+    from .ingest import LabOutcome
 
 
 class LazyGroup(click.Group):
@@ -68,23 +68,10 @@ def cli() -> None:
     """
 
 
-def summary_rows(outcomes: list[LabOutcome]) -> list[dict[str, Any]]:
-    rows = []
-    for o in outcomes:
-        saved = o.saved or store.SaveResult()
-        rows.append({
-            "lab": o.lab, "status": o.status, "requests": o.stats.requests, "seen": saved.seen, "new": saved.new,
-            "updated": saved.updated, "closed": saved.closed, "uncertain": saved.uncertain,
-            "errors": 1 if o.failed else 0, "seconds": round(o.seconds, 1),
-            "message": o.error or "; ".join(o.warnings),
-        })
-    return rows
-
-
 def run_with_progress(db: sqlite_utils.Database, labs: list[Lab], transport: httpx.AsyncBaseTransport | None,
                       accept_drop: bool) -> list[LabOutcome]:
     """Scrape with a progress bar on stderr (data stays on stdout)."""
-    from .pipeline import scrape_labs
+    from .ingest import scrape_labs
 
     console = stderr_console()
     with Progress(TextColumn("[bold]scraping"), BarColumn(), TextColumn("{task.completed}/{task.total} labs"),
@@ -139,7 +126,7 @@ def scrape(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | Non
     finally:
         if recorder and record:
             recorder.save(record)
-    emit(summary_rows(outcomes), fmt, title="scrape summary")
+    emit([o.summary_row() for o in outcomes], fmt, title="scrape summary")
     if recorder:
         stderr_console().print(f"recorded {len(recorder.entries)} requests to {record}")
     if any(o.failed for o in outcomes):
@@ -167,13 +154,15 @@ def import_(path: str, lab_name: str, fmt: str | None, db_path: str | None, labs
     labs = get_labs(labs_file)
     lab = labs.get(lab_name) or ad_hoc_lab(lab_name)
     db = get_db(db_path)
-    from .importer import import_file
+    from .ingest import import_file
 
-    result, detected, notes = import_file(db, path, lab, fmt)
-    for note in notes:
+    imported = import_file(db, path, lab, fmt)
+    for note in imported.notes:
         stderr_console().print(f"note: {escape(note)}", highlight=False)
-    click.echo(f"{path}: {detected} format, {result.seen} postings ({result.new} new, {result.updated} updated, "
-               f"{result.unchanged} unchanged) for {lab_name}")
+    saved = imported.saved
+    dropped = f"; {saved.dropped} dropped by the lab's filters" if lab.filters else ""
+    click.echo(f"{path}: {imported.format} format, {saved.seen} postings ({saved.new} new, {saved.updated} updated, "
+               f"{saved.unchanged} unchanged) for {lab_name}{dropped}")
 
 
 @cli.command()
@@ -286,7 +275,7 @@ def demo(db_path: str | None, profile: str, limit: int) -> None:
                   f"into {path}", highlight=False)
 
     run = run_demo(path, profile, limit, on_start=announce)
-    emit(summary_rows(run.outcomes), "table", ["lab", "status", "requests", "seen", "new", "message"],
+    emit([o.summary_row() for o in run.outcomes], "table", ["lab", "status", "requests", "seen", "new", "message"],
          title="sample scrape (replayed)")
     emit([{**r, "terms": ", ".join(t for t, _ in r["terms"][:3])} for r in run.top], "table",
          ["rank", "score", "title", "lab", "seniority", "salary", "terms"],

@@ -5,8 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Awaitable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    # For annotations only (no import at run time): the context an adapter's scrape gets lives with
+    # the fetcher it wraps, one layer up; everything else an adapter names is in this module.
+    from .scrapers.fetch import LabContext
 
 CATEGORIES = ("industry", "startup", "academic", "hybrid")
 
@@ -127,3 +133,32 @@ class Lab:
             if not any(re.search(p, haystack, re.I) for p in patterns):
                 return False
         return True
+
+
+class Adapter(Protocol):
+    """What every career-system adapter provides (scrapers/registry.py loads and checks one per module).
+
+    An adapter is the module scrapers/adapters/<name>.py; its functions are:
+      scrape(ctx)                 all of a lab's postings, fetched through ctx (listing, then details if any)
+      parse(body, lab, url)       the postings in one saved response body (pure: no I/O, no clock)
+      detect(data, url)           whether a saved body (parsed JSON, or the text when not JSON) is this format
+      detail_route(lab, posting)  the URL of the request that completes a posting its listing shows,
+                                  None when the listing already carries everything (no detail request)
+    """
+
+    @property
+    def name(self) -> str:
+        """The adapter's name, as `adapter = "..."` in labs.toml says it (its module's file name)."""
+        ...
+
+    def scrape(self, ctx: LabContext) -> Awaitable[list[Posting]]: ...
+
+    def parse(self, body: bytes | str, lab: Lab, url: str) -> list[Posting]: ...
+
+    def detect(self, data: Any, url: str) -> bool: ...
+
+    def detail_route(self, lab: Lab, posting: Posting) -> str | None: ...
+
+
+# The members an adapter module must define, each a function (the registry names a module missing one).
+ADAPTER_FUNCTIONS = ("scrape", "parse", "detect", "detail_route")

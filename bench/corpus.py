@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from asr_jobs.db import store
-from asr_jobs.importer import BATCH, merge, save_batches
+from asr_jobs.ingest import save_batches
 from asr_jobs.models import Posting
+from asr_jobs.readers import BATCH, merge
 from asr_jobs.scrapers.adapters import jsonl
 from asr_jobs.scrapers.registry import ad_hoc_lab
 

@@ -61,7 +61,7 @@ def _end_to_end(db_path: Path) -> dict[str, Any]:
 def _incremental(db_path: Path, corpus: Path, added: int) -> dict[str, Any]:
     """After a full match: `added` new postings arrive (a scrape's worth), and matching runs again."""
     from asr_jobs.db import store
-    from asr_jobs.importer import save_batches
+    from asr_jobs.ingest import save_batches
     from asr_jobs.matcher import match_db
     from asr_jobs.profiles import load_profiles
     from asr_jobs.scrapers.registry import ad_hoc_lab

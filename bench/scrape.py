@@ -18,8 +18,8 @@ from typing import Any
 
 from asr_jobs.db import store
 from asr_jobs.db.http_cache import HttpCache
+from asr_jobs.ingest import scrape_labs
 from asr_jobs.models import Lab
-from asr_jobs.pipeline import scrape_labs
 from asr_jobs.scrapers.fetch import Fetcher
 from asr_jobs.scrapers.registry import load_labs
 

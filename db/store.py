@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -15,13 +14,10 @@ from typing import Any
 import sqlite_utils
 
 from ..models import CONTENT_FIELDS, Posting, stable_id
-from ..scrapers.html_text import safe_url, strip_markup
 
 DEFAULT_DB = "jobs.db"
 # A lab whose scrape returns fewer than this share of its open postings closes nothing unless told to.
 DROP_RATIO = 0.5
-# Text columns cleaned on the way in, whatever the adapter did: no markup, no control characters.
-TEXT_COLUMNS = ("title", "company", "team", "location", "description")
 BUSY_TIMEOUT_MS = 30000
 
 POSTING_COLUMNS: dict[str, type] = {
@@ -191,18 +187,11 @@ def save_labs(db: sqlite_utils.Database, labs: Iterable[Any]) -> None:
         db["labs"].upsert_all(rows, pk="name")
 
 
-def sanitized(posting: Posting) -> Posting:
-    """The posting as it may be stored: text without markup or control characters, an http(s) URL or ''."""
-    changes: dict[str, Any] = {name: strip_markup(getattr(posting, name)) for name in TEXT_COLUMNS}
-    changes["url"] = safe_url(posting.url)
-    if all(changes[name] == getattr(posting, name) for name in changes):
-        return posting
-    return dataclasses.replace(posting, **changes)
-
-
 def posting_row(posting: Posting, fields: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The postings-table row of a posting (lifecycle columns are set by save_postings)."""
-    posting = sanitized(posting)
+    """The postings-table row of a posting (lifecycle columns are set by save_postings).
+
+    The posting is stored as given: ingestion sanitizes it first (asr_jobs.sanitize).
+    """
     row = {name: getattr(posting, name) for name in (
         "lab", "source_id", "title", "company", "team", "location", "workplace", "employment_type", "url",
         "description", "posted_at", "updated_at", "salary_min", "salary_max", "salary_currency", "salary_period")}

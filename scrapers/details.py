@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ..models import Posting
+from ..models import Lab, Posting
 from .fetch import LabContext
 
 T = TypeVar("T")
@@ -23,7 +23,7 @@ class Listed:
     ref: Any = None
 
 
-def listing_match(lab: Any, posting: Posting) -> bool:
+def listing_match(lab: Lab, posting: Posting) -> bool:
     """The lab's title and team filters, the ones a search result can answer (text needs the description).
 
     Only for sites whose listing carries the team: elsewhere a team filter would drop everything.

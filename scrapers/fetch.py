@@ -11,22 +11,52 @@ import math
 import os
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
 
 from .. import __version__
-from ..models import ParseError, Politeness, Posting, ScrapeError
+from ..models import Lab, ParseError, Politeness, Posting, ScrapeError
 from .har import ReplayMiss
 from .parsing import load_json
 
 USER_AGENT = f"asr-jobs/{__version__} (+https://github.com/asr-jobs/asr-jobs; job search for speech researchers)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 522, 524})
 
+
+class CachedAnswer(Protocol):
+    """A stored 200 answer: what a 304 stands for."""
+
+    @property
+    def content_type(self) -> str | None: ...
+
+    @property
+    def body(self) -> bytes: ...
+
+
+class ResponseCache(Protocol):
+    """Stored answers that turn GETs into conditional requests (db.http_cache.HttpCache is the one in use)."""
+
+    def validators(self, url: str) -> dict[str, str]:
+        """If-None-Match / If-Modified-Since headers for a stored answer of the URL ({} when none)."""
+        ...
+
+    def get(self, url: str) -> CachedAnswer | None: ...
+
+    def revalidated(self, url: str, etag: str | None = None, last_modified: str | None = None) -> None:
+        """The server answered 304: the stored answer is current (validators updated if it sent new ones)."""
+        ...
+
+    def remember(self, url: str, etag: str | None, last_modified: str | None, content_type: str | None,
+                 body: bytes) -> None: ...
+
+    def flush(self) -> None:
+        """Write what was remembered during the run."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -199,7 +229,7 @@ class Fetcher:
         retry: RetryPolicy = RetryPolicy(),
         max_bytes: int = 64 * 1024 * 1024,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-        cache: Any = None,  # db.http_cache.HttpCache: GETs become conditional requests
+        cache: ResponseCache | None = None,  # GETs become conditional requests
     ):
         # Redirects are followed by hand, so that one to another site is refused before it is requested.
         self.client = httpx.AsyncClient(
@@ -221,7 +251,7 @@ class Fetcher:
 
     @classmethod
     def from_env(cls, transport: httpx.AsyncBaseTransport | None = None,
-                 env: dict[str, str] | None = None, **kwargs: Any) -> Fetcher:
+                 env: Mapping[str, str] | None = None, **kwargs: Any) -> Fetcher:
         """A Fetcher tuned by ASR_JOBS_TIMEOUT, ASR_JOBS_RETRY_SCALE, ASR_JOBS_RETRY_ATTEMPTS, ASR_JOBS_MAX_BYTES."""
         env = os.environ if env is None else env
         timeout = _env_number(env, "ASR_JOBS_TIMEOUT", 30.0, minimum=0.01)
@@ -346,7 +376,7 @@ class Fetcher:
                 response = await self.client.send(request, stream=True)
                 target = response.next_request
                 if target is None:
-                    if conditional and response.status_code == 304:
+                    if cache is not None and conditional and response.status_code == 304:
                         stored = await _not_modified(cache, url, response)
                         if stored is not None:
                             stats.not_modified += 1
@@ -398,7 +428,7 @@ class Fetcher:
         stats.bytes += size
 
 
-async def _not_modified(cache: Any, url: str, response: httpx.Response) -> httpx.Response | None:
+async def _not_modified(cache: ResponseCache, url: str, response: httpx.Response) -> httpx.Response | None:
     """The stored answer standing in for a 304 (a 200 with the stored body), or None when none is stored."""
     await response.aclose()
     stored = cache.get(url)
@@ -425,7 +455,7 @@ def _check_content_type(response: httpx.Response, lab: str, url: str) -> None:
                           "where a web page or JSON was expected", status=response.status_code)
 
 
-def _env_number(env: Any, name: str, default: float, *, minimum: float) -> float:
+def _env_number(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
     raw = env.get(name)
     if raw is None or not str(raw).strip():
         return default
@@ -442,7 +472,7 @@ def _env_number(env: Any, name: str, default: float, *, minimum: float) -> float
 class LabContext:
     """What an adapter sees of a run: its lab, the fetcher, and what is already stored."""
 
-    lab: Any  # scrapers.registry.Lab
+    lab: Lab
     fetcher: Fetcher
     previous: dict[str, Posting] = field(default_factory=dict)  # source_id -> stored posting
     previous_keys: dict[str, str] = field(default_factory=dict)  # source_id -> stored listing key

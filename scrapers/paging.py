@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from typing import TypeVar
 
 from .details import gather_or_cancel
@@ -26,7 +26,7 @@ def pages_for(total: int | None, page_size: int) -> int:
 
 
 async def prefetched(fetch: Callable[[int], Awaitable[T]], pages_planned: Callable[[T], int],
-                     max_pages: int) -> AsyncIterator[T]:
+                     max_pages: int) -> AsyncGenerator[T, None]:
     """Pages 0, 1, ... in order; once page 0 tells how many there are, the rest are requested at once.
 
     The caller reads them one by one with its own stop rules (short page, repeated page, total reached),

@@ -3,29 +3,74 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 import re
 import tomllib
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ..models import CATEGORIES, ConfigError, Lab, Politeness
+from ..models import ADAPTER_FUNCTIONS, CATEGORIES, Adapter, ConfigError, Lab, Politeness, Posting
 from . import adapters
+from .fetch import LabContext
 
 BUILTIN_LABS = Path(__file__).with_name("labs.toml")
 
-# Every module of scrapers/adapters/ is an adapter, named after its file. Each module has:
-#   async def scrape(ctx: LabContext) -> list[Posting]
-#   def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]   (pure)
-#   def detect(data: Any, url: str) -> bool     (does a saved body look like this format?)
-ADAPTER_MODULES = {m.name: m.name for m in pkgutil.iter_modules(adapters.__path__) if not m.name.startswith("_")}
+
+@dataclass(frozen=True)
+class ModuleAdapter:
+    """An adapter module of scrapers/adapters/, checked to provide every member of models.Adapter."""
+
+    name: str
+    module: ModuleType
+
+    def scrape(self, ctx: LabContext) -> Awaitable[list[Posting]]:
+        return self.module.scrape(ctx)
+
+    def parse(self, body: bytes | str, lab: Lab, url: str) -> list[Posting]:
+        return self.module.parse(body, lab, url)
+
+    def detect(self, data: Any, url: str) -> bool:
+        return bool(self.module.detect(data, url))
+
+    def detail_route(self, lab: Lab, posting: Posting) -> str | None:
+        return self.module.detail_route(lab, posting)
 
 
-def adapter_module(name: str) -> ModuleType:
-    if name not in ADAPTER_MODULES:
-        raise ConfigError(f"unknown adapter {name!r} (known: {', '.join(sorted(ADAPTER_MODULES))})")
-    return importlib.import_module(f"{adapters.__name__}.{ADAPTER_MODULES[name]}")
+def adapter_names() -> tuple[str, ...]:
+    """Every adapter: each module of scrapers/adapters/ is one, named after its file."""
+    return tuple(sorted(m.name for m in pkgutil.iter_modules(adapters.__path__) if not m.name.startswith("_")))
+
+
+@cache
+def adapter(name: str) -> Adapter:
+    """The named adapter, or a ConfigError naming the unknown name or the module's missing members."""
+    if name not in adapter_names():
+        raise ConfigError(f"unknown adapter {name!r} (known: {', '.join(adapter_names())})")
+    module = importlib.import_module(f"{adapters.__name__}.{name}")
+    problems = [problem for member in ADAPTER_FUNCTIONS if (problem := _member_problem(module, member))]
+    if problems:
+        raise ConfigError(f"{module.__file__}: not an adapter: {'; '.join(problems)} (see models.Adapter)")
+    return ModuleAdapter(name, module)
+
+
+def _member_problem(module: ModuleType, member: str) -> str | None:
+    """What is wrong with one member of an adapter module, or None."""
+    function = getattr(module, member, None)
+    if not inspect.isfunction(function):
+        return f"no function {member}()"
+    if (member == "scrape") != inspect.iscoroutinefunction(function):
+        return f"{member}() must {'' if member == 'scrape' else 'not '}be async"
+    return None
+
+
+def all_adapters() -> list[Adapter]:
+    """Every adapter, checked, in name order."""
+    return [adapter(name) for name in adapter_names()]
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -52,7 +97,7 @@ def _lab(name: str, entry: dict[str, Any], defaults: dict[str, Any], source: Pat
     missing = [k for k in ("adapter",) if k not in entry]
     if missing:
         raise ConfigError(f"{source}: lab {name!r} has no {', '.join(missing)}")
-    adapter_module(entry["adapter"])  # fail early on an unknown adapter
+    adapter(entry["adapter"])  # fail early on an unknown adapter
     category = entry.get("category", "industry")
     if category not in CATEGORIES:
         raise ConfigError(f"{source}: lab {name!r} has category {category!r}; use one of {', '.join(CATEGORIES)}")

@@ -19,8 +19,9 @@ from click.testing import CliRunner
 
 import asr_jobs.cli as cli_module
 from asr_jobs.models import Lab
+from asr_jobs.scrapers.adapters import lever as lever_adapter
 from asr_jobs.scrapers.har import load_har
-from asr_jobs.scrapers.registry import ADAPTER_MODULES, adapter_module, load_labs
+from asr_jobs.scrapers.registry import adapter_names, load_labs
 
 from .faultserver import Blackhole, Fault, FaultServer, first_only, key_of
 
@@ -67,7 +68,7 @@ def synthetic_labs() -> dict[str, tuple[str, dict, list[dict]]]:
                                    "description": "Speech recognition research."}).encode() for i in range(3))
     return {
         "lever-acme": ("lever", {"company": "acme"},
-                       [entry(adapter_module("lever").page_url(lever, 0),
+                       [entry(lever_adapter.page_url(lever, 0),
                               (FIXTURES / "lever_postings.json").read_bytes(), "application/json")]),
         "jsonld-acme": ("jsonld", {"pages": [f"{CAREERS}/open-positions"], "link_pattern": r"/jobs/\d+"},
                         [entry(f"{CAREERS}/open-positions", (FIXTURES / "jsonld_listing.html").read_bytes(), "text/html"),
@@ -422,7 +423,7 @@ def assert_recovers_reopening_jsonl(site: Site, db: Path) -> None:
 
 def test_every_adapter_is_covered(site):
     """Adapters added later join this suite through a lab with a demo recording (or a synthetic lab here)."""
-    assert set(site.labs.values()) == set(ADAPTER_MODULES)
+    assert set(site.labs.values()) == set(adapter_names())
 
 
 def test_rescraping_the_same_recordings_changes_nothing(site, db):

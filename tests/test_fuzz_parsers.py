@@ -1,7 +1,7 @@
 """Every adapter's parser fuzzed with hypothesis: random bodies and mutated real-format bodies.
 
 A parser either returns postings the store can take, or raises the project's own error (ParseError, or
-ScrapeError for a site's error answer). Adapters are found through registry.ADAPTER_MODULES, so one added
+ScrapeError for a site's error answer). Adapters are found through registry.adapter_names(), so one added
 later is fuzzed too; seeds are its fixtures (tests/fixtures/<adapter>_*) and its labs' demo recordings.
 Set ASR_JOBS_FUZZ_EXAMPLES (e.g. 2000) for a longer, randomized run.
 """
@@ -20,8 +20,10 @@ from hypothesis import strategies as st
 
 from asr_jobs.db import store
 from asr_jobs.models import Lab, Posting, ScrapeError
+from asr_jobs.sanitize import sanitized
 from asr_jobs.scrapers.har import entry_body, load_har
-from asr_jobs.scrapers.registry import ADAPTER_MODULES, ad_hoc_lab, adapter_module, load_labs
+from asr_jobs.scrapers.registry import ad_hoc_lab, adapter_names, load_labs
+from asr_jobs.scrapers.registry import adapter as load_adapter
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures"
@@ -29,7 +31,7 @@ DEMO = HERE.parent / "asr_jobs" / "demo"
 EXAMPLES = int(os.environ.get("ASR_JOBS_FUZZ_EXAMPLES", "25"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize="ASR_JOBS_FUZZ_EXAMPLES" not in os.environ,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-ADAPTERS = sorted(ADAPTER_MODULES)
+ADAPTERS = adapter_names()
 LABS = load_labs()
 
 
@@ -77,14 +79,14 @@ def check_result(result: Any, adapter: str) -> None:
             assert isinstance(getattr(posting, name), str), f"{adapter}: {name} {getattr(posting, name)!r}"
         for name in ("salary_min", "salary_max"):
             assert getattr(posting, name) is None or isinstance(getattr(posting, name), (int, float))
-        row = store.posting_row(posting)
+        row = store.posting_row(sanitized(posting))
         assert row["url"] == "" or re.match(r"^https?://", row["url"], re.I)
         json.dumps(posting.extra, default=str)
 
 
 def parse_or_own_error(adapter: str, body: bytes | str, url: str) -> list[Posting]:
     """The parser's postings ([] when it raised the project's own error, which names the lab)."""
-    module = adapter_module(adapter)
+    module = load_adapter(adapter)
     try:
         result = module.parse(body, lab_for(adapter), url)
     except ScrapeError as exc:  # ParseError is one; a site's error answer is the other
@@ -213,4 +215,4 @@ def test_random_bodies(adapter, body):
 @FUZZ
 @given(data=json_values | st.text(max_size=200), url=st.sampled_from(["", "https://fuzz.example/x", "file:///tmp/x"]))
 def test_detect_never_raises(adapter, data, url):
-    assert adapter_module(adapter).detect(data, url) in (True, False)
+    assert load_adapter(adapter).detect(data, url) in (True, False)

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from asr_jobs.db import queries, store
+from asr_jobs.ingest import scrape_labs
 from asr_jobs.models import Posting
-from asr_jobs.pipeline import scrape_labs
 from asr_jobs.scrapers.html_text import html_to_text, safe_url, strip_markup
 
 TAG = re.compile(r"</?[a-zA-Z][^<>]*>")

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from asr_jobs.models import Lab, ParseError, Posting, ScrapeError
 from asr_jobs.scrapers.adapters import jsonld
 from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
-from asr_jobs.scrapers.registry import ADAPTER_MODULES
+from asr_jobs.scrapers.registry import adapter_names
 
 from .conftest import fixture_bytes
 
@@ -189,7 +189,7 @@ def test_detect():
     assert jsonld.detect(fixture_bytes("jsonld_posting.html").decode(), "")
     assert jsonld.detect({"@graph": [{"@type": "JobPosting"}]}, "")
     assert not jsonld.detect({"jobs": []}, "")
-    assert "jsonld" in ADAPTER_MODULES
+    assert "jsonld" in adapter_names()
 
 
 async def test_scrape_listing_follows_matching_links_in_order():

@@ -99,21 +99,26 @@ def test_first_scrape_of_an_empty_lab_is_not_suspicious(db):
 
 
 def test_hostile_text_and_urls_are_cleaned_on_the_way_in(db):
+    from asr_jobs.ingest import prepare
+    from asr_jobs.scrapers.registry import ad_hoc_lab
+
     bad = posting("1", title="Speech <script>alert(1)</script>Scientist", url="javascript:alert(1)",
                   description="Line one\n<img src=x onerror=alert(1)>Line two\x00\x07",
                   location="<b onmouseover='x()'>Paris</b>", team="<style>p{}</style>Audio")
-    store.save_scrape(db, "acme", [bad], complete=True, now="t1")
+    ingested = prepare(ad_hoc_lab("acme"), [bad])
+    store.save_scrape(db, "acme", ingested.postings, complete=True, fields=ingested.fields, now="t1")
     row = db["postings"].get(bad.id)
     assert row["title"] == "Speech Scientist" and row["url"] == ""
     assert row["description"] == "Line one\nLine two" and row["location"] == "Paris" and row["team"] == "Audio"
     # The same hostile posting again is unchanged, not a new version every run.
-    result = store.save_scrape(db, "acme", [bad], complete=True, now="t2")
+    again = prepare(ad_hoc_lab("acme"), [bad])
+    result = store.save_scrape(db, "acme", again.postings, complete=True, fields=again.fields, now="t2")
     assert result.unchanged == 1 and db["posting_versions"].count == 0
 
 
 def test_stored_posting_reused_by_an_adapter_is_unchanged_even_with_pay_read_from_text(db):
     """Pay parsed from the text is derived; rebuilding the posting from its row must not make it 'changed'."""
-    from asr_jobs.pipeline import enrich
+    from asr_jobs.ingest import enrich
 
     p = posting("1", description="The base pay range is $150,000 - $200,000 per year.", extra={"listing_key": "k"})
     store.save_scrape(db, "acme", [p], complete=True, fields=enrich([p]), now="t1")

@@ -6,8 +6,9 @@ import json
 import pytest
 
 from asr_jobs.db import store
-from asr_jobs.importer import import_file, jsonl_batches
+from asr_jobs.ingest import import_file
 from asr_jobs.models import ParseError, Posting
+from asr_jobs.readers import jsonl_batches
 from asr_jobs.scrapers.registry import ad_hoc_lab
 
 
@@ -43,7 +44,7 @@ def test_an_old_database_gets_the_narrow_update_trigger(tmp_path):
 
 
 def test_json_lines_are_imported_in_batches_in_one_transaction(tmp_path, monkeypatch):
-    monkeypatch.setattr("asr_jobs.importer.BATCH", 3)
+    monkeypatch.setattr("asr_jobs.readers.BATCH", 3)
     rows = [{"id": f"p{i}", "title": f"Speech Scientist {i}", "description": "ASR research", "url": f"https://x/{i}"}
             for i in range(7)]
     path = tmp_path / "corpus.jsonl.gz"
@@ -51,15 +52,16 @@ def test_json_lines_are_imported_in_batches_in_one_transaction(tmp_path, monkeyp
     lab = ad_hoc_lab("remote")
     assert [len(batch) for batch in jsonl_batches(path, lab)] == [3, 3, 1]
     db = store.open_db(None)
-    result, fmt, _ = import_file(db, path, lab)  # detected as JSON lines from its first two lines
-    assert (fmt, result.seen, result.new) == ("jsonl", 7, 7)
+    imported = import_file(db, path, lab)  # detected as JSON lines from its first two lines
+    result = imported.saved
+    assert (imported.format, result.seen, result.new) == ("jsonl", 7, 7)
     assert db["postings"].count == 7 and len(result.new_ids) == 7
-    again, _, _ = import_file(db, path, lab)
+    again = import_file(db, path, lab).saved
     assert (again.seen, again.new, again.unchanged) == (7, 0, 7)
 
 
 def test_a_bad_line_imports_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr("asr_jobs.importer.BATCH", 2)
+    monkeypatch.setattr("asr_jobs.readers.BATCH", 2)
     good = [json.dumps({"id": f"p{i}", "title": "Scientist"}) for i in range(4)]
     path = tmp_path / "bad.jsonl"
     path.write_text("\n".join([*good, "{not json"]) + "\n")

@@ -15,9 +15,9 @@ from typing import Any
 
 from ..db import queries, store
 from ..db.views import ensure_views
+from ..ingest import LabOutcome, scrape_labs
 from ..matcher import match_db
 from ..models import Lab
-from ..pipeline import LabOutcome, scrape_labs
 from ..profiles import load_profiles, save_profiles
 from ..scrapers.har import ReplayTransport, load_har
 from ..scrapers.registry import load_labs

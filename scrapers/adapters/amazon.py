@@ -8,7 +8,7 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-from ...models import ParseError, Posting
+from ...models import Lab, ParseError, Posting
 from ...workers import off_loop
 from ..fetch import LabContext
 from ..html_text import html_to_text, safe_url
@@ -75,7 +75,7 @@ async def _query(ctx: LabContext, query: str) -> list[Posting]:
     return found
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """Postings of one search.json page."""
     return parse_page(body, lab, url)[0]
 
@@ -198,7 +198,7 @@ def _employment_type(job: dict) -> str:
 
 
 def _team(job: dict) -> str:
-    team = job.get("team") if isinstance(job.get("team"), dict) else {}
+    team = team if isinstance(team := job.get("team"), dict) else {}
     label = clean(team.get("label")).removeprefix("team-").replace("-", " ")  # "team-alexa-speech" -> "alexa speech"
     for value in (job.get("job_category"), team.get("title"), label, job.get("business_category")):
         if clean(value):
@@ -213,3 +213,7 @@ def detect(data: Any, url: str = "") -> bool:
     jobs = data.get("jobs") if isinstance(data, dict) else None
     return isinstance(jobs, list) and bool(jobs) and isinstance(jobs[0], dict) and "id_icims" in jobs[0]
 
+
+def detail_route(lab: Lab, posting: Posting) -> str | None:
+    """None: a search result carries the whole posting: no detail request."""
+    return None

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from ...models import ParseError, Posting, ScrapeError
+from ...models import Lab, ParseError, Posting, ScrapeError
 from ..details import Listed, fetch_details
 from ..fetch import LabContext
 from ..html_text import html_to_text
@@ -72,7 +72,7 @@ async def scrape(ctx: LabContext) -> list[Posting]:
     found = await each(ctx.lab.queries or [""], lambda query: _search(ctx, base, headers, query))
     rows = [row for query_rows in found for row in query_rows]
     listed = [Listed(p, p.extra["listing_key"]) for p in postings_from_rows(rows, ctx.lab)]
-    return await fetch_details(ctx, listed, lambda item: _detail(ctx, base, headers, item.posting))
+    return await fetch_details(ctx, listed, lambda item: _detail(ctx, headers, item.posting))
 
 
 async def csrf_token(ctx: LabContext, base: str) -> str:
@@ -116,16 +116,16 @@ async def _search(ctx: LabContext, base: str, headers: dict[str, str], query: st
     return rows
 
 
-async def _detail(ctx: LabContext, base: str, headers: dict[str, str], posting: Posting) -> Posting | None:
+async def _detail(ctx: LabContext, headers: dict[str, str], posting: Posting) -> Posting | None:
     """The posting completed from its jobDetails; None (and reported gone) when that answers 404."""
-    url = f"{base}/api/v1/jobDetails/{quote(posting.source_id, safe='')}?locale={locale(ctx.lab)}"
+    url = detail_route(ctx.lab, posting)
     response = await ctx.detail(posting.source_id, url, headers=headers)
     if response is None:
         return None
     return apply_detail(posting, detail_res(response.content, ctx.lab, url))
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """Postings of a search response (`res.searchResults`) or of one jobDetails response (`res` object)."""
     res = _res(load_json(body, lab.name, url), lab, url)
     if "searchResults" in res:
@@ -313,3 +313,8 @@ def detect(data: Any, url: str = "") -> bool:
 
 def _unique(values) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
+
+
+def detail_route(lab: Lab, posting: Posting) -> str:
+    """GET jobDetails of the position in the lab's locale: description sections and pay."""
+    return f"{base_url(lab)}/api/v1/jobDetails/{quote(posting.source_id, safe='')}?locale={locale(lab)}"

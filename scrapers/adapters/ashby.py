@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from ...models import ParseError, Posting
+from ...models import Lab, ParseError, Posting
 from ...workers import off_loop
 from ..fetch import LabContext
 from ..html_text import html_to_text, safe_url
@@ -38,7 +38,7 @@ async def scrape(ctx: LabContext) -> list[Posting]:
     return await off_loop(parse, response.content, ctx.lab, url)
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """Listed postings of a board response (`{"jobs": [...]}` or a bare list of jobs)."""
     data = load_json(body, lab.name, url)
     if isinstance(data, dict) and "jobs" in data:
@@ -100,7 +100,7 @@ def salary_of(compensation: Any) -> tuple[float | None, float | None, str | None
     empty = (None, None, None, None)
     if not isinstance(compensation, dict):
         return empty
-    components = []
+    components: list[dict] = []
     for tier in as_list(compensation.get("compensationTiers")):
         if isinstance(tier, dict):
             components.extend(c for c in as_list(tier.get("components")) if isinstance(c, dict))
@@ -187,3 +187,7 @@ def detect(data: Any, url: str = "") -> bool:
     jobs = data.get("jobs") if isinstance(data, dict) else data
     return isinstance(jobs, list) and bool(jobs) and isinstance(jobs[0], dict) and "jobUrl" in jobs[0] and "isListed" in jobs[0]
 
+
+def detail_route(lab: Lab, posting: Posting) -> str | None:
+    """None: the job board answer carries every posting whole: no detail request."""
+    return None

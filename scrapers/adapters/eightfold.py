@@ -7,7 +7,7 @@ import re
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from ...models import ParseError, Posting, ScrapeError
+from ...models import Lab, ParseError, Posting, ScrapeError
 from ..details import Listed, fetch_details, listing_match
 from ..fetch import GONE_STATUSES, LabContext
 from ..html_text import html_to_text, safe_url
@@ -102,7 +102,7 @@ async def _get(ctx: LabContext, url: str) -> Any:
 
 
 async def _detail(ctx: LabContext, item: Listed) -> Posting | None:
-    url = detail_url(ctx.lab, item.posting.source_id)
+    url = detail_route(ctx.lab, item.posting)
     response = await ctx.send("GET", url, ok_statuses=ERROR_STATUSES | GONE_STATUSES)
     if response.status_code in ERROR_STATUSES - GONE_STATUSES:
         raise _http_error(ctx.lab, url, response.status_code, response.content)
@@ -164,7 +164,7 @@ def envelope_data(payload: Any, lab, url: str) -> dict:
     return require(payload, "data", dict, lab.name, url)
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """Postings of a PCSX search page or position details body, or of an older /api/apply/v2/jobs page."""
     payload = load_json(body, lab.name, url)
     if isinstance(payload, dict) and "positions" in payload and "data" not in payload:
@@ -271,3 +271,8 @@ def detect(data: Any, url: str = "") -> bool:
         return isinstance(inner.get("positions"), list) or ("positionUrl" in inner and "jobDescription" in inner)
     positions = data.get("positions")
     return isinstance(positions, list) and bool(positions) and isinstance(positions[0], dict) and "t_create" in positions[0]
+
+
+def detail_route(lab: Lab, posting: Posting) -> str:
+    """GET position_details of the posting's position id: its description and the fields search leaves out."""
+    return detail_url(lab, posting.source_id)

@@ -8,7 +8,7 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-from ...models import ParseError, Posting
+from ...models import Lab, ParseError, Posting
 from ...workers import off_loop
 from ..fetch import LabContext
 from ..html_text import html_to_text, safe_url
@@ -75,7 +75,7 @@ async def _query(ctx: LabContext, query: str) -> list[Posting]:
     return postings
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """The postings of one result page."""
     return parse_page(body, lab, url)[0]
 
@@ -195,3 +195,8 @@ def detect(data: Any, url: str = "") -> bool:
     if "google.com/about/careers" in url:
         return True
     return isinstance(data, str) and bool(DS1_CALL.search(data))
+
+
+def detail_route(lab: Lab, posting: Posting) -> str | None:
+    """None: a results page carries every posting whole: no detail request."""
+    return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from ...models import ParseError, Posting
+from ...models import Lab, ParseError, Posting
 from ...workers import off_loop
 from ..fetch import LabContext
 from ..html_text import html_to_text, safe_url, unescape_entities
@@ -25,7 +25,7 @@ async def scrape(ctx: LabContext) -> list[Posting]:
     return await off_loop(parse, response.content, ctx.lab, url)
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """Postings of a board response (`{"jobs": [...]}`, a bare list, or one job object)."""
     data = load_json(body, lab.name, url)
     if isinstance(data, dict) and "jobs" in data:
@@ -98,3 +98,7 @@ def detect(data: Any, url: str = "") -> bool:
         return isinstance(jobs, list) and bool(jobs) and isinstance(jobs[0], dict) and "absolute_url" in jobs[0]
     return isinstance(data, list) and bool(data) and isinstance(data[0], dict) and "absolute_url" in data[0]
 
+
+def detail_route(lab: Lab, posting: Posting) -> str | None:
+    """None: the board answer carries every posting with its content: no detail request."""
+    return None

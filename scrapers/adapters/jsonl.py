@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ...models import ParseError, Posting
+from ...models import Lab, ParseError, Posting
 from ..fetch import LabContext
 from ..html_text import safe_url
 from ..parsing import clean
@@ -19,7 +19,7 @@ async def scrape(ctx: LabContext) -> list[Posting]:
     return parse(response.content, ctx.lab, url)
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """One posting per non-empty line; `lab` of a line wins over the lab given."""
     try:
         text = body.decode("utf-8-sig") if isinstance(body, bytes) else body
@@ -50,7 +50,7 @@ def parse_row(row: Any, lab, url: str, number: int) -> Posting:
         source_id=str(row["id"]),
         title=clean(str(row["title"])),
         url=safe_url(row.get("url")),
-        description=row.get("description") if isinstance(row.get("description"), str) else "",
+        description=description if isinstance(description := row.get("description"), str) else "",
         location=clean(row.get("location")),
         team=clean(row.get("team")),
         company=clean(row.get("company")),
@@ -61,3 +61,8 @@ def parse_row(row: Any, lab, url: str, number: int) -> Posting:
 
 def detect(data: Any, url: str = "") -> bool:
     return False  # decided on the raw text by the importer: several JSON objects, one per line
+
+
+def detail_route(lab: Lab, posting: Posting) -> str | None:
+    """None: every line is a whole posting: no detail request."""
+    return None

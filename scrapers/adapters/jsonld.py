@@ -21,7 +21,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
-from ...models import ParseError, Posting, ScrapeError
+from ...models import Lab, ParseError, Posting, ScrapeError
 from ..fetch import GONE_STATUSES, LabContext
 from ..html_text import html_to_text, safe_url
 from ..paging import each
@@ -137,7 +137,7 @@ def posting_from_node(node: dict, lab, url: str) -> Posting | None:
     title = _plain(node.get("title")) or _plain(node.get("name"))
     if not title:
         return None
-    own_url = node.get("url") if isinstance(node.get("url"), str) else ""
+    own_url = own_url if isinstance(own_url := node.get("url"), str) else ""
     public_url = safe_url(urljoin(url, own_url.strip())) if own_url.strip() else ""
     public_url = public_url or safe_url(url)
     source_id = _identifier(node.get("identifier")) or public_url or url
@@ -333,7 +333,7 @@ def _date(value: Any) -> str | None:
 # --- adapter -----------------------------------------------------------------------------------
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """Postings of a saved page (HTML with JSON-LD) or of a bare JSON-LD document."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     stripped = text.lstrip("\ufeff \t\r\n")
@@ -475,3 +475,13 @@ def detect(data: Any, url: str = "") -> bool:
     if isinstance(data, str):
         return "application/ld+json" in data.lower() and "JobPosting" in data
     return bool(job_nodes(data))
+
+
+def detail_route(lab: Lab, posting: Posting) -> str | None:
+    """GET the posting page a listing page links to (params.link_pattern), on params.base_url's host when set.
+
+    None for a posting read from a listing page itself: it has no page of its own to request.
+    """
+    if "listing_key" not in posting.extra:
+        return None
+    return _rebase(posting.extra.get("page_url") or posting.url, lab.params.get("base_url"))

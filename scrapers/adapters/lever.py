@@ -6,7 +6,7 @@ import html as htmllib
 from typing import Any
 from urllib.parse import quote
 
-from ...models import ParseError, Posting, ScrapeError
+from ...models import Lab, ParseError, Posting, ScrapeError
 from ..fetch import LabContext
 from ..html_text import html_to_text, safe_url
 from ..parsing import as_list, clean, iso_from_epoch, load_json, shape_of
@@ -52,7 +52,7 @@ async def scrape(ctx: LabContext) -> list[Posting]:
     return list(postings.values())
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """Postings of one response page (a bare array of posting objects)."""
     items = _items(load_json(body, lab.name, url), lab, url)
     postings: dict[str, Posting] = {}
@@ -78,7 +78,7 @@ def parse_posting(item: Any, lab, url: str, index: int = 0) -> Posting:
     for key in ("id", "text"):
         if not isinstance(item.get(key), str) or not item[key].strip():
             raise ParseError(lab.name, url, f"{where} has no {key!r} text")
-    categories = item.get("categories") if isinstance(item.get("categories"), dict) else {}
+    categories = categories if isinstance(categories := item.get("categories"), dict) else {}
     source_id = item["id"].strip()
     company = lab.params.get("company", lab.name)
     public_host = PUBLIC_HOSTS.get(str(lab.params.get("region", "")).lower(), "https://jobs.lever.co")
@@ -180,3 +180,7 @@ def detect(data: Any, url: str = "") -> bool:
         return True
     return isinstance(data, list) and bool(data) and isinstance(data[0], dict) and "hostedUrl" in data[0]
 
+
+def detail_route(lab: Lab, posting: Posting) -> str | None:
+    """None: a postings page carries every posting whole: no detail request."""
+    return None

@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from ...models import ParseError, Posting, ScrapeError
+from ...models import Lab, ParseError, Posting, ScrapeError
 from ..details import Listed, fetch_details, listing_match
 from ..fetch import LabContext
 from ..paging import each
@@ -56,7 +56,7 @@ async def scrape(ctx: LabContext) -> list[Posting]:
     # Team filters apply before the detail requests: a detail per Meta job would be hundreds of requests.
     wanted = [p for p in merged.values() if listing_match(ctx.lab, p)]
     listed = [Listed(p, p.extra["listing_key"]) for p in wanted]
-    return await fetch_details(ctx, listed, lambda item: _detail(ctx, base, item.posting))
+    return await fetch_details(ctx, listed, lambda item: _detail(ctx, item.posting))
 
 
 async def lsd_token(ctx: LabContext, base: str) -> str:
@@ -104,9 +104,9 @@ def _named_waf(ctx: LabContext, url: str, exc: ScrapeError, hint: str = "") -> S
     return ScrapeError(ctx.name, url, f"{exc.reason}: Meta's WAF refused the request{extra}", status=exc.status)
 
 
-async def _detail(ctx: LabContext, base: str, posting: Posting) -> Posting | None:
+async def _detail(ctx: LabContext, posting: Posting) -> Posting | None:
     """The posting completed from its job page; None (and reported gone) when the page answers 404/410."""
-    url = f"{base}/jobs/{posting.source_id}/"
+    url = detail_route(ctx.lab, posting)
     try:
         response = await ctx.detail(posting.source_id, url)
     except ScrapeError as exc:
@@ -141,7 +141,7 @@ def apply_detail(posting: Posting, page: Posting) -> Posting:
     )
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """Postings of a job search response, or the posting of one job page (HTML with JobPosting JSON-LD)."""
     text = body.decode("utf-8-sig", "replace") if isinstance(body, bytes) else body
     if text.lstrip().startswith("<") and "graphql" not in url:
@@ -229,3 +229,8 @@ def detect(data: Any, url: str = "") -> bool:
         return True
     inner = data.get("data") if isinstance(data, dict) else None
     return isinstance(inner, dict) and any(k in inner for k in RESULT_KEYS)
+
+
+def detail_route(lab: Lab, posting: Posting) -> str:
+    """GET the job page, whose JobPosting JSON-LD holds the description, dates, type and pay."""
+    return f"{base_url(lab)}/jobs/{posting.source_id}/"

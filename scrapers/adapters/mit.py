@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urldefrag, urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
-from ...models import ParseError, Posting
+from ...models import Lab, ParseError, Posting
 from ..details import Listed, fetch_details
 from ..fetch import LabContext, same_site
 from ..html_text import html_to_text, safe_url
@@ -94,7 +94,7 @@ def listing_posting(url: str, text: str, lab) -> Posting:
 
 async def _posting_page(ctx: LabContext, posting: Posting) -> Posting | None:
     """The posting read from its page; None (and reported gone) when the page answers 404/410."""
-    response = await ctx.detail(posting.source_id, fetch_url(ctx.lab, posting.url))
+    response = await ctx.detail(posting.source_id, detail_route(ctx.lab, posting))
     if response is None:
         return None
     try:
@@ -107,7 +107,7 @@ async def _posting_page(ctx: LabContext, posting: Posting) -> Posting | None:
         return None
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """The posting on one posting page."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     return [parse_posting(text, lab, url, listing_posting(url, "", lab))]
@@ -167,3 +167,8 @@ def _published(tree: LexborHTMLParser) -> str | None:
 
 def detect(data: Any, url: str = "") -> bool:
     return "mit.edu" in url or "client_mit" in url
+
+
+def detail_route(lab: Lab, posting: Posting) -> str:
+    """GET the posting's own page (the link the listing page shows), on params.base_url's host when set."""
+    return fetch_url(lab, posting.url)

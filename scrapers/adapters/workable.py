@@ -6,7 +6,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from ...models import ParseError, Posting
+from ...models import Lab, ParseError, Posting
 from ...workers import off_loop
 from ..fetch import LabContext
 from ..html_text import html_to_text, safe_url
@@ -39,7 +39,7 @@ async def scrape(ctx: LabContext) -> list[Posting]:
     return await off_loop(parse, response.content, ctx.lab, url)
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """Postings of a widget response `{"name", "description", "jobs": [...]}` (with or without details)."""
     data = load_json(body, lab.name, url)
     if not isinstance(data, dict) or "jobs" not in data:
@@ -128,3 +128,7 @@ def detect(data: Any, url: str = "") -> bool:
     jobs = data.get("jobs") if isinstance(data, dict) else None
     return isinstance(jobs, list) and bool(jobs) and isinstance(jobs[0], dict) and "shortcode" in jobs[0]
 
+
+def detail_route(lab: Lab, posting: Posting) -> str | None:
+    """None: the widget answer (details=true) carries every posting whole: no detail request."""
+    return None

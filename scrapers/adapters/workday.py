@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from ...models import ParseError, Posting, ScrapeError
+from ...models import Lab, ParseError, Posting, ScrapeError
 from ..details import Listed, fetch_details
 from ..fetch import GONE_STATUSES, LabContext
 from ..html_text import html_to_text, safe_url
@@ -127,7 +127,7 @@ async def _list_page(ctx: LabContext, url: str, query: str, offset: int) -> dict
 
 
 async def _detail(ctx: LabContext, item: Listed) -> Posting | None:
-    url = api_base(ctx.lab) + item.ref
+    url = detail_route(ctx.lab, item.posting)
     response = await ctx.send("GET", url, ok_statuses=GONE_STATUSES)
     if response.status_code in GONE_STATUSES:
         ctx.gone(item.posting.source_id, url)  # the store closes it, even when the run is partial
@@ -166,7 +166,7 @@ def _workday_error(lab, url: str, data: dict, status: int | None) -> ScrapeError
     return ScrapeError(lab.name, url, reason, status=status)
 
 
-def parse(body: bytes | str, lab, url: str) -> list[Posting]:
+def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """Postings of a jobs page (`jobPostings`, without descriptions), a bare item list, or one job detail."""
     data = load_json(body, lab.name, url)
     check_error(data, lab, url)
@@ -192,7 +192,7 @@ def list_posting(item: Any, lab, url: str, index: int = 0) -> Posting:
             raise ParseError(lab.name, url, f"{where} has no {key!r} text")
     path = item["externalPath"].strip()
     locations = clean(item.get("locationsText"))
-    bullets = item.get("bulletFields") if isinstance(item.get("bulletFields"), list) else []
+    bullets = bullets if isinstance(bullets := item.get("bulletFields"), list) else []
     title = clean(item["title"])
     return Posting(
         lab=lab.name,
@@ -321,3 +321,8 @@ def detect(data: Any, url: str = "") -> bool:
         return "jobPostingInfo" in data or (isinstance(data.get("jobPostings"), list) and "total" in data)
     return (isinstance(data, list) and bool(data) and isinstance(data[0], dict)
             and "externalPath" in data[0] and "postedOn" in data[0])
+
+
+def detail_route(lab: Lab, posting: Posting) -> str:
+    """GET {api_base}{externalPath}: the posting's jobPostingInfo (description, start date, requisition)."""
+    return api_base(lab) + posting.extra["external_path"]

@@ -1,13 +1,17 @@
-"""A scrape run end to end through transports: labs isolated, HAR recorded and replayed, retries."""
+"""Ingestion: a scrape run end to end through transports (labs isolated, HAR recorded and replayed, retries),
+and an import through the CLI going through the same steps (the lab's filters drop what a scrape would)."""
 
+import dataclasses
 import json
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
+from asr_jobs.cli import cli
 from asr_jobs.db import store
+from asr_jobs.ingest import import_file, scrape_labs
 from asr_jobs.models import Politeness, ScrapeError
-from asr_jobs.pipeline import scrape_labs
 from asr_jobs.scrapers.fetch import Fetcher, LabStats, RetryPolicy
 from asr_jobs.scrapers.har import RecordingTransport, ReplayTransport, normalized_url
 
@@ -146,3 +150,53 @@ async def test_replay_skips_politeness_intervals_but_a_server_gets_them():
     assert live.gate("h.example", slow).politeness == slow
     await replay.aclose()
     await live.aclose()
+
+
+GOOGLE_ROWS = [
+    {"id": "r1", "title": "Recruiter", "description": "Hire engineers for our offices.",
+     "url": "https://www.google.com/about/careers/applications/jobs/results/r1"},
+    {"id": "s1", "title": "Research Scientist, Speech", "description": "Streaming ASR for Google Research.",
+     "url": "https://www.google.com/about/careers/applications/jobs/results/s1"},
+]
+
+
+@pytest.fixture
+def runner(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ASR_JOBS_DB", raising=False)
+    (tmp_path / "p.jsonl").write_text("".join(json.dumps(row) + "\n" for row in GOOGLE_ROWS))
+    return CliRunner()
+
+
+def test_import_does_not_store_what_the_labs_filters_drop(runner):
+    """google-research keeps only text matching "research": a scrape drops the recruiter, so must an import."""
+    result = runner.invoke(cli, ["import", "p.jsonl", "--lab", "google-research", "--db", "tmp.db"])
+    assert result.exit_code == 0, result.output
+    assert "jsonl format, 1 postings (1 new" in result.output
+    assert "1 dropped by the lab's filters" in result.output
+    dropped = runner.invoke(cli, ["show", "google-research:r1", "--db", "tmp.db", "--json"])
+    assert dropped.exit_code != 0 and "r1" in dropped.output
+    kept = runner.invoke(cli, ["show", "google-research:s1", "--db", "tmp.db", "--json"])
+    assert kept.exit_code == 0, kept.output
+    assert json.loads(kept.stdout)["title"] == "Research Scientist, Speech"
+
+
+def test_import_for_a_lab_not_configured_keeps_everything(runner):
+    result = runner.invoke(cli, ["import", "p.jsonl", "--lab", "elsewhere", "--db", "tmp.db"])
+    assert result.exit_code == 0, result.output
+    assert "jsonl format, 2 postings (2 new" in result.output and "dropped" not in result.output
+    shown = runner.invoke(cli, ["show", "elsewhere:r1", "--db", "tmp.db", "--json"])
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["title"] == "Recruiter"
+
+
+async def test_scrape_and_import_store_the_same_for_a_filtered_lab(tmp_path, labs):
+    """The same board scraped and imported for a lab with a filter: the same postings, with the same content."""
+    filtered_lab = dataclasses.replace(labs["anthropic"], filters={"title": ["^Research"]})
+    scraped = store.open_db(None)
+    await scrape_labs(scraped, [filtered_lab], transport=httpx.MockTransport(board_handler()))
+    (tmp_path / "board.json").write_bytes(fixture_bytes("greenhouse_board.json"))
+    imported = store.open_db(None)
+    result = import_file(imported, tmp_path / "board.json", filtered_lab)
+    rows = lambda db: sorted((r["id"], r["title"], r["content_hash"]) for r in db["postings"].rows)  # noqa: E731
+    assert [title for _, title, _ in rows(imported)] == ["Research Scientist, Speech"]
+    assert rows(scraped) == rows(imported) and result.saved.dropped == 1

@@ -1,23 +1,20 @@
-"""Import saved responses (any adapter's format), HAR files and JSON lines of postings."""
+"""Reading saved files into postings: any adapter's response bodies, HAR recordings, JSON lines."""
 
 from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-import sqlite_utils
-
-from .db import store
 from .models import Lab, ParseError, Posting
 from .scrapers.adapters import jsonl
 from .scrapers.har import entry_body, load_har
-from .scrapers.registry import ADAPTER_MODULES, adapter_module
+from .scrapers.registry import adapter, adapter_names
 
-FORMATS = ("har", "jsonl", *sorted(set(ADAPTER_MODULES) - {"jsonl"}))
+FORMATS = ("har", "jsonl", *(name for name in adapter_names() if name != "jsonl"))
 BATCH = 2000  # postings of a JSON-lines file parsed and stored at a time
 
 
@@ -45,13 +42,12 @@ def detect_format(text: str, lab: Lab | None = None, url: str = "") -> str:
             pass
     if isinstance(data, dict) and isinstance(data.get("log"), dict) and "entries" in data["log"]:
         return "har"
-    candidates = [name for name in ADAPTER_MODULES if name != "jsonl"]
+    candidates = [name for name in adapter_names() if name != "jsonl"]
     if lab is not None and lab.adapter in candidates:  # the lab's own adapter is the likeliest
         candidates.remove(lab.adapter)
         candidates.insert(0, lab.adapter)
     for name in candidates:
-        module = adapter_module(name)
-        if module.detect(data if data is not None else text, url):
+        if adapter(name).detect(data if data is not None else text, url):
             return name
     raise ValueError("cannot tell the format of this file; name it with --format "
                      f"({', '.join(FORMATS)})")
@@ -81,14 +77,14 @@ def parse_file(path: str | Path, lab: Lab, fmt: str | None = None) -> tuple[list
         return postings, fmt, notes
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
-    module = adapter_module(fmt)
-    return merge(module.parse(text, lab, url)), fmt, []
+    return merge(adapter(fmt).parse(text, lab, url)), fmt, []
 
 
 def parse_har(path: str | Path, lab: Lab) -> tuple[list[Posting], list[str]]:
     """Every response in a HAR file routed to its parser: the lab's adapter, else the detected one."""
     postings: list[Posting] = []
     notes: list[str] = []
+    own = lab.adapter if lab.adapter in adapter_names() and lab.adapter != "jsonl" else None
     for entry in load_har(path):
         url = entry.get("request", {}).get("url", "")
         status = entry.get("response", {}).get("status", 0)
@@ -96,52 +92,15 @@ def parse_har(path: str | Path, lab: Lab) -> tuple[list[Posting], list[str]]:
             notes.append(f"skipped HTTP {status}: {url}")
             continue
         body = entry_body(entry)
-        text = body.decode("utf-8", "replace")
         try:
-            fmt = lab.adapter if lab.adapter in ADAPTER_MODULES and lab.adapter != "jsonl" else detect_format(text, None, url)
-            postings.extend(adapter_module(fmt).parse(body, lab, url))
+            fmt = own or detect_format(body.decode("utf-8", "replace"), None, url)
+            postings.extend(adapter(fmt).parse(body, lab, url))
         except (ParseError, ValueError) as exc:
             notes.append(f"skipped {url}: {exc}")
     return merge(postings), notes
 
 
-def import_file(db: sqlite_utils.Database, path: str | Path, lab: Lab, fmt: str | None = None) -> tuple[store.SaveResult, str, list[str]]:
-    """Parse a saved file and store its postings (an import never closes anything).
-
-    JSON lines are read as a stream and stored BATCH postings at a time, so that a corpus of any size
-    fits in memory; the whole import is still one transaction (a bad line imports nothing).
-    """
-    if fmt == "jsonl" or (fmt is None and _looks_jsonl(path)):
-        batches, fmt, notes = jsonl_batches(path, lab), "jsonl", []
-    else:
-        postings, fmt, notes = parse_file(path, lab, fmt)
-        batches = iter([postings])
-    return save_batches(db, lab, batches), fmt, notes
-
-
-def save_batches(db: sqlite_utils.Database, lab: Lab, batches: Iterable[list[Posting]]) -> store.SaveResult:
-    """Store batches of postings (with their derived fields) in one transaction; the counts summed."""
-    from .pipeline import enrich  # pulls in the matcher's text rules: only when importing
-
-    result = store.SaveResult()
-    with store.write_transaction(db):
-        store.save_labs(db, [lab])
-        for batch in batches:
-            saved = store.save_postings(db, batch, fields=enrich(batch))
-            for name in ("seen", "new", "updated", "unchanged", "reopened"):
-                setattr(result, name, getattr(result, name) + getattr(saved, name))
-            result.new_ids.extend(saved.new_ids)
-    return result
-
-
-def _open_text(path: str | Path):
-    """A text stream of a file; .gz (by its magic number) decompressed on the fly."""
-    with open(path, "rb") as raw:
-        gzipped = raw.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rt", encoding="utf-8-sig") if gzipped else open(path, encoding="utf-8-sig")
-
-
-def _looks_jsonl(path: str | Path) -> bool:
+def looks_jsonl(path: str | Path) -> bool:
     """Whether a file's first two non-empty lines are JSON objects (JSON lines, not one JSON document)."""
     with _open_text(path) as lines:
         first = list(islice((line for line in lines if line.strip()), 2))
@@ -171,3 +130,18 @@ def jsonl_batches(path: str | Path, lab: Lab) -> Iterator[list[Posting]]:
                 batch = []
     if batch:
         yield merge(batch)
+
+
+def file_batches(path: str | Path, lab: Lab, fmt: str | None = None) -> tuple[Iterator[list[Posting]], str, list[str]]:
+    """The postings of a saved file in batches (JSON lines streamed, BATCH at a time), its format, and notes."""
+    if fmt == "jsonl" or (fmt is None and looks_jsonl(path)):
+        return jsonl_batches(path, lab), "jsonl", []
+    postings, fmt, notes = parse_file(path, lab, fmt)
+    return iter([postings]), fmt, notes
+
+
+def _open_text(path: str | Path) -> IO[str]:
+    """A text stream of a file; .gz (by its magic number) decompressed on the fly."""
+    with open(path, "rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rt", encoding="utf-8-sig") if gzipped else open(path, encoding="utf-8-sig")

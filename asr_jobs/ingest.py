@@ -1,0 +1,262 @@
+"""Ingestion: postings from a scrape or from a saved file, through one sequence of steps into the store.
+
+Every posting goes, in this order, through
+
+    keep      the lab's filters (Lab.keep): what a lab's filters drop is never stored
+    enrich    fields derived from the text (asr_jobs.enrich: seniority, pay, degree, venues ...)
+    sanitize  text without markup or control characters, an http(s) URL or '' (asr_jobs.sanitize)
+    save      the store (db.store): a scrape with its lifecycle (closing, drop guard), an import adding
+
+`prepare` is the first three steps; `scrape_labs` and `import_file` both call it before saving, so an
+import can never store what a scrape of the same lab would drop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlite_utils
+
+from .db import filtered, store
+from .db.http_cache import HttpCache
+from .enrich import posting_fields
+from .models import Lab, Posting, ScrapeError
+from .readers import file_batches
+from .sanitize import sanitized
+from .scrapers.fetch import Fetcher, LabContext, LabStats, ResponseCache
+from .scrapers.har import RecordingTransport
+from .scrapers.registry import adapter
+from .workers import in_worker
+
+
+@dataclass
+class Prepared:
+    """Postings ready to save (kept, enriched, sanitized) and what the lab's filters dropped."""
+
+    postings: list[Posting]
+    fields: dict[str, dict[str, Any]]  # posting id -> derived columns
+    dropped: int = 0
+    dropped_keys: dict[str, str] = field(default_factory=dict)  # source_id -> listing key of a dropped posting
+
+
+def enrich(postings: list[Posting]) -> dict[str, dict[str, Any]]:
+    """Derived columns (seniority, pay from text ...) per posting id."""
+    return {p.id: posting_fields(p) for p in postings}
+
+
+def prepare(lab: Lab, postings: list[Posting]) -> Prepared:
+    """The steps before saving, in order: keep by the lab's filters, enrich, sanitize."""
+    kept: list[Posting] = []
+    dropped_keys: dict[str, str] = {}
+    for posting in postings:
+        if lab.keep(posting):
+            kept.append(posting)
+        elif posting.extra.get("listing_key"):
+            dropped_keys[posting.source_id] = posting.extra["listing_key"]
+    fields = enrich(kept)
+    return Prepared([sanitized(p) for p in kept], fields, len(postings) - len(kept), dropped_keys)
+
+
+# --- import: saved files ---------------------------------------------------------------------------
+
+
+@dataclass
+class Ingested(store.SaveResult):
+    """What saving an import did, and how many postings the lab's filters dropped before it."""
+
+    dropped: int = 0
+
+
+@dataclass
+class ImportResult:
+    """An imported file: what was saved, the file's format, and notes on entries that were skipped."""
+
+    saved: Ingested
+    format: str
+    notes: list[str]
+
+
+def import_file(db: sqlite_utils.Database, path: str | Path, lab: Lab, fmt: str | None = None) -> ImportResult:
+    """Read a saved file and ingest its postings (an import never closes anything).
+
+    JSON lines are read as a stream and stored BATCH postings at a time, so that a corpus of any size
+    fits in memory; the whole import is still one transaction (a bad line imports nothing).
+    """
+    batches, fmt, notes = file_batches(path, lab, fmt)
+    return ImportResult(save_batches(db, lab, batches), fmt, notes)
+
+
+def save_batches(db: sqlite_utils.Database, lab: Lab, batches: Iterable[list[Posting]]) -> Ingested:
+    """Ingest batches of postings in one transaction (each through `prepare`); the counts summed."""
+    result = Ingested()
+    with store.write_transaction(db):
+        store.save_labs(db, [lab])
+        for batch in batches:
+            prepared = prepare(lab, batch)
+            saved = store.save_postings(db, prepared.postings, fields=prepared.fields)
+            for name in ("seen", "new", "updated", "unchanged", "reopened"):
+                setattr(result, name, getattr(result, name) + getattr(saved, name))
+            result.new_ids.extend(saved.new_ids)
+            result.dropped += prepared.dropped
+    return result
+
+
+# --- scrape: one run over labs ---------------------------------------------------------------------
+
+
+@dataclass
+class LabOutcome:
+    """What happened to one lab in a run; `status` is ok, partial, suspicious or failed."""
+
+    lab: str
+    status: str = "ok"
+    saved: store.SaveResult | None = None
+    stats: LabStats = field(default_factory=LabStats)
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+    def summary_row(self) -> dict[str, Any]:
+        """The lab's line of a scrape summary."""
+        saved = self.saved or store.SaveResult()
+        return {
+            "lab": self.lab, "status": self.status, "requests": self.stats.requests, "seen": saved.seen,
+            "new": saved.new, "updated": saved.updated, "closed": saved.closed, "uncertain": saved.uncertain,
+            "errors": 1 if self.failed else 0, "seconds": round(self.seconds, 1),
+            "message": self.error or "; ".join(self.warnings),
+        }
+
+
+def lab_context(lab: Lab, fetcher: Fetcher, db: sqlite_utils.Database) -> LabContext:
+    """The adapter's view of a run, with the lab's stored postings so unchanged details can be skipped."""
+    previous, keys = store.previous_postings(db, lab.name)
+    return LabContext(lab, fetcher, previous=previous, previous_keys=keys, dropped_keys=filtered.load(db, lab))
+
+
+async def scrape_prepared(ctx: LabContext) -> Prepared:
+    """Run the lab's adapter and prepare what it found; raises ScrapeError on failure.
+
+    The listing keys of dropped postings go to ctx.dropped, so that the next run skips their details.
+    """
+    postings = await adapter(ctx.lab.adapter).scrape(ctx)
+    # Reading pay and level from hundreds of descriptions runs away from the event loop: other labs'
+    # requests go on (a big board's in the scrape's worker process, on another core).
+    prepared = await in_worker(prepare, ctx.lab, postings, size=sum(len(p.description) for p in postings))
+    ctx.dropped.update(prepared.dropped_keys)
+    return prepared
+
+
+async def scrape_one(
+    lab: Lab, fetcher: Fetcher, db: sqlite_utils.Database, *, accept_drop: bool = False,
+    on_done: Callable[[LabOutcome], None] | None = None,
+) -> LabOutcome:
+    """Scrape and store one lab; every failure is caught here so that other labs go on.
+
+    The lab's postings are written in one transaction (store.save_scrape): a run killed at any moment
+    leaves the lab as it was before, or as this run saw it, never half of each.
+    """
+    outcome = LabOutcome(lab.name)
+    started = time.monotonic()
+    run_id = store.start_run(db, lab.name)
+    ctx: LabContext | None = None
+    try:
+        ctx = lab_context(lab, fetcher, db)
+        prepared = await scrape_prepared(ctx)
+        complete = not ctx.partial and not ctx.stats.rate_limited
+        if ctx.stats.rate_limited:
+            ctx.warn(f"{lab.name}: rate-limited (HTTP 429) during the scrape; postings not seen were kept as uncertain")
+        outcome.saved = store.save_scrape(db, lab.name, prepared.postings, complete=complete, gone=ctx.gone_ids,
+                                          accept_drop=accept_drop, fields=prepared.fields)
+        if ctx.dropped or ctx.dropped_keys:
+            filtered.save(db, lab, ctx.dropped)
+        if outcome.saved.suspicious:
+            outcome.status = "suspicious"
+            outcome.warnings.append(outcome.saved.suspicious)
+        elif not complete:
+            outcome.status = "partial"
+    except ScrapeError as exc:
+        outcome.status, outcome.error = "failed", str(exc)
+    except sqlite3.Error as exc:
+        outcome.status, outcome.error = "failed", f"{lab.name}: database error, nothing of this lab was saved: {exc}"
+    except Exception as exc:  # an adapter bug must not stop the other labs, but must be visible
+        outcome.status, outcome.error = "failed", f"{lab.name}: internal error {type(exc).__name__}: {exc}"
+    if ctx is not None:
+        outcome.stats = ctx.stats
+        outcome.warnings[:0] = ctx.warnings
+    outcome.seconds = time.monotonic() - started
+    _record(db, run_id, outcome)
+    if on_done:
+        on_done(outcome)
+    return outcome
+
+
+def _record(db: sqlite_utils.Database, run_id: int, outcome: LabOutcome) -> None:
+    """Mark a failed lab's postings uncertain and finish its run row; a database error here is reported, not raised."""
+    try:
+        if outcome.failed:
+            outcome.saved = store.SaveResult(uncertain=store.mark_uncertain(db, outcome.lab))
+        saved = outcome.saved or store.SaveResult()
+        store.finish_run(
+            db, run_id, status=outcome.status, requests=outcome.stats.requests, bytes=outcome.stats.bytes,
+            seen=saved.seen, new=saved.new, updated=saved.updated, closed=saved.closed, reopened=saved.reopened,
+            uncertain=saved.uncertain, errors=1 if outcome.failed else 0, error=outcome.error,
+            warnings="\n".join(outcome.warnings) or None,
+        )
+    except sqlite3.Error as exc:
+        outcome.status = "failed"
+        outcome.error = f"{outcome.error + '; ' if outcome.error else ''}{outcome.lab}: could not record the run: {exc}"
+
+
+def run_fetcher(db: sqlite_utils.Database, transport: httpx.AsyncBaseTransport | None, http_cache: bool) -> Fetcher:
+    """A run's own fetcher: GETs conditional on the answers stored in the database when `http_cache`.
+
+    A recording run never uses the cache: a HAR file must hold whole answers, not 304s.
+    """
+    cache: ResponseCache | None = None
+    if http_cache and not isinstance(transport, RecordingTransport):
+        stored = HttpCache(db)
+        stored.prune()
+        cache = stored
+    return Fetcher.from_env(transport, cache=cache)
+
+
+async def scrape_labs(
+    db: sqlite_utils.Database,
+    labs: list[Lab],
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    fetcher: Fetcher | None = None,
+    accept_drop: bool = False,
+    on_done: Callable[[LabOutcome], None] | None = None,
+    http_cache: bool = True,
+) -> list[LabOutcome]:
+    """Scrape labs concurrently (each host keeps its own limits) and store each as it finishes.
+
+    With `http_cache`, GETs are conditional requests against the answers stored in the database (a 304
+    reuses the stored body).
+    """
+    store.interrupt_stale_runs(db)
+    with store.write_transaction(db):
+        store.save_labs(db, labs)
+    run = fetcher if fetcher is not None else run_fetcher(db, transport, http_cache)
+    try:
+        tasks = [scrape_one(lab, run, db, accept_drop=accept_drop, on_done=on_done) for lab in labs]
+        return list(await asyncio.gather(*tasks))
+    finally:
+        if fetcher is None:
+            await run.aclose()
+
+
+def run_scrape(db: sqlite_utils.Database, labs: list[Lab], **kwargs: Any) -> list[LabOutcome]:
+    return asyncio.run(scrape_labs(db, labs, **kwargs))
