@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlite_utils
 
@@ -249,7 +249,7 @@ def _statuses(db: sqlite_utils.Database, ids: list[str]) -> dict[str, str]:
 def start_run(db: sqlite_utils.Database, lab: str, started_at: str | None = None) -> int:
     with write_transaction(db):
         row = {"lab": lab, "started_at": started_at or now_iso(), "status": "running", "pid": os.getpid()}
-        return int(db.table("scrape_runs").insert(row).last_pk)
+        return cast(int, db.table("scrape_runs").insert(row).last_pk)  # an INTEGER PRIMARY KEY
 
 
 def finish_run(db: sqlite_utils.Database, run_id: int, **values: Any) -> None:
