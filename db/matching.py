@@ -103,12 +103,13 @@ def content_hashes(db: sqlite_utils.Database) -> tuple[dict[str, str], dict[str,
 
 def save_fit(db: sqlite_utils.Database, signature: str, fitted_at: str, tokens: str, idf: bytes,
              hashes: dict[str, str]) -> None:
-    """Keep a full fit: its vocabulary (JSON) and idf (float64 bytes), and the content each posting was scored as."""
+    """Keep a full fit: vocabulary (JSON), idf (float64 bytes), and the content each posting was scored as."""
     with write_transaction(db):
         db.execute("DELETE FROM match_postings")
         db.conn.executemany("INSERT INTO match_postings (posting_id, content_hash) VALUES (?, ?)", hashes.items())
         db.execute("INSERT OR REPLACE INTO match_model (name, signature, fitted_at, documents, changed_since_fit, "
-                   "tokens, idf) VALUES (?, ?, ?, ?, 0, ?, ?)", [FIT, signature, fitted_at, len(hashes), tokens, idf])
+                   "tokens, idf) VALUES (?, ?, ?, ?, 0, ?, ?)",
+                   [FIT, signature, fitted_at, len(hashes), tokens, idf])
 
 
 def forget_fit(db: sqlite_utils.Database) -> None:

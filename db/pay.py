@@ -52,7 +52,8 @@ FROM (SELECT p.id AS posting_id, coalesce(p.salary_min, p.salary_max) * {YEARLY_
 
 def band_text_sql(b: str = "c") -> str:
     """SQL for a band as '$200K–$280K/yr', '$350K+/yr' (open-ended) or 'up to $100K/yr'."""
-    symbol = f"(CASE {b}.currency WHEN 'USD' THEN '$' WHEN 'EUR' THEN '€' WHEN 'GBP' THEN '£' ELSE {b}.currency || ' ' END)"
+    symbol = (f"(CASE {b}.currency WHEN 'USD' THEN '$' WHEN 'EUR' THEN '€' WHEN 'GBP' THEN '£' "
+              f"ELSE {b}.currency || ' ' END)")
     low, high = money_sql(f"{b}.band_min", symbol), money_sql(f"{b}.band_max", symbol)
     return (f"CASE WHEN {b}.band_min IS NULL THEN 'up to ' || {high} "
             f"WHEN {b}.band_max IS NULL OR {b}.open_ended THEN {low} || '+' "

@@ -10,7 +10,7 @@ writes nothing. Bump SCHEMA_VERSION with every change here, so that older databa
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sqlite_utils
 
@@ -28,14 +28,14 @@ class SchemaError(sqlite3.DatabaseError):
 
 
 @dataclass(frozen=True)
-class Table:
+class TableShape:
     """A table's columns (name -> Python type, as sqlite-utils maps them), key and declared references."""
 
     columns: dict[str, type]
     pk: str | tuple[str, ...]
     not_null: frozenset[str] = frozenset()
     foreign_keys: tuple[tuple[str, str, str], ...] = ()
-    indexes: tuple[tuple[str, ...], ...] = field(default=())
+    indexes: tuple[tuple[str, ...], ...] = ()  # columns of each index
 
 
 POSTING_COLUMNS: dict[str, type] = {
@@ -53,37 +53,37 @@ RUN_COLUMNS: dict[str, type] = {
     "error": str, "warnings": str, "pid": int,
 }
 
-TABLES: dict[str, Table] = {
-    "labs": Table({"name": str, "title": str, "category": str, "adapter": str, "homepage": str, "config": str},
-                  pk="name"),
-    "postings": Table(POSTING_COLUMNS, pk="id", not_null=frozenset({"lab", "title"}),
+TABLES: dict[str, TableShape] = {
+    "labs": TableShape(
+        {"name": str, "title": str, "category": str, "adapter": str, "homepage": str, "config": str}, pk="name"),
+    "postings": TableShape(POSTING_COLUMNS, pk="id", not_null=frozenset({"lab", "title"}),
                       foreign_keys=(("lab", "labs", "name"),), indexes=(("lab", "status"), ("first_seen",))),
-    "posting_versions": Table(
+    "posting_versions": TableShape(
         {"id": int, "posting_id": str, "changed_at": str, "field": str, "old": str, "new": str}, pk="id",
         foreign_keys=(("posting_id", "postings", "id"),), indexes=(("posting_id",),)),
-    "scrape_runs": Table(RUN_COLUMNS, pk="id", foreign_keys=(("lab", "labs", "name"),),
+    "scrape_runs": TableShape(RUN_COLUMNS, pk="id", foreign_keys=(("lab", "labs", "name"),),
                          indexes=(("lab", "started_at"),)),
-    "profiles": Table(
+    "profiles": TableShape(
         {"name": str, "title": str, "kind": str, "description": str, "text": str, "terms": str, "level": str,
          "salary_min": float, "salary_max": float, "path": str, "within": str, "salary_currency": str,
          "salary_open": int}, pk="name"),
     # Each posting's best match is looked up per row by the views: (posting_id, score) makes that a seek.
-    "matches": Table(
+    "matches": TableShape(
         {"profile": str, "posting_id": str, "score": float, "rank": int, "terms": str, "matched_at": str},
         pk=("profile", "posting_id"),
         # Declared (not enforced) so that datasette links a match to its posting and profile.
         foreign_keys=(("posting_id", "postings", "id"), ("profile", "profiles", "name")),
         indexes=(("profile", "rank"), ("posting_id",), ("posting_id", "score"))),
     # The matcher's last full fit (vocabulary and idf), reused while few postings changed since.
-    "match_model": Table({"name": str, "signature": str, "fitted_at": str, "documents": int,
+    "match_model": TableShape({"name": str, "signature": str, "fitted_at": str, "documents": int,
                           "changed_since_fit": int, "tokens": str, "idf": bytes}, pk="name"),
     # The content each posting was scored as, so that the next match run knows what changed.
-    "match_postings": Table({"posting_id": str, "content_hash": str}, pk="posting_id"),
+    "match_postings": TableShape({"posting_id": str, "content_hash": str}, pk="posting_id"),
     # Listing keys of postings a lab's filters dropped (for the filters they were dropped with).
-    "filtered_listings": Table({"lab": str, "source_id": str, "listing_key": str, "filters": str},
+    "filtered_listings": TableShape({"lab": str, "source_id": str, "listing_key": str, "filters": str},
                                pk=("lab", "source_id")),
     # Validators and zlib-compressed bodies of earlier GET answers, for conditional requests.
-    "http_cache": Table({"url": str, "etag": str, "last_modified": str, "content_type": str, "body": bytes,
+    "http_cache": TableShape({"url": str, "etag": str, "last_modified": str, "content_type": str, "body": bytes,
                          "stored_at": str, "used_at": str}, pk="url"),
 }
 

@@ -243,7 +243,8 @@ def _set_status(db: sqlite_utils.Database, ids: list[str], status: str, closed_a
 
 
 def _statuses(db: sqlite_utils.Database, ids: list[str]) -> dict[str, str]:
-    return {row["id"]: row["status"] for row in rows_in(db, "SELECT id, status FROM postings WHERE id IN ({ids})", ids)}
+    rows = rows_in(db, "SELECT id, status FROM postings WHERE id IN ({ids})", ids)
+    return {row["id"]: row["status"] for row in rows}
 
 
 def start_run(db: sqlite_utils.Database, lab: str, started_at: str | None = None) -> int:
