@@ -197,8 +197,8 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
                                        "profiles refits too)")
     else:
         plan = incremental.plan(db, sig, refit=refit)
-    if plan.update:
-        return _update(db, plan, chosen, profiles, settings, min_score, vocabulary, now)
+    if plan.update and plan.state is not None:
+        return _update(db, plan, plan.state, chosen, profiles, settings, min_score, vocabulary, now)
     hashes: dict[str, str] = {}
 
     def tracked(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -206,7 +206,8 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
             hashes[row["id"]] = row["content_hash"] or ""
             yield row
 
-    ranking = rank(tracked(matching.open_posting_rows(db)), chosen, available=profiles, settings=settings, vocabulary=vocabulary)
+    ranking = rank(tracked(matching.open_posting_rows(db)), chosen, available=profiles, settings=settings,
+                   vocabulary=vocabulary)
     counts: dict[str, int] = {}
     top: dict[str, list[tuple[str, float]]] = {}
     for column, profile in enumerate(chosen):
@@ -219,16 +220,16 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
     return MatchSummary(len(ranking.ids), counts, top, "full", plan.reason)
 
 
-def _update(db, plan: incremental.Plan, chosen: list, profiles: dict, settings: Settings, min_score: float,
-            vocabulary, now: str) -> MatchSummary:
+def _update(db, plan: incremental.Plan, state: dict[str, Any], chosen: list, profiles: dict, settings: Settings,
+            min_score: float, vocabulary, now: str) -> MatchSummary:
     """Score only the postings new or changed since the stored fit, drop closed ones, renumber the ranks."""
     rows = list(matching.posting_rows(db, plan.changed))
     hashes = {row["id"]: row["content_hash"] or "" for row in rows}
     gone = plan.changed + plan.removed
     with write_transaction(db) if gone else contextlib.nullcontext():
         matching.drop_matches(db, gone)
-        if rows and plan.state is not None:
-            vectorizer = incremental.restored(plan.state, vocabulary, settings)
+        if rows:
+            vectorizer = incremental.restored(state, vocabulary, settings)
             postings = vectorizer.transform((row_text(row) for row in rows), parallel.workers())
             ranking = _ranking(vectorizer, postings, [r["id"] for r in rows], [row_level(r) for r in rows], chosen,
                                needed(chosen, profiles))
