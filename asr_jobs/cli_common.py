@@ -19,7 +19,6 @@ from rich.table import Table
 from rich.text import Text
 
 from .db.store import default_db_path, open_db
-from .db.views import ensure_views
 from .models import ConfigError, Lab, ScrapeError
 from .scrapers.registry import load_labs
 
@@ -64,10 +63,8 @@ def output_options(fn: Callable) -> Callable:
 
 
 def get_db(db_path: str | None) -> sqlite_utils.Database:
-    """The database with its schema and browsing views in place (both write nothing when current)."""
-    db = open_db(db_path or default_db_path())
-    ensure_views(db)
-    return db
+    """The database with its schema and browsing views in place (open_db writes nothing when they are current)."""
+    return open_db(db_path or default_db_path())
 
 
 def get_labs(labs_file: str | None) -> dict[str, Lab]:

@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 import yaml
 
 from . import queries, store
-from .views import ensure_views
 
 METADATA_PATH = Path(__file__).with_name("datasette.yaml")
 # The metadata file configures these database names; any other file name gets the same block under its own name.
@@ -94,7 +93,6 @@ def prepare_db(path: Path, profile: str) -> str | None:
         raise ValueError(f"no database at {path}: run `asr-jobs scrape` (or `asr-jobs demo`) first")
     db = store.open_db(path)
     try:
-        ensure_views(db)
         if queries.has_matches(db, profile):
             return None
         names = ", ".join(queries.profile_names(db)) or "none yet: run `asr-jobs match`"

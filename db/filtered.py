@@ -13,9 +13,9 @@ from typing import Any
 
 import sqlite_utils
 
-from .store import write_transaction
+from .connection import write_transaction
 
-TABLE = "filtered_listings"
+TABLE = "filtered_listings"  # declared in schema.py
 
 
 def signature(lab: Any) -> str:
@@ -25,8 +25,6 @@ def signature(lab: Any) -> str:
 
 def load(db: sqlite_utils.Database, lab: Any) -> dict[str, str]:
     """source_id -> listing key of the lab's postings its current filters dropped last time."""
-    if TABLE not in db.table_names():
-        return {}
     rows = db.execute(f"SELECT source_id, listing_key FROM {TABLE} WHERE lab = ? AND filters = ?",
                       [lab.name, signature(lab)])
     return dict(rows.fetchall())
@@ -35,9 +33,6 @@ def load(db: sqlite_utils.Database, lab: Any) -> dict[str, str]:
 def save(db: sqlite_utils.Database, lab: Any, dropped: dict[str, str]) -> None:
     """Replace the lab's memory with the postings this run dropped (and still lists)."""
     with write_transaction(db):
-        if TABLE not in db.table_names():
-            db[TABLE].create({"lab": str, "source_id": str, "listing_key": str, "filters": str},
-                             pk=("lab", "source_id"), if_not_exists=True)
         db.execute(f"DELETE FROM {TABLE} WHERE lab = ?", [lab.name])
         db.conn.executemany(f"INSERT INTO {TABLE} (lab, source_id, listing_key, filters) VALUES (?, ?, ?, ?)",
                             [(lab.name, sid, key, signature(lab)) for sid, key in dropped.items() if key])

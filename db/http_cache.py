@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
-from .store import write_transaction
+from .connection import write_transaction
 
-TABLE = "http_cache"
+TABLE = "http_cache"  # declared in schema.py
 # Entries not used for this long (a posting's page that is long gone) are dropped by prune().
 KEEP_DAYS = 30
 # A body over this size is not worth a copy in the database.
@@ -56,10 +56,6 @@ class HttpCache:
 
     def __init__(self, db: sqlite_utils.Database):
         self.db = db
-        if TABLE not in db.table_names():
-            with write_transaction(db):
-                db[TABLE].create({"url": str, "etag": str, "last_modified": str, "content_type": str,
-                                  "body": bytes, "stored_at": str, "used_at": str}, pk="url", if_not_exists=True)
         self._validators: dict[str, tuple[str | None, str | None]] = {
             url: (etag, modified) for url, etag, modified in db.execute(f"SELECT url, etag, last_modified FROM {TABLE}")}
         self._pending: dict[str, tuple | None] = {}  # url -> row to write, or None to delete

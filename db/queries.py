@@ -34,13 +34,15 @@ def salary_text(row: dict[str, Any]) -> str:
 
     if lo is not None and hi is not None and lo != hi:
         return f"{fmt(lo)}–{fmt(hi)}{period}"
-    return f"{fmt(lo if lo is not None else hi)}{period}"
+    amount = lo if lo is not None else hi
+    return f"{fmt(amount)}{period}" if amount is not None else ""
 
 
 def ranked(db: sqlite_utils.Database, profile: str, *, labs: list[str] | None = None, only_new: bool = False,
            status: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
     """Ranked postings of a profile with filters; `terms` decoded to [[term, share], ...]."""
-    where, params = [], {"profile": profile}
+    where: list[str] = []
+    params: dict[str, Any] = {"profile": profile}
     if status in (None, "open", "uncertain", "closed"):
         if status is None:
             where.append("p.status != 'closed'")

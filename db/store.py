@@ -1,58 +1,25 @@
-"""The SQLite store: schema, saving scraped postings with their history, scrape runs."""
+"""The SQLite store: opening a database, saving scraped postings with their history, scrape runs."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlite_utils
 
 from ..models import CONTENT_FIELDS, Posting, stable_id
+from .connection import rows_in, write_transaction
+from .schema import ensure_db_shape
 
 DEFAULT_DB = "jobs.db"
 # A lab whose scrape returns fewer than this share of its open postings closes nothing unless told to.
 DROP_RATIO = 0.5
 BUSY_TIMEOUT_MS = 30000
-
-POSTING_COLUMNS: dict[str, type] = {
-    "id": str,
-    "lab": str,
-    "source_id": str,
-    "title": str,
-    "company": str,
-    "team": str,
-    "location": str,
-    "workplace": str,
-    "employment_type": str,
-    "url": str,
-    "description": str,
-    "posted_at": str,
-    "updated_at": str,
-    "salary_min": float,
-    "salary_max": float,
-    "salary_currency": str,
-    "salary_period": str,
-    "salary_source": str,
-    "seniority": str,
-    "degree": str,
-    "venues": str,
-    "publications": str,
-    "content_hash": str,
-    "listing_key": str,
-    "first_seen": str,
-    "last_seen": str,
-    "status": str,
-    "closed_at": str,
-    "reopened_at": str,
-    "extra": str,
-}
-
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
@@ -63,7 +30,7 @@ def default_db_path() -> str:
 
 
 def open_db(path: str | Path | None = None) -> sqlite_utils.Database:
-    """A database with the schema in place, WAL on and a busy timeout for concurrent readers/writers."""
+    """A database in this release's shape (schema.py), WAL on and a busy timeout for concurrent readers/writers."""
     if path is None or str(path) == ":memory:":
         db = sqlite_utils.Database(memory=True)
     else:
@@ -73,106 +40,8 @@ def open_db(path: str | Path | None = None) -> sqlite_utils.Database:
     if not db.memory and db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
         db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
-    ensure_schema(db)
+    ensure_db_shape(db)
     return db
-
-
-@contextlib.contextmanager
-def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
-    """One transaction that takes the write lock up front (BEGIN IMMEDIATE).
-
-    A deferred transaction that reads, then writes, fails at once with "database is locked" when another
-    process wrote in between; an immediate one waits its turn (busy timeout) instead.
-    Nested inside another transaction it is a savepoint.
-    """
-    if db.conn.in_transaction:
-        with db.atomic():
-            yield db
-        return
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        db.rollback()
-        raise
-    db.execute("COMMIT")
-
-
-def _schema_current(db: sqlite_utils.Database) -> bool:
-    """Whether every table and column exists, so that opening a database for reading writes nothing."""
-    tables = set(db.table_names())
-    if not {"labs", "postings", "posting_versions", "scrape_runs", "profiles", "matches", "postings_fts"} <= tables:
-        return False
-    return (set(POSTING_COLUMNS) <= set(db["postings"].columns_dict)
-            and set(RUN_COLUMNS) <= set(db["scrape_runs"].columns_dict)
-            and "UPDATE OF" in (_trigger_sql(db, "postings_au") or ""))
-
-
-# sqlite-utils' update trigger re-indexes a row when any column changes; every scrape touches last_seen
-# of every posting it sees, so only a change of the indexed text may re-index a posting.
-FTS_UPDATE_TRIGGER = """CREATE TRIGGER "postings_au" AFTER UPDATE OF "title", "description" ON "postings" BEGIN
-  INSERT INTO "postings_fts" ("postings_fts", rowid, "title", "description") VALUES('delete', old.rowid, old."title", old."description");
-  INSERT INTO "postings_fts" (rowid, "title", "description") VALUES (new.rowid, new."title", new."description");
-END"""
-
-
-def _trigger_sql(db: sqlite_utils.Database, name: str) -> str | None:
-    row = db.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", [name]).fetchone()
-    return row[0] if row else None
-
-
-RUN_COLUMNS: dict[str, type] = {
-    "id": int, "lab": str, "started_at": str, "finished_at": str, "status": str, "requests": int, "bytes": int,
-    "seen": int, "new": int, "updated": int, "closed": int, "reopened": int, "uncertain": int, "errors": int,
-    "error": str, "warnings": str, "pid": int,
-}
-
-
-def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create missing tables, columns, indexes and full-text search; safe to run every time, from any process."""
-    if _schema_current(db):
-        return
-    with write_transaction(db):
-        db["labs"].create(
-            {"name": str, "title": str, "category": str, "adapter": str, "homepage": str, "config": str},
-            pk="name", if_not_exists=True,
-        )
-        db["postings"].create(POSTING_COLUMNS, pk="id", if_not_exists=True, not_null={"lab", "title"},
-                              foreign_keys=[("lab", "labs", "name")])
-        db["posting_versions"].create(
-            {"id": int, "posting_id": str, "changed_at": str, "field": str, "old": str, "new": str},
-            pk="id", if_not_exists=True, foreign_keys=[("posting_id", "postings", "id")],
-        )
-        db["scrape_runs"].create(RUN_COLUMNS, pk="id", if_not_exists=True, foreign_keys=[("lab", "labs", "name")])
-        for table, columns in (("postings", POSTING_COLUMNS), ("scrape_runs", RUN_COLUMNS)):
-            for column in sorted(set(columns) - set(db[table].columns_dict)):
-                db[table].add_column(column, columns[column])
-        db["profiles"].create(
-            {"name": str, "title": str, "kind": str, "description": str, "text": str, "terms": str,
-             "level": str, "salary_min": float, "salary_max": float, "path": str},
-            pk="name", if_not_exists=True,
-        )
-        db["matches"].create(
-            {"profile": str, "posting_id": str, "score": float, "rank": int, "terms": str, "matched_at": str},
-            pk=("profile", "posting_id"), if_not_exists=True,
-            # Declared (not enforced) so that datasette links a match to its posting and profile.
-            foreign_keys=[("posting_id", "postings", "id"), ("profile", "profiles", "name")],
-        )
-        for table, columns in (
-            ("postings", ["lab", "status"]),
-            ("postings", ["first_seen"]),
-            ("posting_versions", ["posting_id"]),
-            ("scrape_runs", ["lab", "started_at"]),
-            ("matches", ["profile", "rank"]),
-            ("matches", ["posting_id"]),
-        ):
-            db[table].create_index(columns, if_not_exists=True)
-        # Inside the same transaction: two processes opening a new database must not both create it.
-        if "postings_fts" not in db.table_names():
-            db["postings"].enable_fts(["title", "description"], create_triggers=True, tokenize="porter")
-        if "UPDATE OF" not in (_trigger_sql(db, "postings_au") or ""):
-            db.execute("DROP TRIGGER IF EXISTS postings_au")
-            db.execute(FTS_UPDATE_TRIGGER)
 
 
 def save_labs(db: sqlite_utils.Database, labs: Iterable[Any]) -> None:
@@ -184,7 +53,7 @@ def save_labs(db: sqlite_utils.Database, labs: Iterable[Any]) -> None:
         for lab in labs
     ]
     if rows:
-        db["labs"].upsert_all(rows, pk="name")
+        db.table("labs").upsert_all(rows, pk="name")
 
 
 def posting_row(posting: Posting, fields: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -259,27 +128,24 @@ def save_postings(
             result.unchanged += 1
     result.new = len(new_rows)
     if new_rows:
-        db["postings"].insert_all(new_rows, pk="id", batch_size=500)
+        db.table("postings").insert_all(new_rows, pk="id", batch_size=500)
     if changed_rows:
-        db["postings"].upsert_all(changed_rows, pk="id", batch_size=500)
+        db.table("postings").upsert_all(changed_rows, pk="id", batch_size=500)
     if touched:
         db.conn.executemany(
             "UPDATE postings SET last_seen = ?, status = 'open', closed_at = NULL, reopened_at = ? WHERE id = ?",
             touched,
         )
     if versions:
-        db["posting_versions"].insert_all(versions)
+        db.table("posting_versions").insert_all(versions)
     return result
 
 
 def _existing(db: sqlite_utils.Database, ids: list[str]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     columns = ", ".join(("id", "status", "first_seen", "reopened_at", "content_hash") + CONTENT_FIELDS)
-    for start in range(0, len(ids), 900):
-        chunk = ids[start:start + 900]
-        marks = ", ".join("?" * len(chunk))
-        for row in db.query(f"SELECT {columns} FROM postings WHERE id IN ({marks})", chunk):
-            found[row["id"]] = row
+    for row in rows_in(db, f"SELECT {columns} FROM postings WHERE id IN ({{ids}})", ids):
+        found[row["id"]] = row
     return found
 
 
@@ -358,7 +224,7 @@ def _set_status(db: sqlite_utils.Database, ids: list[str], status: str, closed_a
         rows = _statuses(db, ids)
         db.conn.executemany("UPDATE postings SET status = 'closed', closed_at = ? WHERE id = ?",
                             [(closed_at, i) for i in ids])
-        db["posting_versions"].insert_all(
+        db.table("posting_versions").insert_all(
             {"posting_id": i, "changed_at": closed_at, "field": "status", "old": rows.get(i), "new": "closed"}
             for i in ids)
     else:
@@ -366,24 +232,20 @@ def _set_status(db: sqlite_utils.Database, ids: list[str], status: str, closed_a
 
 
 def _statuses(db: sqlite_utils.Database, ids: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for start in range(0, len(ids), 900):
-        chunk = ids[start:start + 900]
-        sql = f"SELECT id, status FROM postings WHERE id IN ({', '.join('?' * len(chunk))})"
-        found.update(db.execute(sql, chunk).fetchall())
-    return found
+    rows = rows_in(db, "SELECT id, status FROM postings WHERE id IN ({ids})", ids)
+    return {row["id"]: row["status"] for row in rows}
 
 
 def start_run(db: sqlite_utils.Database, lab: str, started_at: str | None = None) -> int:
     with write_transaction(db):
-        return db["scrape_runs"].insert({"lab": lab, "started_at": started_at or now_iso(), "status": "running",
-                                         "pid": os.getpid()}).last_pk
+        row = {"lab": lab, "started_at": started_at or now_iso(), "status": "running", "pid": os.getpid()}
+        return cast(int, db.table("scrape_runs").insert(row).last_pk)  # an INTEGER PRIMARY KEY
 
 
 def finish_run(db: sqlite_utils.Database, run_id: int, **values: Any) -> None:
     values.setdefault("finished_at", now_iso())
     with write_transaction(db):
-        db["scrape_runs"].update(run_id, values)
+        db.table("scrape_runs").update(run_id, values)
 
 
 def interrupt_stale_runs(db: sqlite_utils.Database) -> int:

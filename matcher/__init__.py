@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ..db.store import now_iso, write_transaction
+from ..db import matching
+from ..db.connection import write_transaction
+from ..db.store import now_iso
 from ..enrich import posting_fields, seniority
 from . import incremental, parallel
 from .model import DEFAULT_SETTINGS, TERMS_SHOWN, FieldVectorizer, Settings, scores
@@ -150,27 +152,6 @@ def _ranking(vectorizer: FieldVectorizer, postings, ids: list[str], levels: list
     return Ranking(ids, levels, result, vectorizer, postings, vectors[: len(profiles)], [p.name for p in profiles])
 
 
-def open_postings(db) -> Iterator[dict[str, Any]]:
-    """Postings that are not closed, streamed from SQLite."""
-    cursor = db.execute("SELECT id, title, team, description, seniority, content_hash FROM postings "
-                        "WHERE status != 'closed' OR status IS NULL ORDER BY id")
-    columns = [c[0] for c in cursor.description]
-    for values in cursor:
-        yield dict(zip(columns, values, strict=True))
-
-
-def postings_by_id(db, ids: list[str]) -> Iterator[dict[str, Any]]:
-    """The rows of some postings, in id order."""
-    ids = sorted(ids)
-    for start in range(0, len(ids), 900):
-        chunk = ids[start:start + 900]
-        cursor = db.execute("SELECT id, title, team, description, seniority, content_hash FROM postings "
-                            f"WHERE id IN ({', '.join('?' * len(chunk))}) ORDER BY id", chunk)
-        columns = [c[0] for c in cursor.description]
-        for values in cursor:
-            yield dict(zip(columns, values, strict=True))
-
-
 class MatchSummary(dict):
     """Matches stored per profile (name -> count), with the number of postings scored and each top three.
 
@@ -211,13 +192,13 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
     now = now or now_iso()
     sig = incremental.signature(needed(chosen, profiles), settings, min_score, vocabulary)
     if names:
-        incremental.forget(db)
+        matching.forget_fit(db)
         plan = incremental.Plan(False, "some profiles only: fitted on all open postings (the next run over all "
                                        "profiles refits too)")
     else:
         plan = incremental.plan(db, sig, refit=refit)
-    if plan.update:
-        return _update(db, plan, chosen, profiles, settings, min_score, vocabulary, now)
+    if plan.update and plan.state is not None:
+        return _update(db, plan, plan.state, chosen, profiles, settings, min_score, vocabulary, now)
     hashes: dict[str, str] = {}
 
     def tracked(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -225,15 +206,13 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
             hashes[row["id"]] = row["content_hash"] or ""
             yield row
 
-    ranking = rank(tracked(open_postings(db)), chosen, available=profiles, settings=settings, vocabulary=vocabulary)
+    ranking = rank(tracked(matching.open_posting_rows(db)), chosen, available=profiles, settings=settings,
+                   vocabulary=vocabulary)
     counts: dict[str, int] = {}
     top: dict[str, list[tuple[str, float]]] = {}
     for column, profile in enumerate(chosen):
         rows = match_rows(ranking, column, profile, min_score, now)
-        with db.atomic():
-            db.execute("DELETE FROM matches WHERE profile = ?", [profile.name])
-            if rows:
-                db["matches"].insert_all(rows, pk=("profile", "posting_id"), batch_size=150)
+        matching.replace_matches(db, profile.name, rows)
         counts[profile.name] = len(rows)
         top[profile.name] = [(r["posting_id"], r["score"]) for r in rows[:3]]
     if not names:
@@ -241,35 +220,26 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
     return MatchSummary(len(ranking.ids), counts, top, "full", plan.reason)
 
 
-def _update(db, plan: incremental.Plan, chosen: list, profiles: dict, settings: Settings, min_score: float,
-            vocabulary, now: str) -> MatchSummary:
+def _update(db, plan: incremental.Plan, state: dict[str, Any], chosen: list, profiles: dict, settings: Settings,
+            min_score: float, vocabulary, now: str) -> MatchSummary:
     """Score only the postings new or changed since the stored fit, drop closed ones, renumber the ranks."""
-    rows = list(postings_by_id(db, plan.changed))
+    rows = list(matching.posting_rows(db, plan.changed))
     hashes = {row["id"]: row["content_hash"] or "" for row in rows}
     gone = plan.changed + plan.removed
     with write_transaction(db) if gone else contextlib.nullcontext():
-        for start in range(0, len(gone), 900):
-            chunk = gone[start:start + 900]
-            db.execute(f"DELETE FROM matches WHERE posting_id IN ({', '.join('?' * len(chunk))})", chunk)
+        matching.drop_matches(db, gone)
         if rows:
-            vectorizer = incremental.restored(plan.state, vocabulary, settings)
+            vectorizer = incremental.restored(state, vocabulary, settings)
             postings = vectorizer.transform((row_text(row) for row in rows), parallel.workers())
             ranking = _ranking(vectorizer, postings, [r["id"] for r in rows], [row_level(r) for r in rows], chosen,
                                needed(chosen, profiles))
             for column, profile in enumerate(chosen):
-                new = match_rows(ranking, column, profile, min_score, now)
-                if new:
-                    db["matches"].insert_all(new, pk=("profile", "posting_id"), batch_size=150)
+                matching.add_matches(db, match_rows(ranking, column, profile, min_score, now))
         if gone:
             for profile in chosen:
-                incremental.rerank(db, profile.name)
-            incremental.note_update(db, hashes, plan.removed)
+                matching.rerank(db, profile.name)
+            matching.note_update(db, hashes, plan.removed)
     names = [p.name for p in chosen]
-    counts = dict.fromkeys(names, 0) | {name: n for name, n in db.execute(
-        f"SELECT profile, count(*) FROM matches WHERE profile IN ({', '.join('?' * len(names))}) GROUP BY profile",
-        names).fetchall()}
-    top = {name: [tuple(r) for r in db.execute(
-        "SELECT posting_id, score FROM matches WHERE profile = ? ORDER BY rank LIMIT 3", [name]).fetchall()]
-        for name in names}
-    open_count = db.execute("SELECT count(*) FROM postings WHERE status != 'closed' OR status IS NULL").fetchone()[0]
-    return MatchSummary(open_count, counts, top, "incremental", plan.reason)
+    top = {name: matching.top_matches(db, name) for name in names}
+    return MatchSummary(matching.open_posting_count(db), matching.match_counts(db, names), top, "incremental",
+                        plan.reason)

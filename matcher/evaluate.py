@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..db.matching import every_posting_row
 from ..profiles.manage import find_profile
 from . import combine_scores, needed, user_vocabulary
 from .metrics import RELEVANT_GRADE, bootstrap, evaluate
@@ -63,8 +64,7 @@ def load_pile(db, labels: dict[str, int]) -> Pile:
 
     pile = Pile()
     grades = []
-    cursor = db.execute("SELECT source_id, title, team, description, seniority FROM postings ORDER BY id")
-    for source_id, title, team, description, level in cursor:
+    for source_id, title, team, description, level in every_posting_row(db):
         pile.source_ids.append(source_id)
         pile.titles.append(f"{title}\n{team}" if team else title or "")
         pile.descriptions.append(description or "")

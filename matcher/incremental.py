@@ -17,13 +17,14 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
-from ..db.store import now_iso, write_transaction
+from ..db import matching
+from ..db.matching import load_fit as load_state
+from ..db.store import now_iso
 from .model import FieldVectorizer, Settings
 
-MODEL_TABLE = "match_model"
-POSTINGS_TABLE = "match_postings"
+__all__ = ["Plan", "load_state", "plan", "restored", "save_fit", "signature"]
+
 REFIT_SHARE = 0.10  # postings new, changed or closed since the fit, as a share of the postings fitted on
-OPEN = "(status != 'closed' OR status IS NULL)"
 
 
 @dataclass
@@ -50,16 +51,6 @@ def signature(profiles: list, settings: Settings, min_score: float, vocabulary: 
     return hashlib.sha1(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def load_state(db: sqlite_utils.Database) -> dict[str, Any] | None:
-    if MODEL_TABLE not in db.table_names():
-        return None
-    row = db.execute(f"SELECT signature, fitted_at, documents, changed_since_fit, tokens, idf FROM {MODEL_TABLE} "
-                     "WHERE name = 'postings'").fetchone()
-    if row is None:
-        return None
-    return dict(zip(("signature", "fitted_at", "documents", "changed_since_fit", "tokens", "idf"), row, strict=True))
-
-
 def plan(db: sqlite_utils.Database, sig: str, *, refit: bool = False) -> Plan:
     """Update or refit: refit when asked, without a stored fit, when what scores depend on changed, or on drift."""
     if refit:
@@ -69,8 +60,7 @@ def plan(db: sqlite_utils.Database, sig: str, *, refit: bool = False) -> Plan:
         return Plan(False, "first match: vocabulary and idf fitted on all open postings")
     if state["signature"] != sig:
         return Plan(False, "profiles, vocabulary or settings changed since the last fit: refitted")
-    current = dict(db.execute(f"SELECT id, content_hash FROM postings WHERE {OPEN}").fetchall())
-    scored = dict(db.execute(f"SELECT posting_id, content_hash FROM {POSTINGS_TABLE}").fetchall())
+    current, scored = matching.content_hashes(db)
     changed = [pid for pid, digest in current.items() if scored.get(pid, "") != digest]
     removed = [pid for pid in scored if pid not in current]
     documents = max(1, state["documents"])
@@ -94,50 +84,7 @@ def restored(state: dict[str, Any], vocabulary: Any, settings: Settings) -> Fiel
     return vectorizer
 
 
-def _ensure_tables(db: sqlite_utils.Database) -> None:
-    if MODEL_TABLE not in db.table_names():
-        db[MODEL_TABLE].create({"name": str, "signature": str, "fitted_at": str, "documents": int,
-                                "changed_since_fit": int, "tokens": str, "idf": bytes}, pk="name")
-    if POSTINGS_TABLE not in db.table_names():
-        db[POSTINGS_TABLE].create({"posting_id": str, "content_hash": str}, pk="posting_id")
-
-
 def save_fit(db: sqlite_utils.Database, sig: str, vectorizer: FieldVectorizer, hashes: dict[str, str]) -> None:
     """Keep a full fit: its vocabulary and idf, and the content each posting was scored as."""
-    with write_transaction(db):
-        _ensure_tables(db)
-        db.execute(f"DELETE FROM {POSTINGS_TABLE}")
-        db.conn.executemany(f"INSERT INTO {POSTINGS_TABLE} (posting_id, content_hash) VALUES (?, ?)",
-                            hashes.items())
-        db.execute(f"INSERT OR REPLACE INTO {MODEL_TABLE} (name, signature, fitted_at, documents, changed_since_fit, "
-                   "tokens, idf) VALUES ('postings', ?, ?, ?, 0, ?, ?)",
-                   [sig, now_iso(), len(hashes), json.dumps(vectorizer.tokens, ensure_ascii=False),
-                    np.asarray(vectorizer.idf, dtype=np.float64).tobytes()])
-
-
-def forget(db: sqlite_utils.Database) -> None:
-    """Drop the stored fit (after a run over some profiles only, whose scores came from another fit)."""
-    if MODEL_TABLE in db.table_names():
-        with write_transaction(db):
-            db.execute(f"DELETE FROM {MODEL_TABLE}")
-
-
-def note_update(db: sqlite_utils.Database, changed: dict[str, str], removed: list[str]) -> None:
-    """After an update (inside its transaction): new content hashes, closed postings gone, drift counted."""
-    for start in range(0, len(removed), 900):
-        chunk = removed[start:start + 900]
-        db.execute(f"DELETE FROM {POSTINGS_TABLE} WHERE posting_id IN ({', '.join('?' * len(chunk))})", chunk)
-    db.conn.executemany(f"INSERT OR REPLACE INTO {POSTINGS_TABLE} (posting_id, content_hash) VALUES (?, ?)",
-                        changed.items())
-    db.execute(f"UPDATE {MODEL_TABLE} SET changed_since_fit = changed_since_fit + ? WHERE name = 'postings'",
-               [len(changed) + len(removed)])
-
-
-def rerank(db: sqlite_utils.Database, profile: str) -> None:
-    """Number a profile's matches 1, 2, ... by score (ties by posting id), writing only ranks that moved."""
-    db.execute("""
-        UPDATE matches SET rank = ranked.position
-        FROM (SELECT posting_id, ROW_NUMBER() OVER (ORDER BY score DESC, posting_id) AS position
-              FROM matches WHERE profile = :profile) AS ranked
-        WHERE matches.profile = :profile AND matches.posting_id = ranked.posting_id
-          AND matches.rank IS NOT ranked.position""", {"profile": profile})
+    matching.save_fit(db, sig, now_iso(), json.dumps(vectorizer.tokens, ensure_ascii=False),
+                      np.asarray(vectorizer.idf, dtype=np.float64).tobytes(), hashes)

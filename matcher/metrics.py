@@ -7,27 +7,29 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+Grades = Sequence[float] | np.ndarray  # grades of postings, in pile or ranked order
+
 # Binary metrics (P@k, MAP) count a posting as relevant from this grade up; NDCG uses the grades themselves.
 RELEVANT_GRADE = 2
 
 
-def dcg(grades: Sequence[float], k: int) -> float:
+def dcg(grades: Grades, k: int) -> float:
     """Discounted cumulative gain of the first k grades, gain = grade (linear, as trec_eval and scikit-learn)."""
     return sum(g / math.log2(i + 2) for i, g in enumerate(list(grades)[:k]))
 
 
-def ndcg(ranked: Sequence[float], all_grades: Sequence[float], k: int) -> float:
+def ndcg(ranked: Grades, all_grades: Grades, k: int) -> float:
     """NDCG@k of a ranking (grades in ranked order) against the best order of all grades in the pile."""
     ideal = dcg(sorted(all_grades, reverse=True), k)
     return dcg(ranked, k) / ideal if ideal > 0 else 0.0
 
 
-def precision(ranked: Sequence[float], k: int, relevant: float = RELEVANT_GRADE) -> float:
+def precision(ranked: Grades, k: int, relevant: float = RELEVANT_GRADE) -> float:
     """Share of the first k postings that are relevant (grade >= relevant)."""
     return sum(1 for g in list(ranked)[:k] if g >= relevant) / k
 
 
-def average_precision(ranked: Sequence[float], relevant: float = RELEVANT_GRADE) -> float:
+def average_precision(ranked: Grades, relevant: float = RELEVANT_GRADE) -> float:
     """Mean of the precision at each relevant posting's rank, over all relevant postings of the pile."""
     hits = 0
     total = 0.0
@@ -38,7 +40,7 @@ def average_precision(ranked: Sequence[float], relevant: float = RELEVANT_GRADE)
     return total / hits if hits else 0.0
 
 
-METRICS: dict[str, Callable[[Sequence[float], Sequence[float]], float]] = {
+METRICS: dict[str, Callable[[Grades, Grades], float]] = {
     "ndcg@10": lambda ranked, grades: ndcg(ranked, grades, 10),
     "ndcg@20": lambda ranked, grades: ndcg(ranked, grades, 20),
     "p@10": lambda ranked, grades: precision(ranked, 10),

@@ -114,8 +114,9 @@ class FieldVectorizer:
                 all_data.append(data)
         fields = []
         while parts:
-            indices, data, indptr = parts.pop(0)
-            fields.append(self._matrix(_joined(indices, np.int32), _joined(data, np.int32), _joined(indptr, np.int64)))
+            field_indices, field_data, field_indptr = parts.pop(0)
+            fields.append(self._matrix(_joined(field_indices, np.int32), _joined(field_data, np.int32),
+                                       _joined(field_indptr, np.int64)))
         return Counts(*fields)
 
     def _matrices(self, fields: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> Counts:
@@ -158,12 +159,14 @@ class FieldVectorizer:
 
     def transform(self, rows: Iterable[tuple[str, str]], processes: int = 1) -> sp.csr_matrix:
         """Vectors of further rows with the fitted vocabulary and idf (unknown terms are dropped)."""
-        self._check_fitted()
+        self._fitted_idf()
         return self.combine(self.counts(rows, processes=processes))
 
-    def _check_fitted(self) -> None:
+    def _fitted_idf(self) -> np.ndarray:
+        """The idf of the fit; a ValueError before fit()."""
         if self.idf is None:
             raise ValueError("the vectorizer is not fitted")
+        return self.idf
 
     def combine(self, counts: Counts, settings: Settings | None = None) -> sp.csr_matrix:
         """Posting vectors: per-field TF-IDF, each normalized, weighted, summed, normalized.
@@ -171,7 +174,7 @@ class FieldVectorizer:
         settings may differ from the vectorizer's in weights, title_apart and boilerplate (ablations reuse
         one tokenization: without boilerplate removal, role and boilerplate text are simply one field).
         """
-        self._check_fitted()
+        self._fitted_idf()
         settings = settings or self.settings
         title, role, rest = counts.title, counts.role, counts.rest
         if not settings.title_apart:
@@ -191,7 +194,7 @@ class FieldVectorizer:
         # Computed in place on one new array, sharing the counts' index arrays: no temporary copies.
         values = np.log(counts.data, dtype=np.float64)
         values += 1.0
-        values *= self.idf[counts.indices]
+        values *= self._fitted_idf()[counts.indices]
         weighted = sp.csr_matrix((values, counts.indices, counts.indptr), shape=counts.shape)
         return normalize(weighted, norm="l2", copy=False)
 
@@ -208,16 +211,16 @@ class FieldVectorizer:
 
         A weighted term missing from the text counts as written once; a weight of 0 removes a term.
         """
-        self._check_fitted()
+        idf = self._fitted_idf()
         role = self.counts(("", profile.match_text) for profile in profiles).role
         rows, cols, values = [], [], []
         for row, profile in enumerate(profiles):
             start, end = role.indptr[row], role.indptr[row + 1]
-            vector = {int(c): (1.0 + math.log(n)) * self.idf[c] for c, n in
+            vector = {int(c): (1.0 + math.log(n)) * idf[c] for c, n in
                       zip(role.indices[start:end], role.data[start:end], strict=True)}
             for term, weight in (profile.weights or {}).items():
                 for column in self.columns(term):
-                    vector[column] = vector.get(column, self.idf[column]) * weight
+                    vector[column] = vector.get(column, idf[column]) * weight
             for column, value in vector.items():
                 if value:
                     rows.append(row)
@@ -229,7 +232,7 @@ class FieldVectorizer:
 
 def _joined(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
     """One array of the chunks (emptied as they are copied, so memory is not held twice for long)."""
-    joined = np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype=dtype)
+    joined: np.ndarray = np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype=dtype)
     arrays.clear()
     return joined
 

@@ -46,6 +46,8 @@ def workers() -> int:
 def count_chunk(rows: list[tuple[str, str]], vocabulary: Vocabulary | None = None) -> ChunkCounts:
     """Token counts of (title, description) rows per field (title, role text, boilerplate), over local columns."""
     vocabulary = vocabulary or _vocabulary
+    if vocabulary is None:
+        raise RuntimeError("count_chunk needs a vocabulary: worker processes are given theirs when they start")
     local: dict[str, int] = {}  # token -> local column (from 1)
     columns: dict[str, int] = {}  # word of normalized text -> local column (0: not counted)
     fields: list[tuple[list[int], list[int], list[int]]] = [([], [], [0]) for _ in range(3)]

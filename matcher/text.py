@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
@@ -235,7 +236,7 @@ def parse_vocabulary(text: str, source: str) -> tuple[dict[str, Term], list[str]
         unknown = set(entry) - (set(Term.__dataclass_fields__) - {"name"})
         if unknown:
             raise ValueError(f"{source}: terms.{name} has unknown keys: {', '.join(sorted(unknown))}")
-        values = {}
+        values: dict[str, Any] = {}
         for key, value in entry.items():
             if key == "show":
                 if not isinstance(value, str):
@@ -279,7 +280,7 @@ _ROLE_HEADING = re.compile(
 
 
 def _looks_html(text: str | None) -> bool:
-    return bool(text) and "<" in text and _HTML_TAG.search(text) is not None
+    return text is not None and "<" in text and _HTML_TAG.search(text) is not None
 
 
 def html_lines(text: str) -> str:

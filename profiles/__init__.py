@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import sqlite_utils
+
+from ..db.matching import save_profile_rows
+
 BUILTIN_DIR = Path(__file__).parent
 EXTRA_SUFFIX = ".extra.toml"
 RESERVED = {"vocabulary"}  # vocabulary.toml is the field vocabulary, not a profile
@@ -175,11 +179,10 @@ def _number(data: dict, key: str, path: Path) -> float | None:
     return float(value)
 
 
-def save_profiles(db: Any, profiles: dict[str, Profile] | list[Profile]) -> int:
-    """Upsert profiles into the profiles table (columns added as needed); returns how many."""
+def save_profiles(db: sqlite_utils.Database, profiles: dict[str, Profile] | list[Profile]) -> int:
+    """Upsert profiles into the profiles table; returns how many."""
     items = list(profiles.values()) if isinstance(profiles, dict) else list(profiles)
-    if items:
-        db["profiles"].upsert_all([p.row() for p in items], pk="name", alter=True)
+    save_profile_rows(db, [p.row() for p in items])
     return len(items)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..enrich import yearly
+from ..db import pay
 from . import BUILTIN_DIR, read_profile
 
 
@@ -25,17 +25,11 @@ def level_bands() -> dict[str, tuple[float | None, float | None, str, bool]]:
 
 def band_comparison(level: str, salary_min: float | None, salary_max: float | None, *,
                     currency: str | None = "USD", period: str | None = "year") -> str | None:
-    """A posting's pay against the snapshot's band for its level: 'above', 'within', 'below' or None."""
+    """A posting's pay against the snapshot's band for its level: 'above', 'within', 'below' or None.
+
+    The rule is the pay_vs_band view's own SQL (db/pay.py), so the two cannot disagree.
+    """
     band = level_bands().get(level or "")
-    if band is None or (salary_min is None and salary_max is None):
+    if band is None:
         return None
-    band_min, band_max, band_currency, open_ended = band
-    if (currency or "USD") != band_currency:
-        return None  # no exchange rates: other currencies are not compared
-    low = yearly(salary_min if salary_min is not None else salary_max, period)
-    high = yearly(salary_max if salary_max is not None else salary_min, period)
-    if band_max is not None and not open_ended and low > band_max:
-        return "above"
-    if band_min is not None and high < band_min:
-        return "below"
-    return "within"
+    return pay.band_comparison(level, salary_min, salary_max, currency, period, band)

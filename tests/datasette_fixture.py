@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from asr_jobs.db import store
-from asr_jobs.db.views import ensure_views
+from asr_jobs.db.schema import ensure_db_shape
 from asr_jobs.models import stable_id
 
 
@@ -122,6 +122,6 @@ def build_jobs_db(path: Path) -> Path:
             rows.append({"profile": profile, "posting_id": ids[sid], "score": score, "rank": rank,
                          "terms": json.dumps(terms), "matched_at": ago(0.4)})
     db["matches"].insert_all(rows, pk=("profile", "posting_id"))
-    ensure_views(db)
+    ensure_db_shape(db)
     db.close()
     return path

@@ -7,12 +7,13 @@ import sqlite3
 import xml.etree.ElementTree as ET
 
 import pytest
+import sqlite_utils
 import yaml
 from click.testing import CliRunner
 from datasette.app import Datasette
 
 from asr_jobs.cli import cli
-from asr_jobs.db import browse, queries, views
+from asr_jobs.db import browse, expressions, queries, schema
 
 from .datasette_fixture import EVIL_DESCRIPTION, build_jobs_db, pid
 
@@ -63,7 +64,7 @@ async def test_index_and_database_pages_show_title_queries_and_views(ds):
                   "Pay above or below the band", "Search postings", "asr-jobs: new top matches"):
         assert label in page
     data = (await ds.client.get("/jobs.json")).json()
-    assert {v["name"] for v in data["views"]} == set(views.VIEW_NAMES)
+    assert {v["name"] for v in data["views"]} == set(schema.VIEW_NAMES)
     hidden = {t["name"] for t in data["tables"] if t["hidden"]}
     assert {"matches", "postings_fts"} <= hidden
     assert "postings" not in hidden
@@ -242,7 +243,7 @@ def test_shipped_metadata_configures_jobs_and_demo_and_a_safe_stylesheet(plain_m
     databases = plain_metadata["databases"]
     assert databases["jobs"] == databases["demo"]
     tables = databases["jobs"]["tables"]
-    for name in ("postings", "labs", "profiles", "scrape_runs", "posting_versions", *views.VIEW_NAMES):
+    for name in ("postings", "labs", "profiles", "scrape_runs", "posting_versions", *schema.VIEW_NAMES):
         assert tables[name].get("description"), name
         assert tables[name].get("columns"), name
     assert tables["ranked_matches"]["sort_desc"] == "score"
@@ -256,12 +257,12 @@ def test_shipped_metadata_configures_jobs_and_demo_and_a_safe_stylesheet(plain_m
 def test_every_column_is_described_in_order(db_path, plain_metadata):
     tables = plain_metadata["databases"]["jobs"]["tables"]
     conn = sqlite3.connect(db_path)
-    for name in ("postings", "labs", "profiles", "scrape_runs", "posting_versions", "matches", *views.VIEW_NAMES):
+    for name in ("postings", "labs", "profiles", "scrape_runs", "posting_versions", "matches", *schema.VIEW_NAMES):
         columns = [r[1] for r in conn.execute(f"PRAGMA table_info({name})")]
         described = list(tables[name]["columns"])
         missing = [c for c in columns if c not in described]
         assert not missing, f"describe column(s) {missing} of {name} in db/datasette.yaml"
-        if name in views.VIEW_NAMES:  # datasette lists the notes in this order above the rows
+        if name in schema.VIEW_NAMES:  # datasette lists the notes in this order above the rows
             assert described == columns, name
 
 
@@ -271,7 +272,7 @@ def test_salary_text_in_sql_matches_the_cli(db_path):
     cases = [(200000, 280000, "USD", "year"), (45.5, 60, "USD", "hour"), (90000, None, "EUR", "year"),
              (None, 150000, "GBP", None), (100000, 100000, "CHF", "year"), (None, None, None, None)]
     for lo, hi, currency, period in cases:
-        sql = f"SELECT {views.salary_sql('p')} AS s FROM (SELECT ? AS salary_min, ? AS salary_max, " \
+        sql = f"SELECT {expressions.salary_sql('p')} AS s FROM (SELECT ? AS salary_min, ? AS salary_max, " \
               "? AS salary_currency, ? AS salary_period) AS p"
         got = conn.execute(sql, [lo, hi, currency, period]).fetchone()["s"]
         expected = queries.salary_text({"salary_min": lo, "salary_max": hi, "salary_currency": currency,
@@ -279,19 +280,21 @@ def test_salary_text_in_sql_matches_the_cli(db_path):
         assert (got or "") == expected
 
 
-def test_ensure_views_is_idempotent_and_replaces_old_definitions(tmp_path):
+def test_the_views_are_created_with_the_database_and_old_definitions_replaced(tmp_path):
     from asr_jobs.db import store
 
     db = store.open_db(tmp_path / "v.db")
+    assert set(schema.VIEW_NAMES) <= set(db.view_names())
+    assert schema.BEST_MATCH_INDEX in {i.name for i in db.table("matches").indexes}
+    db.execute("DROP VIEW ranked_matches")
     db.execute("CREATE VIEW ranked_matches AS SELECT 1 AS old")
-    views.ensure_views(db)
+    db.conn.close()
+    db = store.open_db(tmp_path / "v.db")
     assert "old" not in db["ranked_matches"].columns_dict
-    assert set(views.VIEW_NAMES) <= set(db.view_names())
-    assert views.BEST_MATCH_INDEX in {i.name for i in db["matches"].indexes}
     changes = db.conn.total_changes
-    schema = db.execute("PRAGMA schema_version").fetchone()[0]
-    views.ensure_views(db)  # current views: nothing is written
-    assert (db.conn.total_changes, db.execute("PRAGMA schema_version").fetchone()[0]) == (changes, schema)
+    version = db.execute("PRAGMA schema_version").fetchone()[0]
+    store.open_db(tmp_path / "v.db")  # current views: nothing is written
+    assert (db.conn.total_changes, db.execute("PRAGMA schema_version").fetchone()[0]) == (changes, version)
 
 
 def test_serve_prints_the_metadata_path_for_plain_datasette():
@@ -323,33 +326,58 @@ def test_feed_path_for_a_profile():
     assert browse.feed_path("demo.db", "streaming") == "/demo/new_top_matches.atom?profile=streaming"
 
 
-def test_pay_view_agrees_with_the_matchers_band_comparison(monkeypatch):
-    """The SQL view and profiles.bands.band_comparison must call the same postings above or below."""
-    from asr_jobs.db import store
-    from asr_jobs.profiles import bands as fields
-
-    bands = {"research-engineer": (150000.0, 200000.0, "USD", False), "senior": (250000.0, 350000.0, "USD", False),
+PAY_BANDS = {"research-engineer": (150000.0, 200000.0, "USD", False), "senior": (250000.0, 350000.0, "USD", False),
              "principal-staff": (300000.0, None, "USD", True)}
-    monkeypatch.setattr(fields, "level_bands", lambda: bands)
+
+
+def pay_db(cases: list[tuple]) -> tuple[sqlite_utils.Database, list[dict]]:
+    """A database with PAY_BANDS as level profiles and one posting per (level, min, max, currency, period)."""
+    from asr_jobs.db import store
+
     db = store.open_db(None)
-    db["profiles"].insert_all(
+    db.table("profiles").insert_all(
         [{"name": f"level-{level}", "kind": "level", "level": level, "salary_min": lo, "salary_max": hi,
           "salary_currency": currency, "salary_open": int(open_ended)}
-         for level, (lo, hi, currency, open_ended) in bands.items()], pk="name", alter=True)
-    cases = [(level, lo, hi, currency, period)
-             for level in ("research-engineer", "senior", "principal-staff", "intern")
-             for lo, hi in ((120000, 140000), (140000, 160000), (180000, 190000), (210000, 260000),
-                            (360000, 400000), (None, 90), (70, 100), (400000, None), (15000, 16000))
-             for currency, period in (("USD", "year"), (None, None), ("USD", "hour"), ("EUR", "year"),
-                                      ("USD", "month"))]
+         for level, (lo, hi, currency, open_ended) in PAY_BANDS.items()], pk="name")
     rows = [{"id": str(i), "lab": "x", "title": "t", "seniority": level, "salary_min": lo, "salary_max": hi,
              "salary_currency": currency, "salary_period": period, "status": "open"}
             for i, (level, lo, hi, currency, period) in enumerate(cases)]
-    db["postings"].insert_all(rows)
-    views.ensure_views(db)
+    db.table("postings").insert_all(rows)
+    return db, rows
+
+
+@pytest.mark.parametrize("level, lo, hi, currency, period, expected", [
+    ("research-engineer", 210000, 260000, "USD", "year", "above"),  # all of the range over the band
+    ("research-engineer", 180000, 260000, "USD", "year", "within"),  # overlaps the band
+    ("research-engineer", 120000, 140000, None, None, "below"),  # no currency or period: USD a year
+    ("research-engineer", 70, 100, "USD", "hour", "within"),  # 145,600-208,000 a year
+    ("research-engineer", 15000, 16000, "USD", "month", "within"),  # 180,000-192,000 a year
+    ("senior", None, 240000, "USD", "year", "below"),  # one end given: it stands for both
+    ("principal-staff", 400000, None, "USD", "year", "within"),  # an open-ended band has no above
+    ("principal-staff", 120000, 140000, "USD", "year", "below"),
+    ("senior", 400000, 500000, "EUR", "year", None),  # another currency: not compared
+    ("intern", 400000, 500000, "USD", "year", None),  # no band for the level
+    ("senior", None, None, "USD", "year", None),  # no pay
+])
+def test_the_pay_band_rule(level, lo, hi, currency, period, expected):
+    db, _ = pay_db([(level, lo, hi, currency, period)])
+    assert [r["vs_band"] for r in db.query("SELECT vs_band FROM pay_vs_band")] == ([expected] if expected else [])
+
+
+def test_python_callers_read_the_pay_band_rule_of_the_view(monkeypatch):
+    """profiles.bands.band_comparison and the pay_vs_band view call the same postings above or below."""
+    from asr_jobs.profiles import bands
+
+    monkeypatch.setattr(bands, "level_bands", lambda: PAY_BANDS)
+    db, rows = pay_db([(level, lo, hi, currency, period)
+                       for level in ("research-engineer", "senior", "principal-staff", "intern")
+                       for lo, hi in ((120000, 140000), (140000, 160000), (180000, 190000), (210000, 260000),
+                                      (360000, 400000), (None, 90), (70, 100), (400000, None), (15000, 16000))
+                       for currency, period in (("USD", "year"), (None, None), ("USD", "hour"), ("EUR", "year"),
+                                                ("USD", "month"))])
     got = {r["posting_id"]: r["vs_band"] for r in db.query("SELECT posting_id, vs_band FROM pay_vs_band")}
-    expected = {row["id"]: fields.band_comparison(row["seniority"], row["salary_min"], row["salary_max"],
-                                                  currency=row["salary_currency"], period=row["salary_period"])
+    expected = {row["id"]: bands.band_comparison(row["seniority"], row["salary_min"], row["salary_max"],
+                                                 currency=row["salary_currency"], period=row["salary_period"])
                 for row in rows}
     assert got == {k: v for k, v in expected.items() if v is not None}
     assert {"above", "within", "below"} <= set(got.values())

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from ..db import queries, store
-from ..db.views import ensure_views
 from ..ingest import LabOutcome, scrape_labs
 from ..matcher import match_db
 from ..models import Lab
@@ -56,7 +55,6 @@ def run_demo(path: str | Path = "demo.db", profile: str = "asr-research", limit:
     if on_start is not None:
         on_start(labs)
     db = store.open_db(path)
-    ensure_views(db)
     entries = [entry for lab in labs for entry in load_har(DEMO_DIR / f"{lab.name}.har")]
     outcomes = asyncio.run(scrape_labs(db, labs, transport=ReplayTransport(entries)))
     profiles = load_profiles()

@@ -1,0 +1,128 @@
+"""What the matcher reads and writes: postings to score, profiles, matches, and its stored fit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import sqlite_utils
+
+from .connection import execute_in, rows_in, write_transaction
+
+# Postings the matcher scores: all but closed ones.
+OPEN = "(status != 'closed' OR status IS NULL)"
+SCORED_COLUMNS = "id, title, team, description, seniority, content_hash"
+# Rows per INSERT of matches (each row binds 6 parameters, well under SQLite's limit).
+MATCH_BATCH = 150
+FIT = "postings"  # the name of the one fit kept in match_model
+
+
+def open_posting_rows(db: sqlite_utils.Database) -> Iterator[dict[str, Any]]:
+    """Postings that are not closed (id, title, team, description, seniority, content_hash), in id order."""
+    cursor = db.execute(f"SELECT {SCORED_COLUMNS} FROM postings WHERE {OPEN} ORDER BY id")
+    columns = [c[0] for c in cursor.description]
+    for values in cursor:
+        yield dict(zip(columns, values, strict=True))
+
+
+def posting_rows(db: sqlite_utils.Database, ids: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """The same columns for some postings, in id order."""
+    yield from rows_in(db, f"SELECT {SCORED_COLUMNS} FROM postings WHERE id IN ({{ids}}) ORDER BY id", sorted(ids))
+
+
+def open_posting_count(db: sqlite_utils.Database) -> int:
+    return int(db.execute(f"SELECT count(*) FROM postings WHERE {OPEN}").fetchone()[0])
+
+
+def every_posting_row(db: sqlite_utils.Database) -> Iterator[tuple[str, str, str, str, str]]:
+    """(source_id, title, team, description, seniority) of every posting, closed ones too, in id order."""
+    yield from db.execute("SELECT source_id, title, team, description, seniority FROM postings ORDER BY id")
+
+
+def save_profile_rows(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None:
+    """Insert or replace rows of the profiles table."""
+    if rows:
+        db.table("profiles").upsert_all(rows, pk="name")
+
+
+def replace_matches(db: sqlite_utils.Database, profile: str, rows: list[dict[str, Any]]) -> None:
+    """A profile's matches become `rows`, in one transaction."""
+    with db.atomic():
+        db.execute("DELETE FROM matches WHERE profile = ?", [profile])
+        add_matches(db, rows)
+
+
+def add_matches(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        db.table("matches").insert_all(rows, pk=("profile", "posting_id"), batch_size=MATCH_BATCH)
+
+
+def drop_matches(db: sqlite_utils.Database, posting_ids: list[str]) -> None:
+    """Every match of these postings, for every profile."""
+    execute_in(db, "DELETE FROM matches WHERE posting_id IN ({ids})", posting_ids)
+
+
+def rerank(db: sqlite_utils.Database, profile: str) -> None:
+    """Number a profile's matches 1, 2, ... by score (ties by posting id), writing only ranks that moved."""
+    db.execute("""
+        UPDATE matches SET rank = ranked.position
+        FROM (SELECT posting_id, ROW_NUMBER() OVER (ORDER BY score DESC, posting_id) AS position
+              FROM matches WHERE profile = :profile) AS ranked
+        WHERE matches.profile = :profile AND matches.posting_id = ranked.posting_id
+          AND matches.rank IS NOT ranked.position""", {"profile": profile})
+
+
+def match_counts(db: sqlite_utils.Database, profiles: list[str]) -> dict[str, int]:
+    """Matches stored per profile (0 for a profile without any)."""
+    counts = dict.fromkeys(profiles, 0)
+    for row in rows_in(db, "SELECT profile, count(*) AS n FROM matches WHERE profile IN ({ids}) GROUP BY profile",
+                       profiles):
+        counts[row["profile"]] = row["n"]
+    return counts
+
+
+def top_matches(db: sqlite_utils.Database, profile: str, limit: int = 3) -> list[tuple[str, float]]:
+    """(posting id, score) of a profile's best matches, best first."""
+    return [(r[0], r[1]) for r in db.execute(
+        "SELECT posting_id, score FROM matches WHERE profile = ? ORDER BY rank LIMIT ?", [profile, limit])]
+
+
+def load_fit(db: sqlite_utils.Database) -> dict[str, Any] | None:
+    """The stored fit (signature, fitted_at, documents, changed_since_fit, tokens, idf), or None."""
+    rows = list(db.query("SELECT signature, fitted_at, documents, changed_since_fit, tokens, idf FROM match_model "
+                         "WHERE name = ?", [FIT]))
+    return rows[0] if rows else None
+
+
+def content_hashes(db: sqlite_utils.Database) -> tuple[dict[str, str], dict[str, str]]:
+    """Content hashes of the open postings now, and of the postings as they were last scored."""
+    current = dict(db.execute(f"SELECT id, content_hash FROM postings WHERE {OPEN}").fetchall())
+    scored = dict(db.execute("SELECT posting_id, content_hash FROM match_postings").fetchall())
+    return current, scored
+
+
+def save_fit(db: sqlite_utils.Database, signature: str, fitted_at: str, tokens: str, idf: bytes,
+             hashes: dict[str, str]) -> None:
+    """Keep a full fit: vocabulary (JSON), idf (float64 bytes), and the content each posting was scored as."""
+    with write_transaction(db):
+        db.execute("DELETE FROM match_postings")
+        db.conn.executemany("INSERT INTO match_postings (posting_id, content_hash) VALUES (?, ?)", hashes.items())
+        db.execute("INSERT OR REPLACE INTO match_model (name, signature, fitted_at, documents, changed_since_fit, "
+                   "tokens, idf) VALUES (?, ?, ?, ?, 0, ?, ?)",
+                   [FIT, signature, fitted_at, len(hashes), tokens, idf])
+
+
+def forget_fit(db: sqlite_utils.Database) -> None:
+    """Drop the stored fit; writes nothing when there is none."""
+    if db.execute("SELECT 1 FROM match_model LIMIT 1").fetchone():
+        with write_transaction(db):
+            db.execute("DELETE FROM match_model")
+
+
+def note_update(db: sqlite_utils.Database, changed: dict[str, str], removed: list[str]) -> None:
+    """After an update (inside its transaction): new content hashes, closed postings gone, drift counted."""
+    execute_in(db, "DELETE FROM match_postings WHERE posting_id IN ({ids})", removed)
+    db.conn.executemany("INSERT OR REPLACE INTO match_postings (posting_id, content_hash) VALUES (?, ?)",
+                        changed.items())
+    db.execute("UPDATE match_model SET changed_since_fit = changed_since_fit + ? WHERE name = ?",
+               [len(changed) + len(removed), FIT])
