@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from .common import entry
+import copy
+import json
+
+from ..models import Lab
+from ..scrapers.adapters import apple as adapter
+from .common import Answer, Routes, entry, host_of, in_queries, json_bytes, key
 
 BASE = "https://jobs.apple.com"
 TOKEN = "demo-csrf-5d2c1b7e"
@@ -140,3 +145,41 @@ def recordings() -> dict[str, list[dict]]:
     for position_id in JOBS:
         entries.append(entry("GET", f"{BASE}/api/v1/jobDetails/{position_id}?locale=en-us", detail(position_id)))
     return {"apple-ml": entries}
+
+
+def real_host(lab: Lab) -> str:
+    """The host the lab's adapter asks on the internet."""
+    return host_of(adapter.BASE_URL)
+
+
+def site(lab: Lab, n: int, host: str) -> Routes:
+    """The sample apple site scaled to n postings on the virtual `host`: every request the adapter makes, answered."""
+    samples = list(JOBS)
+    base = adapter.base_url(lab)
+    rows_of: dict[str, list[dict]] = {}
+    details: dict[str, dict] = {}
+    queries: dict[str, list[str]] = {}
+    for i in range(n):
+        sample = samples[i % len(samples)]
+        pid = str(600_000_000 + i)
+        rows = copy.deepcopy(search_rows(sample))
+        for row in rows:
+            code = row["id"].split("-", 1)[1]
+            row.update(positionId=pid, id=f"{pid}-{code}", reqId=f"{pid}-{code}")
+        rows_of[pid] = rows
+        answer = detail(sample)
+        answer["res"].update(positionId=pid, id=f"REQ-{pid}")
+        details[pid] = answer
+        queries[pid] = in_queries(i, lab.queries)
+    routes: Routes = {key(host, "GET", f"{base}/api/v1/CSRFToken"): Answer(
+        b"", content_type="text/plain", headers={"x-apple-csrf-token": TOKEN})}
+    for query in lab.queries or [""]:
+        rows = [row for pid, qs in queries.items() if query in qs for row in rows_of[pid]]
+        for page in range(1, max(1, -(-len(rows) // adapter.PAGE_SIZE)) + 1):
+            chunk = rows[(page - 1) * adapter.PAGE_SIZE:page * adapter.PAGE_SIZE]
+            body = json.dumps(adapter.search_body(lab, query, page))
+            routes[key(host, "POST", f"{base}/api/v1/search", body)] = Answer(
+                json_bytes({"res": {"searchResults": chunk, "totalRecords": len(rows)}}))
+    for pid, answer in details.items():
+        routes[key(host, "GET", f"{base}/api/v1/jobDetails/{pid}?locale={adapter.locale(lab)}")] = Answer(json_bytes(answer))
+    return routes

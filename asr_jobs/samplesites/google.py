@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import json
+from typing import Any
 from urllib.parse import urlencode
 
-from .common import entry, paragraphs
+from ..models import Lab
+from ..scrapers.adapters import google as adapter
+from .common import HTML, Answer, Routes, entry, host_of, in_queries, key, paragraphs
 
 RESULTS = "https://www.google.com/about/careers/applications/jobs/results"
 TENANT = ("projects/gweb-careers-proto/tenants/60107626-8e00-0000-0000-0071646e0806/"
           "companies/ebbbf0d1-8121-483c-8f99-ee92597591fc")
-PLACES = {
+PLACES: dict[str, Any] = {
     "MTV": ["Mountain View, CA, USA", ["1600 Amphitheatre Pkwy, Mountain View, CA 94043, USA"], "Mountain View", "94043",
             "CA", "US"],
     "NYC": ["New York, NY, USA", ["New York, NY, USA"], "New York", None, "NY", "US"],
@@ -115,3 +119,27 @@ def recordings() -> dict[str, list[dict]]:
         body = results_page([JOBS[k] for k in keys], len(keys))
         entries.append(entry("GET", url, body, content_type="text/html; charset=utf-8"))
     return {"google-research": entries}
+
+
+def real_host(lab: Lab) -> str:
+    """The host the lab's adapter asks on the internet."""
+    return host_of(adapter.BASE_URL)
+
+
+def site(lab: Lab, n: int, host: str) -> Routes:
+    """The sample google site scaled to n postings on the virtual `host`: every request the adapter makes, answered."""
+    samples = list(JOBS.values())
+    jobs, queries = [], []
+    for i in range(n):
+        job = copy.deepcopy(samples[i % len(samples)])
+        job[0] = str(800_000_000_000_000_000 + i)
+        jobs.append(job)
+        queries.append(in_queries(i, lab.queries))
+    routes: Routes = {}
+    for query in lab.queries or [""]:
+        hits = [job for job, qs in zip(jobs, queries, strict=True) if query in qs]
+        for page in range(1, max(1, -(-len(hits) // adapter.PAGE_SIZE)) + 1):
+            chunk = hits[(page - 1) * adapter.PAGE_SIZE:page * adapter.PAGE_SIZE]
+            routes[key(host, "GET", adapter.results_url(lab, query, page))] = Answer(
+                results_page(chunk, len(hits)).encode("utf-8"), HTML)
+    return routes

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
-from asr_jobs.scrapers.adapters import eightfold
-from asr_jobs.scrapers.registry import load_labs
-
-from .common import entry, paragraphs
+from ..models import Lab
+from ..scrapers.adapters import eightfold as adapter
+from ..scrapers.registry import load_labs
+from .common import Answer, Routes, entry, in_queries, json_bytes, key, paragraphs
 
 DAY = 86400
 
@@ -56,10 +57,10 @@ def search_page(hits: list[dict]) -> dict:
 def site_recording(lab_name: str, positions: list[Position]) -> list[dict]:
     """Every request the adapter makes for the lab: one search page per query, one details call per position."""
     lab = load_labs()[lab_name]
-    host, _ = eightfold.params(lab)
-    entries = [entry("GET", eightfold.search_url(lab, query, 0),
+    host, _ = adapter.params(lab)
+    entries = [entry("GET", adapter.search_url(lab, query, 0),
                      search_page([p.result() for p in positions if query in p.queries])) for query in lab.queries]
-    entries += [entry("GET", eightfold.detail_url(lab, str(p.pid)), p.details(host)) for p in positions]
+    entries += [entry("GET", adapter.detail_url(lab, str(p.pid)), p.details(host)) for p in positions]
     return entries
 
 
@@ -176,3 +177,26 @@ def recordings() -> dict[str, list[dict]]:
         "microsoft-research": site_recording("microsoft-research", microsoft()),
         "jhu-clsp": site_recording("jhu-clsp", jhu()),
     }
+
+
+def real_host(lab: Lab) -> str:
+    """The host the lab's adapter asks on the internet."""
+    return adapter.params(lab)[0]
+
+
+def site(lab: Lab, n: int, host: str) -> Routes:
+    """The sample eightfold site scaled to n postings on the virtual `host`: every request the adapter makes, answered."""
+    samples = microsoft() + jhu()
+    site_host, _ = adapter.params(lab)
+    positions = [dataclasses.replace(samples[i % len(samples)], pid=5_000_000_000_000 + i, display_id=str(300_000 + i),
+                                     queries=in_queries(i, lab.queries)) for i in range(n)]
+    routes: Routes = {}
+    for query in lab.queries or [""]:
+        hits = [p.result() for p in positions if query in p.queries]
+        for start in range(0, max(1, len(hits)), adapter.PAGE_SIZE):
+            page = search_page(hits[start:start + adapter.PAGE_SIZE])
+            page["data"]["count"] = len(hits)
+            routes[key(host, "GET", adapter.search_url(lab, query, start))] = Answer(json_bytes(page))
+    for p in positions:
+        routes[key(host, "GET", adapter.detail_url(lab, str(p.pid)))] = Answer(json_bytes(p.details(site_host)))
+    return routes
