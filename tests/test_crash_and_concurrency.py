@@ -12,10 +12,15 @@ import sys
 import time
 from pathlib import Path
 
-from .faultserver import Fault, FaultServer
+import pytest
 
-TOKENS = {"anthropic": "anthropic", "ai2": "thealleninstitute", "assemblyai": "assemblyai",
-          "google-deepmind": "deepmind"}
+from asr_jobs.samplesites.common import routes_of
+from asr_jobs.samplesites.server import Fault, SampleServer, labs_toml
+from asr_jobs.scrapers.registry import load_labs
+
+pytestmark = pytest.mark.slow
+# Every Greenhouse lab of labs.toml, by its board token: they share one server, as they share one host.
+TOKENS = {name: lab.params["token"] for name, lab in load_labs().items() if lab.adapter == "greenhouse"}
 CLI = "import sys; from asr_jobs.cli import cli; cli(sys.argv[1:], prog_name='asr-jobs')"
 # The same CLI, with the store stopping inside the lab's write transaction (rows written, nothing
 # committed) and saying so, so that SIGKILL lands exactly there.
@@ -52,8 +57,8 @@ def board(token: str, count: int, *, start: int = 0, title: str = "Research Scie
                          "content": {"text": json.dumps({"jobs": jobs, "meta": {"total": count}})}}}
 
 
-def labs_file(path: Path, server: FaultServer, labs: list[str]) -> Path:
-    path.write_text("".join(f'[labs.{lab}]\nparams = {{ base_url = "{server.base_url}" }}\n' for lab in labs))
+def labs_file(path: Path, server: SampleServer, labs: list[str]) -> Path:
+    path.write_text(labs_toml(dict.fromkeys(labs, server.base_url)))
     return path
 
 
@@ -96,7 +101,7 @@ def kill(proc: subprocess.Popen) -> None:
 
 def test_sigkill_inside_the_write_transaction_leaves_the_database_as_before(tmp_path):
     db = tmp_path / "jobs.db"
-    with FaultServer([board("anthropic", 40)]) as before, FaultServer([board("anthropic", 800, start=20)]) as after:
+    with SampleServer(routes_of([board("anthropic", 40)])) as before, SampleServer(routes_of([board("anthropic", 800, start=20)])) as after:
         code, out, err = finish(run_cli(["scrape", "anthropic", "--db", str(db), "--labs",
                                          str(labs_file(tmp_path / "a.toml", before, ["anthropic"]))]))
         assert code == 0, err
@@ -128,7 +133,7 @@ def test_sigkill_inside_the_write_transaction_leaves_the_database_as_before(tmp_
 
 def test_sigkill_while_fetching_then_rerun(tmp_path):
     db = tmp_path / "jobs.db"
-    with FaultServer([board("anthropic", 30)]) as server:
+    with SampleServer(routes_of([board("anthropic", 30)])) as server:
         lab_file = str(labs_file(tmp_path / "labs.toml", server, ["anthropic"]))
         assert finish(run_cli(["scrape", "anthropic", "--db", str(db), "--labs", lab_file]))[0] == 0
         saved = snapshot(db)
@@ -172,7 +177,7 @@ def test_two_scrapes_and_readers_at_once(tmp_path):
     db = tmp_path / "jobs.db"
     labs = list(TOKENS)
     entries = [board(token, 300, start=100_000 * n) for n, token in enumerate(TOKENS.values())]
-    with FaultServer(entries) as server:
+    with SampleServer(routes_of(entries)) as server:
         lab_file = str(labs_file(tmp_path / "labs.toml", server, labs))
         # The database exists before the readers start (they open it read-only, as datasette does).
         assert finish(run_cli(["labs", "--db", str(db), "--labs", lab_file]))[0] == 0

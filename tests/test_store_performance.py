@@ -10,6 +10,8 @@ from asr_jobs.importer import import_file, jsonl_batches
 from asr_jobs.models import ParseError, Posting
 from asr_jobs.scrapers.registry import ad_hoc_lab
 
+pytestmark = pytest.mark.slow
+
 
 def search(db, word: str) -> list[str]:
     return [r[0] for r in db.execute(
