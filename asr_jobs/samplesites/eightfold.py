@@ -11,6 +11,7 @@ from ..scrapers.registry import load_labs
 from .common import Answer, Routes, entry, in_queries, json_bytes, key, paragraphs
 
 DAY = 86400
+GONE = {"status": 404, "error": {"message": "Position not found", "body": ""}, "data": None}
 
 
 @dataclass
@@ -190,13 +191,23 @@ def site(lab: Lab, n: int, host: str) -> Routes:
     site_host, _ = adapter.params(lab)
     positions = [dataclasses.replace(samples[i % len(samples)], pid=5_000_000_000_000 + i, display_id=str(300_000 + i),
                                      queries=in_queries(i, lab.queries)) for i in range(n)]
+    searches = {query: [p.result() for p in positions if query in p.queries] for query in lab.queries or [""]}
+    details: dict[str, dict | None] = {str(p.pid): p.details(site_host) for p in positions}
+    return search_routes(lab, host, searches) | detail_routes(lab, host, details)
+
+
+def search_routes(lab: Lab, host: str, searches: dict[str, list[dict]]) -> Routes:
+    """Each query's search pages: PAGE_SIZE results by `start`, the query's whole count on every page."""
     routes: Routes = {}
-    for query in lab.queries or [""]:
-        hits = [p.result() for p in positions if query in p.queries]
+    for query, hits in searches.items():
         for start in range(0, max(1, len(hits)), adapter.PAGE_SIZE):
             page = search_page(hits[start:start + adapter.PAGE_SIZE])
             page["data"]["count"] = len(hits)
             routes[key(host, "GET", adapter.search_url(lab, query, start))] = Answer(json_bytes(page))
-    for p in positions:
-        routes[key(host, "GET", adapter.detail_url(lab, str(p.pid)))] = Answer(json_bytes(p.details(site_host)))
     return routes
+
+
+def detail_routes(lab: Lab, host: str, details: dict[str, dict | None]) -> Routes:
+    """position_details by position id; None: the position is gone (HTTP 200 with status 404 inside, as the site says)."""
+    return {key(host, "GET", adapter.detail_url(lab, pid)): Answer(json_bytes(GONE if body is None else body))
+            for pid, body in details.items()}

@@ -13,6 +13,8 @@ from ..scrapers.adapters import workday as adapter
 from ..scrapers.registry import load_labs
 from .common import Answer, Routes, entry, host_of, in_queries, json_bytes, key, paragraphs
 
+GONE = Answer(json_bytes({"errorCode": "S22", "httpStatus": 404, "message": "not found"}), status=404)
+
 
 @dataclass
 class Job:
@@ -248,16 +250,24 @@ def site(lab: Lab, n: int, host: str) -> Routes:
         req = f"JR{7_000_000 + i}"
         path = sample.path.rsplit("_", 1)[0] + f"_{req}"
         jobs.append(dataclasses.replace(sample, req=req, path=path, queries=in_queries(i, lab.queries)))
+    searches = {query: [job.list_item() for job in jobs if query in job.queries] for query in lab.queries or [""]}
+    details: dict[str, dict | None] = {job.path: detail(tenant, wd_host, site_name, job, lab.title) for job in jobs}
+    return search_routes(lab, host, searches) | detail_routes(lab, host, details)
+
+
+def search_routes(lab: Lab, host: str, searches: dict[str, list[dict]]) -> Routes:
+    """Each query's POST search pages: PAGE_SIZE items by offset, the total on the first page only (later pages say 0)."""
     routes: Routes = {}
-    for query in lab.queries or [""]:
-        hits = [job.list_item() for job in jobs if query in job.queries]
+    for query, hits in searches.items():
         for offset in range(0, max(1, len(hits)), adapter.PAGE_SIZE):
-            # Workday tells the total on the first page only; later pages say 0.
             page = {"total": len(hits) if offset == 0 else 0, "jobPostings": hits[offset:offset + adapter.PAGE_SIZE],
                     "facets": [], "userAuthenticated": False}
             body = json.dumps(adapter.search_body(query, offset))
             routes[key(host, "POST", adapter.jobs_url(lab), body)] = Answer(json_bytes(page))
-    for job in jobs:
-        routes[key(host, "GET", adapter.api_base(lab) + job.path)] = Answer(
-            json_bytes(detail(tenant, wd_host, site_name, job, lab.title)))
     return routes
+
+
+def detail_routes(lab: Lab, host: str, details: dict[str, dict | None]) -> Routes:
+    """The detail of each externalPath; None: the job is gone (HTTP 404 with Workday's error S22)."""
+    return {key(host, "GET", adapter.api_base(lab) + path): GONE if body is None else Answer(json_bytes(body))
+            for path, body in details.items()}
