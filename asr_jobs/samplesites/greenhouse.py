@@ -150,14 +150,17 @@ def real_host(lab: Lab) -> str:
     return host_of(adapter.BASE_URL)
 
 
-def site(lab: Lab, n: int, host: str) -> Routes:
-    """The sample greenhouse site scaled to n postings on the virtual `host`: every request the adapter makes, answered."""
+def site(lab: Lab, n: int, host: str, *, first: int = 0) -> Routes:
+    """The sample greenhouse site scaled to n postings on the virtual `host`: every request the adapter makes, answered.
+
+    Job ids count from `first`, so that two boards of one lab can overlap (postings closed, postings new).
+    """
     samples = board_jobs(recordings())
     token = lab.params["token"]
     jobs = []
     for i in range(n):
         job = copy.deepcopy(samples[i % len(samples)])
-        job["id"] = 9_000_000_000 + i
+        job["id"] = 9_000_000_000 + first + i
         job["absolute_url"] = f"https://job-boards.greenhouse.io/{token}/jobs/{job['id']}"
         jobs.append(job)
     return {key(host, "GET", adapter.board_url(lab)): Answer(json_bytes({"jobs": jobs, "meta": {"total": n}}))}

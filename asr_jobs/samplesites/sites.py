@@ -33,8 +33,12 @@ def system(lab: Lab) -> ModuleType:
 
 def virtual_host(lab: Lab) -> str:
     """The lab's real host under .test: boards-api.greenhouse.io -> boards-api.greenhouse.test."""
-    real = system(lab).real_host(lab)
-    return real.rsplit(".", 1)[0] + ".test"
+    return virtual(system(lab).real_host(lab))
+
+
+def virtual(host: str) -> str:
+    """A host under the reserved .test top-level domain: its last label replaced."""
+    return host.rsplit(".", 1)[0] + ".test"
 
 
 def size(lab: Lab, scale: float = 1.0) -> int:

@@ -6,11 +6,12 @@ import httpx
 
 from ..models import Lab
 from .common import Routes, key, routes_of
-from .sites import build, demo_recordings
+from .sites import build, demo_recordings, virtual
 
 
 def routes_transport(routes: Routes, seen: list[httpx.Request] | None = None) -> httpx.MockTransport:
-    """A MockTransport answering from routes (on the request's host, then for any host); 404 otherwise.
+    """A MockTransport answering from routes: on the request's host, on its virtual host (the real host's sites
+    under .test, so labs keep their real URLs), then for any host; 404 otherwise.
 
     Every request is appended to `seen` when given, for tests that count requests.
     """
@@ -20,7 +21,8 @@ def routes_transport(routes: Routes, seen: list[httpx.Request] | None = None) ->
             seen.append(request)
         path = request.url.raw_path.decode("ascii")
         body = request.content.decode("utf-8", "replace")
-        for route in (key(request.url.host, request.method, path, body), key("", request.method, path, body)):
+        hosts = (request.url.host, virtual(request.url.host), "")
+        for route in (key(host, request.method, path, body) for host in hosts):
             answer = routes.get(route)
             if answer is not None:
                 headers = {"content-type": answer.content_type, **answer.headers}
@@ -32,7 +34,7 @@ def routes_transport(routes: Routes, seen: list[httpx.Request] | None = None) ->
 
 def sample_transport(labs: dict[str, Lab], sizes: dict[str, int] | None = None, scale: float = 0.05,
                      seen: list[httpx.Request] | None = None) -> httpx.MockTransport:
-    """The labs' sample sites (virtual hosts; point the labs with `sites.served`) as a MockTransport."""
+    """The labs' sample sites as a MockTransport: `scale` of the benchmark sizes, or `sizes` by lab name."""
     routes, _ = build(labs, scale, sizes)
     return routes_transport(routes, seen)
 
