@@ -10,6 +10,9 @@ from ..scrapers.har import har_document
 from .sites import demo_recordings
 
 DEMO = Path(__file__).resolve().parent.parent / "demo"
+# HAR 1.2 allows a comment on the log: every bundled recording says what it is.
+SAMPLE_NOTE = ("SAMPLE data: postings written for the asr-jobs demo and tests in the site's response format, "
+               "not scraped. Regenerate with: python -m asr_jobs.samplesites")
 
 
 def write_demo(directory: Path = DEMO) -> list[str]:
@@ -18,7 +21,9 @@ def write_demo(directory: Path = DEMO) -> list[str]:
     written = []
     for lab, entries in sorted(demo_recordings().items()):
         path = directory / f"{lab}.har"
-        path.write_text(json.dumps(har_document(entries), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        document = har_document(entries)
+        document["log"]["comment"] = SAMPLE_NOTE
+        path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         written.append(f"{path}: {len(entries)} entries")
     return written
 
