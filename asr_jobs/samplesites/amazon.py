@@ -179,12 +179,26 @@ def site(lab: Lab, n: int, host: str) -> Routes:
                    url_next_step=f"https://account.amazon.jobs/jobs/{icims}/apply")
         served.append(job)
         queries.append(in_queries(i, lab.queries))
+    searches = {query: [job for job, qs in zip(served, queries, strict=True) if query in qs]
+                for query in lab.queries or [""]}
+    return search_routes(lab, host, searches)
+
+
+def search_routes(lab: Lab, host: str, searches: dict[str, list[dict]], hits: dict[str, int] | None = None) -> Routes:
+    """Each query's result pages by offset (params.page_size per page), `hits` the whole count on every page.
+
+    `hits` may claim more than a query has, as the site sometimes does: the page after its last one then
+    answers no jobs.
+    """
     limit = int(lab.params.get("page_size", adapter.PAGE_SIZE))
     routes: Routes = {}
-    for query in lab.queries or [""]:
-        hits = [job for job, qs in zip(served, queries, strict=True) if query in qs]
-        for offset in range(0, max(1, len(hits)), limit):
-            body: dict[str, Any] = {"error": None, "hits": len(hits), "facets": {}, "content": {"sidebar": {}, "search_results": {}},
-                    "jobs": hits[offset:offset + limit], "job_posting_search_request": search_request(query)}
+    for query, found in searches.items():
+        total = (hits or {}).get(query, len(found))
+        pages = list(range(0, max(1, len(found)), limit))
+        offsets = pages + [pages[-1] + limit] if total > len(found) else pages
+        for offset in offsets:
+            body: dict[str, Any] = {"error": None, "hits": total, "facets": {},
+                                    "content": {"sidebar": {}, "search_results": {}},
+                                    "jobs": found[offset:offset + limit], "job_posting_search_request": search_request(query)}
             routes[key(host, "GET", adapter.search_url(lab, query, offset, limit))] = Answer(json_bytes(body))
     return routes
