@@ -11,6 +11,7 @@ from .common import Answer, Routes, entry, host_of, in_queries, json_bytes, key
 
 BASE = "https://jobs.apple.com"
 TOKEN = "demo-csrf-5d2c1b7e"
+GONE = Answer(json_bytes({"error": "jobsite.general.serviceError"}), status=404)
 FORMAT = {"longDate": "MMMM D, YYYY", "mediumDate": "MMM D, YYYY"}
 TEAMS = {
     "MLAI": {"teamName": "Machine Learning and AI", "teamID": "teamsAndSubTeams-MLAI", "teamCode": "MLAI"},
@@ -155,7 +156,6 @@ def real_host(lab: Lab) -> str:
 def site(lab: Lab, n: int, host: str) -> Routes:
     """The sample apple site scaled to n postings on the virtual `host`: every request the adapter makes, answered."""
     samples = list(JOBS)
-    base = adapter.base_url(lab)
     rows_of: dict[str, list[dict]] = {}
     details: dict[str, dict] = {}
     queries: dict[str, list[str]] = {}
@@ -171,15 +171,29 @@ def site(lab: Lab, n: int, host: str) -> Routes:
         answer["res"].update(positionId=pid, id=f"REQ-{pid}")
         details[pid] = answer
         queries[pid] = in_queries(i, lab.queries)
-    routes: Routes = {key(host, "GET", f"{base}/api/v1/CSRFToken"): Answer(
-        b"", content_type="text/plain", headers={"x-apple-csrf-token": TOKEN})}
+    pages: dict[tuple[str, int], dict] = {}
     for query in lab.queries or [""]:
         rows = [row for pid, qs in queries.items() if query in qs for row in rows_of[pid]]
         for page in range(1, max(1, -(-len(rows) // adapter.PAGE_SIZE)) + 1):
             chunk = rows[(page - 1) * adapter.PAGE_SIZE:page * adapter.PAGE_SIZE]
-            body = json.dumps(adapter.search_body(lab, query, page))
-            routes[key(host, "POST", f"{base}/api/v1/search", body)] = Answer(
-                json_bytes({"res": {"searchResults": chunk, "totalRecords": len(rows)}}))
-    for pid, answer in details.items():
-        routes[key(host, "GET", f"{base}/api/v1/jobDetails/{pid}?locale={adapter.locale(lab)}")] = Answer(json_bytes(answer))
-    return routes
+            pages[(query, page)] = {"res": {"searchResults": chunk, "totalRecords": len(rows)}}
+    return token_routes(lab, host) | search_routes(lab, host, pages) | detail_routes(lab, host, dict(details))
+
+
+def token_routes(lab: Lab, host: str, token: str | None = TOKEN) -> Routes:
+    """The CSRF handshake: the token in a header (none when `token` is None) and a session cookie."""
+    headers = {"set-cookie": "jssid=sample; Path=/", **({"x-apple-csrf-token": token} if token else {})}
+    return {key(host, "GET", f"{adapter.base_url(lab)}/api/v1/CSRFToken"): Answer(b"", "text/plain", headers=headers)}
+
+
+def search_routes(lab: Lab, host: str, pages: dict[tuple[str, int], dict]) -> Routes:
+    """POST /api/v1/search: the answer of each (query, page), 20 rows a page with totalRecords."""
+    return {key(host, "POST", f"{adapter.base_url(lab)}/api/v1/search",
+                json.dumps(adapter.search_body(lab, query, page))): Answer(json_bytes(answer))
+            for (query, page), answer in pages.items()}
+
+
+def detail_routes(lab: Lab, host: str, details: dict[str, dict | None]) -> Routes:
+    """GET /api/v1/jobDetails/{positionId}; None: the position is closed (HTTP 404, as the site answers)."""
+    return {key(host, "GET", f"{adapter.base_url(lab)}/api/v1/jobDetails/{pid}?locale={adapter.locale(lab)}"):
+            GONE if answer is None else Answer(json_bytes(answer)) for pid, answer in details.items()}
