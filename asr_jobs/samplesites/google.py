@@ -135,11 +135,17 @@ def site(lab: Lab, n: int, host: str) -> Routes:
         job[0] = str(800_000_000_000_000_000 + i)
         jobs.append(job)
         queries.append(in_queries(i, lab.queries))
+    searches = {query: [job for job, qs in zip(jobs, queries, strict=True) if query in qs] for query in lab.queries or [""]}
+    return search_routes(lab, host, searches)
+
+
+def search_routes(lab: Lab, host: str, searches: dict[str, list[list]], totals: dict[str, int] | None = None) -> Routes:
+    """Each query's result pages, 20 jobs a page, with the query's total (`totals` may claim more, as Google does)."""
     routes: Routes = {}
-    for query in lab.queries or [""]:
-        hits = [job for job, qs in zip(jobs, queries, strict=True) if query in qs]
+    for query, hits in searches.items():
+        total = (totals or {}).get(query, len(hits))
         for page in range(1, max(1, -(-len(hits) // adapter.PAGE_SIZE)) + 1):
             chunk = hits[(page - 1) * adapter.PAGE_SIZE:page * adapter.PAGE_SIZE]
             routes[key(host, "GET", adapter.results_url(lab, query, page))] = Answer(
-                results_page(chunk, len(hits)).encode("utf-8"), HTML)
+                results_page(chunk, total).encode("utf-8"), HTML)
     return routes
