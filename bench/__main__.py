@@ -60,7 +60,7 @@ def say(message: str) -> None:
 
 def run(corpus: Path | None, quick: bool) -> dict[str, Any]:
     results: dict[str, Any] = {"machine": machine(), "quick": quick}
-    say("scrape: 17 labs against a local server (concurrent, re-scrape, sequential) ...")
+    say("scrape: every lab against the local sample-site server (concurrent, re-scrape, sequential) ...")
     results["scrape"] = scrape.run(scale=0.3 if quick else 1.0)
     if corpus is None:
         say(f"corpus not found at {DEFAULT_CORPUS} (pass --corpus PATH): "

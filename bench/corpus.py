@@ -1,6 +1,6 @@
 """The real-postings corpus (../shared/corpus-remote-jobs.jsonl.gz), repeated with distinct ids to any size.
 
-Databases are filled through the importer's own path (importer.save_batches: derived fields, upserts,
+Databases are filled through the importer's own path (ingest.save_batches: derived fields, upserts,
 full-text index), so that the import figures are the product's.
 """
 

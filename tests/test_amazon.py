@@ -8,6 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from asr_jobs.models import ParseError, ScrapeError
+from asr_jobs.samplesites import amazon as sample_amazon
+from asr_jobs.samplesites.transport import routes_transport
 from asr_jobs.scrapers.adapters import amazon
 from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
 from asr_jobs.scrapers.har import ReplayTransport
@@ -29,19 +31,14 @@ def job(n: int, title: str = "") -> dict:
             "normalized_location": "Seattle, Washington, USA", "description": f"Job {n}."}
 
 
-def search_transport(results: dict[str, list[dict]], seen: list[str], *, hits: dict[str, int] | None = None):
-    """Answers each base_query from `results`, sliced by offset/result_limit like the site does."""
+def search_transport(lab, results: dict[str, list[dict]], seen: list[httpx.Request], *,
+                     hits: dict[str, int] | None = None) -> httpx.MockTransport:
+    """The sample amazon.jobs search (asr_jobs.samplesites.amazon) answering each query from `results`."""
+    return routes_transport(sample_amazon.search_routes(lab, "", results, hits), seen)
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(str(request.url))
-        query = request.url.params["base_query"]
-        offset, limit = int(request.url.params["offset"]), int(request.url.params["result_limit"])
-        matches = results.get(query, [])
-        total = (hits or {}).get(query, len(matches))
-        return httpx.Response(200, json={"error": None, "hits": total, "facets": {}, "jobs": matches[offset:offset + limit],
-                                         "job_posting_search_request": "{}"})
 
-    return httpx.MockTransport(handler)
+def urls(seen: list[httpx.Request]) -> list[str]:
+    return [str(request.url) for request in seen]
 
 
 def test_parse_fields(labs):
@@ -91,15 +88,15 @@ def test_search_url(labs):
 
 
 async def test_scrape_pages_by_offset_and_merges_queries_without_duplicates(labs):
-    seen: list[str] = []
+    seen: list[httpx.Request] = []
     speech = [job(n) for n in range(1, 251)]
     results = {"speech": speech, "audio": [job(7), job(300, "Audio Scientist")]}
     lab = fast(labs["amazon-science"], queries=["speech", "audio"])
-    async with Fetcher(search_transport(results, seen)) as fetcher:
+    async with Fetcher(search_transport(lab, results, seen)) as fetcher:
         ctx = LabContext(lab, fetcher)
         postings = await amazon.scrape(ctx)
     # Both queries, and the pages after the first, are requested concurrently: compare as a set.
-    assert sorted(seen) == sorted([
+    assert sorted(urls(seen)) == sorted([
         f"{SEARCH}?base_query=speech&result_limit=100&offset=0&sort=recent",
         f"{SEARCH}?base_query=speech&result_limit=100&offset=100&sort=recent",
         f"{SEARCH}?base_query=speech&result_limit=100&offset=200&sort=recent",
@@ -111,17 +108,17 @@ async def test_scrape_pages_by_offset_and_merges_queries_without_duplicates(labs
 
 
 async def test_scrape_stops_on_an_empty_page_even_if_hits_says_more(labs):
-    seen: list[str] = []
+    seen: list[httpx.Request] = []
     lab = fast(labs["amazon-science"], queries=["speech"])
-    async with Fetcher(search_transport({"speech": [job(1), job(2)]}, seen, hits={"speech": 900})) as fetcher:
+    async with Fetcher(search_transport(lab, {"speech": [job(1), job(2)]}, seen, hits={"speech": 900})) as fetcher:
         postings = await amazon.scrape(LabContext(lab, fetcher))
-    assert len(postings) == 2 and len(seen) == 2  # offset 0, then offset 2 answers nothing
+    assert len(postings) == 2 and len(seen) == 2  # offset 0, then the next page (offset 100) answers no jobs
 
 
 async def test_scrape_page_cap_warns_and_marks_partial(labs):
-    seen: list[str] = []
+    seen: list[httpx.Request] = []
     lab = fast(labs["amazon-science"], queries=["speech"], params={"country": "USA", "max_pages": 2, "page_size": 3})
-    async with Fetcher(search_transport({"speech": [job(n) for n in range(10)]}, seen)) as fetcher:
+    async with Fetcher(search_transport(lab, {"speech": [job(n) for n in range(10)]}, seen)) as fetcher:
         ctx = LabContext(lab, fetcher)
         postings = await amazon.scrape(ctx)
     assert len(seen) == 2 and len(postings) == 6

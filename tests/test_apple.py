@@ -5,6 +5,8 @@ import httpx
 import pytest
 
 from asr_jobs.models import Lab, ParseError, Politeness, Posting, ScrapeError
+from asr_jobs.samplesites import apple as sample_apple
+from asr_jobs.samplesites.transport import routes_transport
 from asr_jobs.scrapers.adapters import apple
 from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
 from asr_jobs.scrapers.har import ReplayTransport
@@ -32,30 +34,18 @@ def row(position: int, title: str = "Engineer", location: str = "Cupertino") -> 
 
 
 class AppleSite:
-    """A fake jobs.apple.com: CSRF token, search pages per (query, page), job details; records requests."""
+    """The sample jobs.apple.com (asr_jobs.samplesites.apple) with these search pages and details; records requests."""
 
-    def __init__(self, pages: dict[tuple[str, int], dict], details: dict[str, object] | None = None,
+    def __init__(self, pages: dict[tuple[str, int], dict], details: dict[str, dict | None] | None = None,
                  token: str | None = TOKEN):
         self.pages, self.details, self.token = pages, details or {}, token
         self.requests: list[httpx.Request] = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        path = request.url.path
-        if path == "/api/v1/CSRFToken":
-            headers = {"x-apple-csrf-token": self.token} if self.token else {}
-            return httpx.Response(200, headers={**headers, "set-cookie": "jssid=abc; Path=/"})
-        if path == "/api/v1/search":
-            assert request.headers["x-apple-csrf-token"] == TOKEN
-            body = json.loads(request.content)
-            return httpx.Response(200, json=self.pages.get((body["query"], body["page"]),
-                                                          {"res": {"searchResults": [], "totalRecords": 0}}))
-        if path.startswith("/api/v1/jobDetails/"):
-            detail = self.details.get(path.rsplit("/", 1)[1])
-            if detail is None:
-                return httpx.Response(404, json={"error": "jobsite.general.serviceError"})
-            return httpx.Response(200, json=detail)
-        return httpx.Response(404)
+    def transport(self, lab_: Lab) -> httpx.MockTransport:
+        """The site at the lab's address."""
+        routes = (sample_apple.token_routes(lab_, "", self.token) | sample_apple.search_routes(lab_, "", self.pages)
+                  | sample_apple.detail_routes(lab_, "", self.details))
+        return routes_transport(routes, self.requests)
 
     def paths(self) -> list[str]:
         return [f"{r.method} {r.url.path}" for r in self.requests]
@@ -70,9 +60,12 @@ def lab(labs, **changes) -> Lab:
 
 
 async def run(lab_: Lab, site: AppleSite, **ctx_kwargs) -> tuple[list[Posting], LabContext]:
-    async with Fetcher(httpx.MockTransport(site), retry=RetryPolicy(attempts=1)) as fetcher:
+    async with Fetcher(site.transport(lab_), retry=RetryPolicy(attempts=1)) as fetcher:
         ctx = LabContext(lab_, fetcher, **ctx_kwargs)
-        return await apple.scrape(ctx), ctx
+        postings = await apple.scrape(ctx)
+    # Every search carries the token of the handshake, as the site requires.
+    assert all(r.headers.get("x-apple-csrf-token") == TOKEN for r in site.requests if r.url.path == "/api/v1/search")
+    return postings, ctx
 
 
 def test_parse_search_fields_and_merges_locations(labs):
@@ -180,7 +173,7 @@ async def test_scrape_handshake_pagination_merge_and_details(labs):
         for q, n in [("siri speech", 1), ("speech recognition", 1), ("speech recognition", 2)]
     ]
     assert all(r.method == "POST" and r.headers["x-apple-csrf-token"] == TOKEN for r in searches)
-    assert "jssid=abc" in searches[0].headers["cookie"]  # the handshake's cookies go along
+    assert "jssid=sample" in searches[0].headers["cookie"]  # the handshake's cookies go along
 
     assert len(postings) == 23 and len({p.source_id for p in postings}) == 23
     role0 = postings[0]
@@ -215,14 +208,15 @@ async def test_detail_cap_marks_run_partial(labs):
 
 async def test_closed_detail_is_reported_gone(labs):
     page = {"res": {"searchResults": [row(7, "Speech Scientist"), row(8, "Audio Scientist")], "totalRecords": 2}}
-    details = {"8": {"res": {"jobSummary": "still open"}}}
+    details = {"7": None, "8": {"res": {"jobSummary": "still open"}}}
     postings, ctx = await run(lab(labs, queries=["speech"]), AppleSite({("speech", 1): page}, details))
     assert [p.title for p in postings] == ["Audio Scientist"]
     assert ctx.gone_ids == {"7": "https://jobs.apple.com/api/v1/jobDetails/7?locale=en-us"}
 
 
 async def test_empty_page_inside_total_stops_as_partial(labs):
-    pages = {("speech", 1): {"res": {"searchResults": [row(i) for i in range(20)], "totalRecords": 45}}}
+    pages = {("speech", 1): {"res": {"searchResults": [row(i) for i in range(20)], "totalRecords": 45}},
+             ("speech", 2): {"res": {"searchResults": [], "totalRecords": 45}}}
     details = {str(i): {"res": {"jobSummary": "d"}} for i in range(20)}
     postings, ctx = await run(lab(labs, queries=["speech"]), AppleSite(pages, details))
     assert len(postings) == 20 and ctx.partial is True

@@ -12,10 +12,16 @@ import sys
 import time
 from pathlib import Path
 
-from .faultserver import Fault, FaultServer
+import pytest
 
-TOKENS = {"anthropic": "anthropic", "ai2": "thealleninstitute", "assemblyai": "assemblyai",
-          "google-deepmind": "deepmind"}
+from asr_jobs.samplesites import greenhouse as sample_greenhouse
+from asr_jobs.samplesites.common import Routes
+from asr_jobs.samplesites.server import Fault, SampleServer, labs_toml
+from asr_jobs.scrapers.registry import load_labs
+
+pytestmark = pytest.mark.slow
+# Every Greenhouse lab of labs.toml: they share one server, as they share one host.
+GREENHOUSE = sorted(name for name, lab in load_labs().items() if lab.adapter == "greenhouse")
 CLI = "import sys; from asr_jobs.cli import cli; cli(sys.argv[1:], prog_name='asr-jobs')"
 # The same CLI, with the store stopping inside the lab's write transaction (rows written, nothing
 # committed) and saying so, so that SIGKILL lands exactly there.
@@ -39,21 +45,17 @@ for _name in ("ASR_JOBS_DB", "ASR_JOBS_LABS"):
     ENV.pop(_name, None)
 
 
-def board(token: str, count: int, *, start: int = 0, title: str = "Research Scientist, Speech") -> dict:
-    """A HAR entry: a Greenhouse board of `count` jobs (ids from `start`)."""
-    jobs = [{"id": start + i, "title": f"{title} {start + i}", "updated_at": "2026-11-01T00:00:00-05:00",
-             "first_published": "2026-10-01T00:00:00-05:00", "location": {"name": "Remote"},
-             "absolute_url": f"https://job-boards.greenhouse.io/{token}/jobs/{start + i}",
-             "content": "&lt;p&gt;Streaming ASR research with conformer transducers.&lt;/p&gt;" * 5,
-             "departments": [{"name": "Research"}]} for i in range(count)]
-    return {"request": {"method": "GET",
-                        "url": f"https://boards-api.greenhouse.io/v1/boards/{token}/jobs?content=true"},
-            "response": {"status": 200, "headers": [{"name": "Content-Type", "value": "application/json"}],
-                         "content": {"text": json.dumps({"jobs": jobs, "meta": {"total": count}})}}}
+def boards(count: int, *, labs: list[str], start: int = 0) -> Routes:
+    """The labs' sample Greenhouse boards for any host, `count` postings each, job ids from `start` (+100,000 per lab)."""
+    known = load_labs()
+    routes: Routes = {}
+    for n, name in enumerate(labs):
+        routes |= sample_greenhouse.site(known[name], count, "", first=start + 100_000 * n)
+    return routes
 
 
-def labs_file(path: Path, server: FaultServer, labs: list[str]) -> Path:
-    path.write_text("".join(f'[labs.{lab}]\nparams = {{ base_url = "{server.base_url}" }}\n' for lab in labs))
+def labs_file(path: Path, server: SampleServer, labs: list[str]) -> Path:
+    path.write_text(labs_toml(dict.fromkeys(labs, server.base_url)))
     return path
 
 
@@ -96,7 +98,7 @@ def kill(proc: subprocess.Popen) -> None:
 
 def test_sigkill_inside_the_write_transaction_leaves_the_database_as_before(tmp_path):
     db = tmp_path / "jobs.db"
-    with FaultServer([board("anthropic", 40)]) as before, FaultServer([board("anthropic", 800, start=20)]) as after:
+    with SampleServer(boards(40, labs=["anthropic"])) as before, SampleServer(boards(800, labs=["anthropic"], start=20)) as after:
         code, out, err = finish(run_cli(["scrape", "anthropic", "--db", str(db), "--labs",
                                          str(labs_file(tmp_path / "a.toml", before, ["anthropic"]))]))
         assert code == 0, err
@@ -128,7 +130,7 @@ def test_sigkill_inside_the_write_transaction_leaves_the_database_as_before(tmp_
 
 def test_sigkill_while_fetching_then_rerun(tmp_path):
     db = tmp_path / "jobs.db"
-    with FaultServer([board("anthropic", 30)]) as server:
+    with SampleServer(boards(30, labs=["anthropic"])) as server:
         lab_file = str(labs_file(tmp_path / "labs.toml", server, ["anthropic"]))
         assert finish(run_cli(["scrape", "anthropic", "--db", str(db), "--labs", lab_file]))[0] == 0
         saved = snapshot(db)
@@ -170,9 +172,8 @@ print(reads, errors)
 
 def test_two_scrapes_and_readers_at_once(tmp_path):
     db = tmp_path / "jobs.db"
-    labs = list(TOKENS)
-    entries = [board(token, 300, start=100_000 * n) for n, token in enumerate(TOKENS.values())]
-    with FaultServer(entries) as server:
+    labs = GREENHOUSE
+    with SampleServer(boards(300, labs=labs)) as server:
         lab_file = str(labs_file(tmp_path / "labs.toml", server, labs))
         # The database exists before the readers start (they open it read-only, as datasette does).
         assert finish(run_cli(["labs", "--db", str(db), "--labs", lab_file]))[0] == 0
@@ -194,7 +195,7 @@ def test_two_scrapes_and_readers_at_once(tmp_path):
         assert browse.returncode == 0, browse.stderr
         assert "locked" not in browse.stderr
     assert query(db, "PRAGMA integrity_check") == [("ok",)]
-    assert query(db, "SELECT count(*), count(DISTINCT id) FROM postings") == [(1200, 1200)]
-    assert query(db, "SELECT status, count(*) FROM scrape_runs GROUP BY status") == [("ok", 8)]
+    assert query(db, "SELECT count(*), count(DISTINCT id) FROM postings") == [(300 * len(labs), 300 * len(labs))]
+    assert query(db, "SELECT status, count(*) FROM scrape_runs GROUP BY status") == [("ok", 2 * len(labs))]
     new = dict(query(db, "SELECT lab, sum(new) FROM scrape_runs GROUP BY lab"))
     assert new == dict.fromkeys(labs, 300)  # each posting was new to exactly one of the two runs

@@ -6,6 +6,8 @@ import httpx
 import pytest
 
 from asr_jobs.models import ParseError, Politeness, Posting, ScrapeError
+from asr_jobs.samplesites import eightfold as sample_eightfold
+from asr_jobs.samplesites.transport import routes_transport
 from asr_jobs.scrapers.adapters import eightfold
 from asr_jobs.scrapers.fetch import Fetcher, LabContext
 from asr_jobs.scrapers.har import ReplayTransport, load_har
@@ -30,32 +32,19 @@ def position(pid: int, name: str, department: str = "Research Sciences", posted:
             "positionUrl": f"/careers/job/{pid}"}
 
 
-class FakePcsx:
-    """An Eightfold PCSX site: 10 results per page by `start`, `count` on every page, details by position_id."""
+class SamplePcsx:
+    """The sample Eightfold PCSX site (asr_jobs.samplesites.eightfold) serving these positions, and the requests it got."""
 
     def __init__(self, searches: dict[str, list[dict]], gone: tuple[int, ...] = ()):
         self.searches = searches
-        self.gone = {str(g) for g in gone}
+        self.details: dict[str, dict | None] = {str(p["id"]): None if p["id"] in gone else detail_of(p)
+                                                for items in searches.values() for p in items}
         self.requests: list[httpx.Request] = []
-        self.transport = httpx.MockTransport(self.handle)
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        params = request.url.params
-        if request.url.path == "/api/pcsx/search":
-            items = self.searches[params["query"]]
-            start = int(params["start"])
-            data = {"positions": items[start:start + 10], "count": len(items), "sortBy": "timestamp", "appliedFilters": {}}
-            return httpx.Response(200, json={"status": 200, "error": {"message": "", "body": ""}, "data": data,
-                                             "metadata": None})
-        pid = params["position_id"]
-        if pid in self.gone:
-            return httpx.Response(200, json={"status": 404, "error": {"message": "Position not found", "body": ""},
-                                             "data": None})
-        found = [p for items in self.searches.values() for p in items if str(p["id"]) == pid][0]
-        detail = dict(found, jobDescription=f"<p>About {found['name']}.</p>", solrScore=None,
-                      publicUrl=f"{MS}/careers/job/{pid}", efcustomTextEmploymentType=["Full-Time"])
-        return httpx.Response(200, json={"status": 200, "data": detail})
+    def transport(self, lab) -> httpx.MockTransport:
+        """The site at the lab's address."""
+        routes = sample_eightfold.search_routes(lab, "", self.searches) | sample_eightfold.detail_routes(lab, "", self.details)
+        return routes_transport(routes, self.requests)
 
     def searched(self) -> list[tuple[str, str]]:
         return [(r.url.params["query"], r.url.params["start"]) for r in self.requests if r.url.path.endswith("/search")]
@@ -64,8 +53,15 @@ class FakePcsx:
         return [r.url.params["position_id"] for r in self.requests if r.url.path.endswith("/position_details")]
 
 
-async def run(lab, fake: FakePcsx, **ctx_args) -> tuple[list[Posting], LabContext]:
-    async with Fetcher(fake.transport) as fetcher:
+def detail_of(found: dict) -> dict:
+    """The position_details answer of a search result."""
+    detail = dict(found, jobDescription=f"<p>About {found['name']}.</p>", solrScore=None,
+                  publicUrl=f"{MS}/careers/job/{found['id']}", efcustomTextEmploymentType=["Full-Time"])
+    return {"status": 200, "data": detail}
+
+
+async def run(lab, fake: SamplePcsx, **ctx_args) -> tuple[list[Posting], LabContext]:
+    async with Fetcher(fake.transport(lab)) as fetcher:
         ctx = LabContext(lab, fetcher, **ctx_args)
         return await eightfold.scrape(ctx), ctx
 
@@ -152,7 +148,7 @@ def test_detect():
 
 async def test_scrape_pages_by_start_and_fetches_details(labs):
     items = [position(1970393557100000 + n, f"Research Intern - Speech {n}", posted=1792656000 - n) for n in range(23)]
-    fake = FakePcsx({"speech recognition": items})
+    fake = SamplePcsx({"speech recognition": items})
     postings, ctx = await run(fast(labs["microsoft-research"], queries=["speech recognition"]), fake)
     assert [str(r.url) for r in fake.requests[:3]] == [
         f"{SEARCH}?domain=microsoft.com&query=speech+recognition&start={start}&sort_by=timestamp" for start in (0, 10, 20)]
@@ -166,14 +162,14 @@ async def test_scrape_pages_by_start_and_fetches_details(labs):
 
 
 async def test_scrape_stops_when_count_is_reached(labs):
-    fake = FakePcsx({"speech": [position(n, f"Scientist {n}") for n in range(20)]})
+    fake = SamplePcsx({"speech": [position(n, f"Scientist {n}") for n in range(20)]})
     await run(fast(labs["microsoft-research"], queries=["speech"]), fake)
     assert fake.searched() == [("speech", "0"), ("speech", "10")]  # no empty third page
 
 
 async def test_scrape_merges_queries_without_duplicates(labs):
     a, b, c = position(1, "Speech Scientist"), position(2, "Audio Researcher"), position(3, "Research Intern")
-    fake = FakePcsx({"speech recognition": [a, b], "speech research": [b, c], "audio research": [c, a],
+    fake = SamplePcsx({"speech recognition": [a, b], "speech research": [b, c], "audio research": [c, a],
                      "research scientist speech": []})
     postings, _ = await run(fast(labs["microsoft-research"]), fake)
     assert [p.source_id for p in postings] == ["1", "2", "3"]
@@ -186,7 +182,7 @@ async def test_scrape_skips_details_of_unchanged_positions(labs):
     a, b = position(1, "Speech Scientist"), position(2, "Audio Researcher")
     stored = Posting(lab="microsoft-research", source_id="1", title="Speech Scientist", url="u", description="Stored.",
                      extra={"listing_key": eightfold.listing_key(a)})
-    fake = FakePcsx({"speech": [a, b]})
+    fake = SamplePcsx({"speech": [a, b]})
     postings, _ = await run(fast(labs["microsoft-research"], queries=["speech"]), fake,
                             previous={"1": stored}, previous_keys={"1": eightfold.listing_key(a)})
     assert fake.detailed() == ["2"]
@@ -197,7 +193,7 @@ async def test_reposted_position_is_fetched_again(labs):
     a = position(1, "Speech Scientist", posted=1792656000)
     stored = Posting(lab="microsoft-research", source_id="1", title="Speech Scientist", url="u")
     old_key = eightfold.listing_key(dict(a, postedTs=1790000000))
-    fake = FakePcsx({"speech": [a]})
+    fake = SamplePcsx({"speech": [a]})
     await run(fast(labs["microsoft-research"], queries=["speech"]), fake, previous={"1": stored},
               previous_keys={"1": old_key})
     assert fake.detailed() == ["1"]
@@ -207,7 +203,7 @@ async def test_max_details_cap(labs):
     changed, new1, new2 = position(1, "Changed"), position(2, "New One"), position(3, "New Two")
     stored = Posting(lab="microsoft-research", source_id="1", title="Changed", url="u", description="Old.",
                      extra={"listing_key": "old"})
-    fake = FakePcsx({"speech": [changed, new1, new2]})
+    fake = SamplePcsx({"speech": [changed, new1, new2]})
     postings, ctx = await run(fast(labs["microsoft-research"], queries=["speech"], max_details=1), fake,
                               previous={"1": stored}, previous_keys={"1": "old"})
     assert fake.detailed() == ["2"] and ctx.partial
@@ -218,14 +214,14 @@ async def test_max_details_cap(labs):
 async def test_page_cap_warns_and_marks_partial(labs):
     items = [position(n, f"Scientist {n}") for n in range(35)]
     lab = fast(labs["jhu-clsp"], queries=["speech"], params=dict(labs["jhu-clsp"].params, max_pages=2))
-    postings, ctx = await run(lab, FakePcsx({"speech": items}))
+    postings, ctx = await run(lab, SamplePcsx({"speech": items}))
     assert len(postings) == 20 and ctx.partial
     assert "query 'speech': stopped after 2 pages (20 of 35 positions, newest first)" in ctx.warnings[0]
 
 
 async def test_gone_position_is_left_out(labs):
     a, b = position(1, "Speech Scientist"), position(2, "Audio Researcher")
-    postings, ctx = await run(fast(labs["microsoft-research"], queries=["speech"]), FakePcsx({"speech": [a, b]}, gone=(2,)))
+    postings, ctx = await run(fast(labs["microsoft-research"], queries=["speech"]), SamplePcsx({"speech": [a, b]}, gone=(2,)))
     assert [p.source_id for p in postings] == ["1"]
     assert "'Audio Researcher' was listed but its details are gone" in ctx.warnings[0]
 
@@ -243,7 +239,7 @@ async def test_not_authorized_for_pcsx_is_a_clear_error(labs):
 
 
 async def test_base_url_override_changes_api_host_only(labs):
-    fake = FakePcsx({"speech": [position(5, "Speech Scientist")]})
+    fake = SamplePcsx({"speech": [position(5, "Speech Scientist")]})
     lab = fast(labs["jhu-clsp"], queries=["speech"], params=dict(labs["jhu-clsp"].params, base_url="http://127.0.0.1:8077/"))
     (posting,) = (await run(lab, fake))[0]
     assert [str(r.url) for r in fake.requests] == [

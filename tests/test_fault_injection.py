@@ -19,12 +19,13 @@ from click.testing import CliRunner
 
 import asr_jobs.cli as cli_module
 from asr_jobs.models import Lab
+from asr_jobs.samplesites.common import key, routes_of
+from asr_jobs.samplesites.server import Blackhole, Fault, SampleServer, first_only, labs_toml
 from asr_jobs.scrapers.adapters import lever as lever_adapter
 from asr_jobs.scrapers.har import load_har
 from asr_jobs.scrapers.registry import adapter_names, load_labs
 
-from .faultserver import Blackhole, Fault, FaultServer, first_only, key_of
-
+pytestmark = pytest.mark.slow
 DEMO = Path(cli_module.__file__).with_name("demo")
 MAX_BYTES = 1_000_000
 ENV = {"ASR_JOBS_RETRY_SCALE": "0", "ASR_JOBS_TIMEOUT": "5", "ASR_JOBS_MAX_BYTES": str(MAX_BYTES),
@@ -88,29 +89,24 @@ SYNTHETIC = synthetic_labs()
 @dataclass
 class Site:
     labs: dict[str, str]  # lab -> adapter
-    servers: dict[str, FaultServer]
+    servers: dict[str, SampleServer]
     labs_file: Path
     baseline: Path
     ids: dict[str, set[str]]  # lab -> posting ids after the clean first scrape
     tmp: Path
 
 
-def write_labs_file(path: Path, servers: dict[str, FaultServer], labs: dict[str, str],
+def write_labs_file(path: Path, servers: dict[str, SampleServer], labs: dict[str, str],
                     override: dict[str, str] | None = None) -> None:
     """A --labs file pointing each lab's base_url at its server (or at `override[lab]`), with no waits."""
-    lines = []
-    for lab, adapter in labs.items():
-        base = (override or {}).get(lab, servers[lab].base_url)
-        lines.append(f'[labs.{lab}]\ninterval = 0.0\nconcurrency = 64\n')
-        params: dict = {"base_url": base}
-        if lab in SYNTHETIC:
-            lines.append(f'adapter = "{adapter}"\ncategory = "startup"\n')
-            params = {**SYNTHETIC[lab][1], "base_url": base}
-            if adapter == "jsonl":
-                params = {"url": f"{base}/postings.jsonl"}
-        # JSON strings and arrays of strings are valid TOML values.
-        lines.append("params = { " + ", ".join(f"{k} = {json.dumps(v)}" for k, v in params.items()) + " }\n")
-    path.write_text("\n".join(lines), encoding="utf-8")
+    bases = {lab: (override or {}).get(lab, servers[lab].base_url) for lab in labs}
+    settings: dict[str, dict] = {lab: {"interval": 0.0, "concurrency": 64} for lab in labs}
+    params: dict[str, dict] = {}
+    for lab in SYNTHETIC.keys() & labs.keys():
+        settings[lab].update(adapter=labs[lab], category="startup")
+        extra = {"url": f"{bases[lab]}/postings.jsonl"} if labs[lab] == "jsonl" else {}
+        params[lab] = {**SYNTHETIC[lab][1], **extra}
+    path.write_text(labs_toml(bases, params, settings), encoding="utf-8")
 
 
 # Timeouts short enough for tests, long enough that answered requests never hit them on a busy machine.
@@ -160,11 +156,11 @@ def site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("faults")
     labs = {lab: adapter for adapter, lab in chosen_labs().items()}
     labs.update({lab: spec[0] for lab, spec in SYNTHETIC.items() if spec[0] not in labs.values()})
-    servers: dict[str, FaultServer] = {}
+    servers: dict[str, SampleServer] = {}
     try:
         for lab in labs:
             entries = SYNTHETIC[lab][2] if lab in SYNTHETIC else load_har(DEMO / f"{lab}.har")
-            servers[lab] = FaultServer(entries).__enter__()
+            servers[lab] = SampleServer(routes_of(entries)).__enter__()
         labs_file = tmp / "labs.toml"
         write_labs_file(labs_file, servers, labs)
         baseline = tmp / "baseline.db"
@@ -215,9 +211,8 @@ def assert_recovers(site: Site, db: Path) -> None:
 
 def answers_json_first(site: Site, lab: str) -> bool:
     """Whether the lab's first recorded answer is a JSON body (HTML formats word bad input their own way)."""
-    entry = next(iter(site.servers[lab].routes.values()))[0]
-    kinds = [h["value"] for h in entry["response"].get("headers", []) if h["name"].lower() == "content-type"]
-    return bool(entry["response"]["content"].get("text")) and any("json" in k for k in kinds)
+    answer = next(iter(site.servers[lab].routes.values()))
+    return bool(answer.body) and "json" in answer.content_type
 
 
 # fault -> (words every failed lab's message holds, words only JSON formats' messages hold)
@@ -353,14 +348,14 @@ def detail_fault(site: Site, db: Path, lab: str, kind: str) -> tuple[Fault, set[
         return quote(source_id, safe="") in path or (urlsplit(url).path not in ("", "/") and
                                                      urlsplit(url).path == urlsplit(path).path)
 
-    targets = sorted((key[1], sid) for key in site.servers[lab].routes for sid, url in stored
-                     if key[0] == "GET" and re.search(pattern, urlsplit(key[1]).path + "?" + urlsplit(key[1]).query)
-                     and names(key[1], sid, url))
+    targets = sorted((route[2], sid) for route in site.servers[lab].routes for sid, url in stored
+                     if route[1] == "GET" and re.search(pattern, urlsplit(route[2]).path + "?" + urlsplit(route[2]).query)
+                     and names(route[2], sid, url))
     assert targets, f"{lab}: no recorded detail request names a stored posting"
     target = targets[0][0]
 
     def that_detail(method: str, path: str, index: int) -> bool:
-        return key_of(method, path, None)[1] == target
+        return key("", method, path)[2] == target
 
     return Fault(kind, that_detail), {sid for path, sid in targets if path == target}  # a page may hold several
 

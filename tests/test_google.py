@@ -1,11 +1,12 @@
 import copy
 import json
-from urllib.parse import parse_qsl
 
 import httpx
 import pytest
 
 from asr_jobs.models import Lab, ParseError, Politeness, ScrapeError
+from asr_jobs.samplesites import google as sample_google
+from asr_jobs.samplesites.transport import routes_transport
 from asr_jobs.scrapers.adapters import google
 from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
 from asr_jobs.scrapers.har import ReplayTransport
@@ -31,17 +32,15 @@ def page(jobs: list, total: int | None, size: int = 20) -> str:
 
 
 class GoogleSite:
-    """A fake careers site answering result pages by (q, page); records requests."""
+    """The sample Google Careers search (asr_jobs.samplesites.google) answering these jobs per query; records requests."""
 
-    def __init__(self, pages: dict[tuple[str, int], str], status: int = 200):
-        self.pages, self.status = pages, status
+    def __init__(self, searches: dict[str, list[list]], totals: dict[str, int] | None = None):
+        self.searches, self.totals = searches, totals
         self.requests: list[httpx.Request] = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        params = dict(parse_qsl(request.url.query.decode()))
-        body = self.pages.get((params.get("q", ""), int(params.get("page", "1"))), page([], 0))
-        return httpx.Response(self.status, text=body, headers={"content-type": "text/html; charset=utf-8"})
+    def transport(self, lab_: Lab) -> httpx.MockTransport:
+        """The site at the lab's address."""
+        return routes_transport(sample_google.search_routes(lab_, "", self.searches, self.totals), self.requests)
 
 
 def lab(labs, **changes) -> Lab:
@@ -52,8 +51,9 @@ def lab(labs, **changes) -> Lab:
     return base
 
 
-async def run(lab_: Lab, site) -> tuple[list, LabContext]:
-    async with Fetcher(httpx.MockTransport(site), retry=RetryPolicy(attempts=1)) as fetcher:
+async def run(lab_: Lab, site: GoogleSite | httpx.MockTransport) -> tuple[list, LabContext]:
+    transport = site.transport(lab_) if isinstance(site, GoogleSite) else site
+    async with Fetcher(transport, retry=RetryPolicy(attempts=1)) as fetcher:
         ctx = LabContext(lab_, fetcher)
         return await google.scrape(ctx), ctx
 
@@ -129,10 +129,8 @@ async def test_scrape_pages_until_total_and_merges_queries(labs):
     first = [job(str(1000 + i)) for i in range(20)]
     second = [job(str(1020 + i)) for i in range(20)]
     third = [job(str(1040 + i)) for i in range(5)]
-    pages = {("speech research", 1): page(first, 45), ("speech research", 2): page(second, 45),
-             ("speech research", 3): page(third, 45),
-             ("audio research", 1): page([job("1003"), job("2000", "Audio Research Engineer")], 2)}
-    site = GoogleSite(pages)
+    site = GoogleSite({"speech research": first + second + third,
+                       "audio research": [job("1003"), job("2000", "Audio Research Engineer")]})
     postings, ctx = await run(lab(labs, queries=["speech research", "audio research"]), site)
     # Queries, and the pages after a query's first, are requested concurrently: compare them sorted.
     assert sorted(str(r.url) for r in site.requests) == [
@@ -145,22 +143,22 @@ async def test_scrape_pages_until_total_and_merges_queries(labs):
 
 
 async def test_short_page_ends_query_even_when_total_says_more(labs):
-    site = GoogleSite({("speech", 1): page([job("1"), job("2")], 300)})
+    site = GoogleSite({"speech": [job("1"), job("2")]}, totals={"speech": 300})
     postings, ctx = await run(lab(labs, queries=["speech"]), site)
     assert len(postings) == 2 and len(site.requests) == 1 and not ctx.partial
 
 
 async def test_page_cap_warns_and_marks_partial(labs):
-    pages = {("speech", n): page([job(f"{n}-{i}") for i in range(20)], 500) for n in (1, 2)}
+    jobs = [job(f"{n}-{i}") for n in (1, 2) for i in range(20)]
     lab_ = lab(labs, queries=["speech"], params={"max_pages": 2})
-    postings, ctx = await run(lab_, GoogleSite(pages))
+    postings, ctx = await run(lab_, GoogleSite({"speech": jobs}, totals={"speech": 500}))
     assert len(postings) == 40 and ctx.partial
     assert ctx.warnings == ["query 'speech': stopped after 2 pages of 20 (total 500); raise max_pages"]
 
 
 async def test_base_url_and_location_params(labs):
     lab_ = lab(labs, queries=["speech"], params={"base_url": "http://mirror.test", "locations": ["Zurich, Switzerland"]})
-    site = GoogleSite({("speech", 1): page([job("1")], 1)})
+    site = GoogleSite({"speech": [job("1")]})
     await run(lab_, site)
     assert str(site.requests[0].url) == ("http://mirror.test/about/careers/applications/jobs/results"
                                          "?q=speech&sort_by=date&page=1&location=Zurich%2C+Switzerland")
@@ -168,7 +166,7 @@ async def test_base_url_and_location_params(labs):
 
 async def test_http_error_names_lab_and_url(labs):
     with pytest.raises(ScrapeError) as err:
-        await run(lab(labs, queries=["speech"]), GoogleSite({}, status=403))
+        await run(lab(labs, queries=["speech"]), httpx.MockTransport(lambda request: httpx.Response(403, text="Forbidden")))
     assert str(err.value).startswith("google-research: HTTP 403")
     assert f"({RESULTS}?q=speech&sort_by=date&page=1)" in str(err.value)
 

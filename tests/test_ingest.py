@@ -12,6 +12,7 @@ from asr_jobs.cli import cli
 from asr_jobs.db import store
 from asr_jobs.ingest import import_file, scrape_labs
 from asr_jobs.models import Politeness, ScrapeError
+from asr_jobs.samplesites.transport import sample_transport
 from asr_jobs.scrapers.fetch import Fetcher, LabStats, RetryPolicy
 from asr_jobs.scrapers.har import RecordingTransport, ReplayTransport, normalized_url
 
@@ -20,20 +21,16 @@ from .conftest import fixture_bytes
 BOARD = "https://boards-api.greenhouse.io/v1/boards/{}/jobs?content=true"
 
 
-def board_handler(failing: set[str] = frozenset()):
-    def handler(request: httpx.Request) -> httpx.Response:
-        token = request.url.path.split("/")[3]
-        if token in failing:
-            return httpx.Response(404, json={"status": 404, "error": "Job board not found"})
-        return httpx.Response(200, content=fixture_bytes("greenhouse_board.json"),
-                              headers={"content-type": "application/json"})
-    return handler
+def boards(labs, failing: set[str] = frozenset()) -> httpx.MockTransport:
+    """The sample Greenhouse boards of the labs, two postings each; the failing labs' boards are not found (404)."""
+    served = {lab.name: lab for lab in labs if lab.name not in failing}
+    return sample_transport(served, sizes=dict.fromkeys(served, 2))
 
 
 async def test_one_lab_failing_does_not_stop_the_others(labs):
     db = store.open_db(None)
     chosen = [labs["anthropic"], labs["ai2"]]
-    outcomes = await scrape_labs(db, chosen, transport=httpx.MockTransport(board_handler({"thealleninstitute"})))
+    outcomes = await scrape_labs(db, chosen, transport=boards(chosen, {"ai2"}))
     by_lab = {o.lab: o for o in outcomes}
     assert by_lab["anthropic"].status == "ok" and by_lab["anthropic"].saved.new == 2
     assert by_lab["ai2"].status == "failed"
@@ -44,15 +41,15 @@ async def test_one_lab_failing_does_not_stop_the_others(labs):
 
 async def test_failure_after_success_closes_nothing(labs):
     db = store.open_db(None)
-    await scrape_labs(db, [labs["anthropic"]], transport=httpx.MockTransport(board_handler()))
-    outcomes = await scrape_labs(db, [labs["anthropic"]], transport=httpx.MockTransport(board_handler({"anthropic"})))
+    await scrape_labs(db, [labs["anthropic"]], transport=boards([labs["anthropic"]]))
+    outcomes = await scrape_labs(db, [labs["anthropic"]], transport=boards([labs["anthropic"]], {"anthropic"}))
     assert outcomes[0].failed
     assert {r["status"] for r in db["postings"].rows} == {"uncertain"}
 
 
 async def test_record_then_replay_stores_the_same(tmp_path, labs):
     har = tmp_path / "run.har"
-    recorder = RecordingTransport(httpx.MockTransport(board_handler()))
+    recorder = RecordingTransport(boards([labs["anthropic"]]))
     first = store.open_db(None)
     await scrape_labs(first, [labs["anthropic"]], transport=recorder)
     recorder.save(har)
@@ -193,8 +190,11 @@ async def test_scrape_and_import_store_the_same_for_a_filtered_lab(tmp_path, lab
     """The same board scraped and imported for a lab with a filter: the same postings, with the same content."""
     filtered_lab = dataclasses.replace(labs["anthropic"], filters={"title": ["^Research"]})
     scraped = store.open_db(None)
-    await scrape_labs(scraped, [filtered_lab], transport=httpx.MockTransport(board_handler()))
-    (tmp_path / "board.json").write_bytes(fixture_bytes("greenhouse_board.json"))
+    board = fixture_bytes("greenhouse_board.json")
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=board,
+                                                                   headers={"content-type": "application/json"}))
+    await scrape_labs(scraped, [filtered_lab], transport=transport)
+    (tmp_path / "board.json").write_bytes(board)
     imported = store.open_db(None)
     result = import_file(imported, tmp_path / "board.json", filtered_lab)
     rows = lambda db: sorted((r["id"], r["title"], r["content_hash"]) for r in db["postings"].rows)  # noqa: E731

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 import asr_jobs.cli as cli_module
-
-from .faultserver import Fault, FaultServer, first_only
+from asr_jobs.samplesites.common import routes_of
+from asr_jobs.samplesites.server import Fault, SampleServer, first_only, labs_toml
 
 ENV = {"ASR_JOBS_RETRY_SCALE": "0", "NO_COLOR": "1", "ASR_JOBS_DB": None, "ASR_JOBS_LABS": None}
 URL = "https://boards-api.greenhouse.io/v1/boards/anthropic/jobs?content=true"
@@ -34,15 +34,15 @@ class Board:
     def __init__(self, tmp_path):
         self.tmp = tmp_path
         self.db = tmp_path / "jobs.db"
-        self.server: FaultServer | None = None
+        self.server: SampleServer | None = None
 
     def scrape(self, *jobs: dict, fault: str | Fault | None = None, extra: tuple[str, ...] = ()) -> tuple[int, dict]:
         if self.server is not None:
             self.server.stop()
-        self.server = FaultServer(recording(*jobs)).__enter__()
+        self.server = SampleServer(routes_of(recording(*jobs))).__enter__()
         self.server.reset(Fault(fault) if isinstance(fault, str) else fault)
         labs = self.tmp / "labs.toml"
-        labs.write_text(f'[labs.anthropic]\nparams = {{ base_url = "{self.server.base_url}" }}\n')
+        labs.write_text(labs_toml({"anthropic": self.server.base_url}))
         result = CliRunner().invoke(cli_module.cli, ["scrape", "anthropic", "--db", str(self.db), "--labs",
                                                      str(labs), "--json", *extra], env=ENV, catch_exceptions=False)
         return result.exit_code, json.loads(result.stdout)[0]

@@ -11,6 +11,8 @@ from asr_jobs.models import ParseError, Posting
 from asr_jobs.readers import jsonl_batches
 from asr_jobs.scrapers.registry import ad_hoc_lab
 
+pytestmark = pytest.mark.slow
+
 
 def search(db, word: str) -> list[str]:
     return [r[0] for r in db.execute(

@@ -7,6 +7,8 @@ import httpx
 import pytest
 
 from asr_jobs.models import ParseError, Politeness, Posting, ScrapeError
+from asr_jobs.samplesites import workday as sample_workday
+from asr_jobs.samplesites.transport import routes_transport
 from asr_jobs.scrapers.adapters import workday
 from asr_jobs.scrapers.fetch import Fetcher, LabContext
 from asr_jobs.scrapers.har import ReplayTransport, load_har
@@ -44,28 +46,19 @@ def detail_for(entry: dict) -> dict:
         "hiringOrganization": {"name": "2100 NVIDIA USA", "url": ""}, "similarJobs": [], "userAuthenticated": False}
 
 
-class FakeWorkday:
-    """A Workday CXS site: pages by offset/limit, `total` only on the first page, one detail per externalPath."""
+class SampleWorkday:
+    """The sample Workday site (asr_jobs.samplesites.workday) serving these list items, and the requests it got."""
 
     def __init__(self, searches: dict[str, list[dict]], gone: tuple[str, ...] = ()):
         self.searches = searches
-        self.gone = set(gone)
+        self.details: dict[str, dict | None] = {e["externalPath"]: None if e["externalPath"] in gone else detail_for(e)
+                                                for items in searches.values() for e in items}
         self.requests: list[httpx.Request] = []
-        self.transport = httpx.MockTransport(self.handle)
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if request.method == "POST":
-            body = json.loads(request.content)
-            items = self.searches[body["searchText"]]
-            page = items[body["offset"]:body["offset"] + body["limit"]]
-            total = len(items) if body["offset"] == 0 else 0  # the real quirk
-            return httpx.Response(200, json={"total": total, "jobPostings": page, "facets": [], "userAuthenticated": False})
-        path = request.url.path.split("/NVIDIAExternalCareerSite", 1)[1]
-        if path in self.gone:
-            return httpx.Response(404, json={"errorCode": "S22", "httpStatus": 404, "message": "not found"})
-        entries = [e for items in self.searches.values() for e in items if e["externalPath"] == path]
-        return httpx.Response(200, json=detail_for(entries[0]))
+    def transport(self, lab) -> httpx.MockTransport:
+        """The site at the lab's API address."""
+        routes = sample_workday.search_routes(lab, "", self.searches) | sample_workday.detail_routes(lab, "", self.details)
+        return routes_transport(routes, self.requests)
 
     def posts(self) -> list[dict]:
         return [json.loads(r.content) for r in self.requests if r.method == "POST"]
@@ -74,8 +67,8 @@ class FakeWorkday:
         return [r.url.path.split("/NVIDIAExternalCareerSite", 1)[1] for r in self.requests if r.method == "GET"]
 
 
-async def run(lab, fake: FakeWorkday, **ctx_args) -> tuple[list[Posting], LabContext]:
-    async with Fetcher(fake.transport) as fetcher:
+async def run(lab, fake: SampleWorkday, **ctx_args) -> tuple[list[Posting], LabContext]:
+    async with Fetcher(fake.transport(lab)) as fetcher:
         ctx = LabContext(lab, fetcher, **ctx_args)
         return await workday.scrape(ctx), ctx
 
@@ -175,13 +168,13 @@ def test_detect():
     assert not workday.detect({"jobs": []}, "https://boards-api.greenhouse.io/v1/boards/x/jobs")
 
 
-# --- scrape through a fake site
+# --- scrape through the sample site
 
 
 async def test_scrape_pages_with_total_only_on_first_page_then_fetches_details(labs):
     # 45 postings: pages of 20, 20, 5; pages 2 and 3 report total 0, which must not stop paging.
     items = [item(f"JR{3000 + n}", f"Speech Scientist {n}") for n in range(45)]
-    fake = FakeWorkday({"speech": items})
+    fake = SampleWorkday({"speech": items})
     postings, ctx = await run(fast(labs["nvidia"], queries=["speech"]), fake)
     assert fake.posts() == [{"appliedFacets": {}, "limit": 20, "offset": off, "searchText": "speech"} for off in (0, 20, 40)]
     post = fake.requests[0]
@@ -197,7 +190,7 @@ async def test_scrape_pages_with_total_only_on_first_page_then_fetches_details(l
 
 async def test_scrape_stops_on_first_page_total(labs):
     items = [item(f"JR{n}", f"Scientist {n}") for n in range(40)]  # exactly two full pages
-    fake = FakeWorkday({"asr": items})
+    fake = SampleWorkday({"asr": items})
     await run(fast(labs["nvidia"], queries=["asr"]), fake)
     assert [b["offset"] for b in fake.posts()] == [0, 20]  # total 40 reached: no empty third page
 
@@ -205,7 +198,7 @@ async def test_scrape_stops_on_first_page_total(labs):
 async def test_scrape_merges_queries_without_duplicates(labs):
     a, b, c = item("JR1", "ASR Scientist"), item("JR2", "Speech Researcher"), item("JR3", "Audio Researcher")
     repost = item("JR2", "Speech Researcher", suffix="-1", where="US-WA-Redmond")  # same requisition, reposted
-    fake = FakeWorkday({"speech recognition": [a, b], "speech research": [b, c], "audio": [repost, c]})
+    fake = SampleWorkday({"speech recognition": [a, b], "speech research": [b, c], "audio": [repost, c]})
     postings, ctx = await run(fast(labs["nvidia"], queries=["speech recognition", "speech research", "audio"]), fake)
     assert [p.source_id for p in postings] == ["JR1", "JR2", "JR3"]
     assert [b["searchText"] for b in fake.posts()] == ["speech recognition", "speech research", "audio"]
@@ -216,7 +209,7 @@ async def test_scrape_skips_details_of_unchanged_postings(labs):
     a, b = item("JR1", "ASR Scientist"), item("JR2", "Speech Researcher")
     stored = Posting(lab="nvidia", source_id="JR1", title="ASR Scientist", url="u", description="Stored text.",
                      extra={"listing_key": workday.listing_key(a)})
-    fake = FakeWorkday({"speech": [a, b]})
+    fake = SampleWorkday({"speech": [a, b]})
     postings, ctx = await run(fast(labs["nvidia"], queries=["speech"]), fake,
                               previous={"JR1": stored}, previous_keys={"JR1": workday.listing_key(a)})
     assert fake.detail_paths() == [b["externalPath"]]
@@ -226,7 +219,7 @@ async def test_scrape_skips_details_of_unchanged_postings(labs):
 async def test_changed_listing_refetches_detail(labs):
     a = item("JR1", "ASR Scientist", posted="Posted Today")
     stored = Posting(lab="nvidia", source_id="JR1", title="ASR Scientist", url="u")
-    fake = FakeWorkday({"speech": [a]})
+    fake = SampleWorkday({"speech": [a]})
     old_key = workday.listing_key(dict(a, postedOn="Posted 30+ Days Ago"))  # reposted since
     await run(fast(labs["nvidia"], queries=["speech"]), fake, previous={"JR1": stored}, previous_keys={"JR1": old_key})
     assert fake.detail_paths() == [a["externalPath"]]
@@ -236,7 +229,7 @@ async def test_max_details_cap_fetches_new_postings_first(labs):
     changed, new1, new2 = item("JR1", "Changed"), item("JR2", "New One"), item("JR3", "New Two")
     stored = Posting(lab="nvidia", source_id="JR1", title="Changed", url="u", description="Old text.",
                      extra={"listing_key": "old"})
-    fake = FakeWorkday({"speech": [changed, new1, new2]})
+    fake = SampleWorkday({"speech": [changed, new1, new2]})
     postings, ctx = await run(fast(labs["nvidia"], queries=["speech"], max_details=1), fake,
                               previous={"JR1": stored}, previous_keys={"JR1": "old"})
     assert fake.detail_paths() == [new1["externalPath"]]
@@ -248,7 +241,7 @@ async def test_max_details_cap_fetches_new_postings_first(labs):
 
 async def test_gone_detail_is_left_out_with_a_warning(labs):
     a, b = item("JR1", "ASR Scientist"), item("JR2", "Speech Researcher")
-    fake = FakeWorkday({"speech": [a, b]}, gone=(b["externalPath"],))
+    fake = SampleWorkday({"speech": [a, b]}, gone=(b["externalPath"],))
     postings, ctx = await run(fast(labs["nvidia"], queries=["speech"]), fake)
     assert [p.source_id for p in postings] == ["JR1"]
     assert "'Speech Researcher' was listed but its detail is gone (HTTP 404)" in ctx.warnings[0]
@@ -257,7 +250,7 @@ async def test_gone_detail_is_left_out_with_a_warning(labs):
 async def test_page_cap_warns_and_marks_partial(labs):
     items = [item(f"JR{n}", f"Scientist {n}") for n in range(50)]
     lab = fast(labs["nvidia"], queries=["speech"], params=dict(labs["nvidia"].params, max_pages=2))
-    postings, ctx = await run(lab, FakeWorkday({"speech": items}))
+    postings, ctx = await run(lab, SampleWorkday({"speech": items}))
     assert len(postings) == 40 and ctx.partial
     assert "stopped after 2 pages (40 of 50 postings)" in ctx.warnings[0]
 

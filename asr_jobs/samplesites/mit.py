@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from .common import entry, paragraphs
+from ..models import Lab
+from .common import Answer, Routes, entry, host_of, key, paragraphs
 
 CAREERS = "https://www.csail.mit.edu/about/careers"
 FUTURETECH = "https://futuretech.mit.edu/opportunities"
@@ -106,3 +107,27 @@ def recordings() -> dict[str, list[dict]]:
     pages = [(CAREERS, careers_page()), (FUTURETECH, futuretech_page()), (SLS, sls_page()), (POSTDOC, postdoc_page()),
              (ADMIN, admin_page()), (COORDINATOR, coordinator_page())]
     return {"mit-csail": [entry("GET", url, body, content_type=HTML) for url, body in pages]}
+
+
+def real_host(lab: Lab) -> str:
+    """The host the lab's adapter asks on the internet."""
+    return host_of(str(lab.params["pages"][0]))
+
+
+def site(lab: Lab, n: int, host: str) -> Routes:
+    """The sample mit site scaled to n postings on the virtual `host`: every request the adapter makes, answered."""
+    bodies = [sls_page(), postdoc_page(), coordinator_page()]
+    titles = ["Research Scientist, Spoken Language Systems Group", "Postdoctoral Associate, Speech and Multimodal Learning",
+              "Project Coordinator"]
+    pages = [str(p) for p in lab.params["pages"]]
+    routes: Routes = {}
+    for number, listing in enumerate(pages):
+        # Each listing page links its share of the postings, under its own site's folder.
+        folder = "/jobs" if number == 0 else "/opportunities"
+        mine = range(number, n, len(pages))
+        links = "".join(f"<li><a href=\"{folder}/bench-{i}\">{titles[i % len(titles)]} ({i})</a></li>" for i in mine)
+        html = page("Careers", f"<h1>Open positions</h1><ul>{links}</ul>")
+        routes[key(host, "GET", listing)] = Answer(html.encode("utf-8"), HTML)
+        for i in mine:
+            routes[key(host, "GET", f"{folder}/bench-{i}")] = Answer(bodies[i % len(bodies)].encode("utf-8"), HTML)
+    return routes

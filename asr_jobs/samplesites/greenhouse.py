@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import html
 
-from .common import entry, paragraphs
+from ..models import Lab
+from ..scrapers.adapters import greenhouse as adapter
+from .common import Answer, Routes, board_jobs, entry, host_of, json_bytes, key, paragraphs
 
 EEO = ("We are an equal opportunity employer. All qualified applicants will receive consideration for employment "
        "without regard to race, color, religion, sex, sexual orientation, gender identity, national origin, "
@@ -140,3 +143,24 @@ def recordings() -> dict[str, list[dict]]:
         "assemblyai": [board("assemblyai", assemblyai)],
         "ai2": [board("thealleninstitute", ai2)],
     }
+
+
+def real_host(lab: Lab) -> str:
+    """The host the lab's adapter asks on the internet."""
+    return host_of(adapter.BASE_URL)
+
+
+def site(lab: Lab, n: int, host: str, *, first: int = 0) -> Routes:
+    """The sample greenhouse site scaled to n postings on the virtual `host`: every request the adapter makes, answered.
+
+    Job ids count from `first`, so that two boards of one lab can overlap (postings closed, postings new).
+    """
+    samples = board_jobs(recordings())
+    token = lab.params["token"]
+    jobs = []
+    for i in range(n):
+        job = copy.deepcopy(samples[i % len(samples)])
+        job["id"] = 9_000_000_000 + first + i
+        job["absolute_url"] = f"https://job-boards.greenhouse.io/{token}/jobs/{job['id']}"
+        jobs.append(job)
+    return {key(host, "GET", adapter.board_url(lab)): Answer(json_bytes({"jobs": jobs, "meta": {"total": n}}))}

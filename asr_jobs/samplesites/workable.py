@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from .common import entry, paragraphs
+import copy
+
+from ..models import Lab
+from ..scrapers.adapters import workable as adapter
+from .common import Answer, Routes, board_jobs, entry, host_of, json_bytes, key, paragraphs
 
 ABOUT = ("<p><strong>About Speechmatics</strong></p><p>Speechmatics builds the most accurate and inclusive speech "
          "technology in the world, understanding every voice in 55+ languages. Our research team in Cambridge "
@@ -82,3 +86,22 @@ def recordings() -> dict[str, list[dict]]:
             "jobs": jobs}
     url = "https://apply.workable.com/api/v1/widget/accounts/speechmatics?details=true"
     return {"speechmatics": [entry("GET", url, body)]}
+
+
+def real_host(lab: Lab) -> str:
+    """The host the lab's adapter asks on the internet."""
+    return host_of(adapter.BASE_URL)
+
+
+def site(lab: Lab, n: int, host: str) -> Routes:
+    """The sample workable site scaled to n postings on the virtual `host`: every request the adapter makes, answered."""
+    samples = board_jobs(recordings())
+    jobs = []
+    for i in range(n):
+        job = copy.deepcopy(samples[i % len(samples)])
+        code = f"B{i:09X}"
+        job.update(shortcode=code, url=f"https://apply.workable.com/j/{code}", shortlink=f"https://apply.workable.com/j/{code}",
+                   application_url=f"https://apply.workable.com/j/{code}/apply")
+        jobs.append(job)
+    body = {"name": "Speechmatics", "description": "<p>Speech technology.</p>", "jobs": jobs}
+    return {key(host, "GET", adapter.account_url(lab)): Answer(json_bytes(body))}

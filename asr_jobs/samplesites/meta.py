@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import urlencode
 
-from .common import entry
+from ..models import Lab
+from ..scrapers.adapters import meta as adapter
+from .common import Answer, Routes, entry, host_of, in_queries, json_bytes, key
 
 BASE = "https://www.metacareers.com"
 LSD = "AVpT8qZr1Xw"
@@ -15,7 +18,7 @@ FAIR_TEAMS = {"teams": ["AI Research", "Artificial Intelligence", "Research"],
               "sub_teams": ["Research", "Artificial Intelligence"]}
 
 # id -> search result fields; the first three are research roles (kept by the team filter, detail pages recorded).
-JOBS = {
+JOBS: dict[str, Any] = {
     "1261940728447315": {"title": "Research Scientist, Speech and Audio (FAIR)",
                          "locations": ["Menlo Park, CA", "New York, NY", "Paris, France"], **FAIR_TEAMS},
     "1047733925510288": {"title": "Research Scientist Intern, Speech Recognition (PhD)",
@@ -34,7 +37,7 @@ QUERIES = {
     "audio": ["3318260455019734", "1261940728447315", "2240198756631077", "1498822077615290"],
     "research scientist": ["3318260455019734", "1261940728447315", "1047733925510288"],
 }
-PAGES = {
+PAGES: dict[str, Any] = {
     "1261940728447315": {
         "description": "<p>Meta's Fundamental AI Research (FAIR) team advances AI through open research. We are looking "
                        "for research scientists to push the state of the art in speech and audio: self-supervised "
@@ -126,3 +129,33 @@ def recordings() -> dict[str, list[dict]]:
     for job_id in PAGES:
         entries.append(entry("GET", f"{BASE}/jobs/{job_id}/", job_page(job_id), content_type=HTML))
     return {"meta-fair": entries}
+
+
+def real_host(lab: Lab) -> str:
+    """The host the lab's adapter asks on the internet."""
+    return host_of(adapter.BASE_URL)
+
+
+def site(lab: Lab, n: int, host: str) -> Routes:
+    """The sample meta site scaled to n postings on the virtual `host`: every request the adapter makes, answered."""
+    base = adapter.base_url(lab)
+    if str(lab.params.get("doc_id")) != DOC_ID:
+        raise ValueError(f"{lab.name}: the bench serves doc_id {DOC_ID} only")
+    samples = list(JOBS)
+    jobs, queries = [], []
+    routes: Routes = {key(host, "GET", f"{base}/jobs"): Answer(jobs_page().encode("utf-8"), HTML)}
+    for i in range(n):
+        sample = samples[i % len(samples)]
+        job_id = str(2_000_000_000_000_000 + i)
+        jobs.append({"id": job_id, **JOBS[sample]})
+        queries.append(in_queries(i, lab.queries))
+        if sample in PAGES:
+            routes[key(host, "GET", f"{base}/jobs/{job_id}/")] = Answer(job_page(sample).encode("utf-8"), HTML)
+    path = str(lab.params.get("graphql_path", adapter.GRAPHQL_PATH))
+    for query in lab.queries or [""]:
+        found = [job for job, qs in zip(jobs, queries, strict=True) if query in qs]
+        answer = {"data": {"job_search_with_featured_jobs_v2": {"all_jobs": found, "featured_jobs": []}},
+                  "extensions": {"is_final": True}}
+        # The GraphQL answer is JSON sent as text/html, as Meta sends it.
+        routes[key(host, "POST", base + path, search_form(query))] = Answer(json_bytes(answer), HTML)
+    return routes

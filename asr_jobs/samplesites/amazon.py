@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import uuid
+from typing import Any
 from urllib.parse import urlencode
 
-from .common import entry
+from ..models import Lab
+from ..scrapers.adapters import amazon as adapter
+from .common import Answer, Routes, entry, host_of, in_queries, json_bytes, key
 
 QUERIES = ["speech recognition", "ASR scientist", "applied scientist speech", "research scientist speech",
            "audio scientist"]
@@ -94,7 +98,7 @@ def search_request(query: str) -> str:
 def page(query: str, jobs: list[dict]) -> dict:
     params = urlencode([("base_query", query), ("result_limit", "100"), ("offset", "0"),
                         ("sort", "recent")])
-    body = {"error": None, "hits": len(jobs), "facets": {}, "content": {"sidebar": {}, "search_results": {}},
+    body: dict[str, Any] = {"error": None, "hits": len(jobs), "facets": {}, "content": {"sidebar": {}, "search_results": {}},
             "jobs": jobs, "job_posting_search_request": search_request(query)}
     return entry("GET", f"https://www.amazon.jobs/en/search.json?{params}", body)
 
@@ -156,3 +160,45 @@ def recordings() -> dict[str, list[dict]]:
         "audio scientist": [],
     }
     return {"amazon-science": [page(query, results[query]) for query in QUERIES]}
+
+
+def real_host(lab: Lab) -> str:
+    """The host the lab's adapter asks on the internet."""
+    return host_of(adapter.BASE_URL)
+
+
+def site(lab: Lab, n: int, host: str) -> Routes:
+    """The sample amazon site scaled to n postings on the virtual `host`: every request the adapter makes, answered."""
+    samples = list(jobs().values())
+    served, queries = [], []
+    for i in range(n):
+        job = copy.deepcopy(samples[i % len(samples)])
+        icims = str(4_000_000 + i)
+        slug = job["job_path"].rsplit("/", 1)[-1]
+        job.update(id_icims=icims, id=str(uuid.uuid5(uuid.NAMESPACE_URL, icims)), job_path=f"/en/jobs/{icims}/{slug}",
+                   url_next_step=f"https://account.amazon.jobs/jobs/{icims}/apply")
+        served.append(job)
+        queries.append(in_queries(i, lab.queries))
+    searches = {query: [job for job, qs in zip(served, queries, strict=True) if query in qs]
+                for query in lab.queries or [""]}
+    return search_routes(lab, host, searches)
+
+
+def search_routes(lab: Lab, host: str, searches: dict[str, list[dict]], hits: dict[str, int] | None = None) -> Routes:
+    """Each query's result pages by offset (params.page_size per page), `hits` the whole count on every page.
+
+    `hits` may claim more than a query has, as the site sometimes does: the page after its last one then
+    answers no jobs.
+    """
+    limit = int(lab.params.get("page_size", adapter.PAGE_SIZE))
+    routes: Routes = {}
+    for query, found in searches.items():
+        total = (hits or {}).get(query, len(found))
+        pages = list(range(0, max(1, len(found)), limit))
+        offsets = pages + [pages[-1] + limit] if total > len(found) else pages
+        for offset in offsets:
+            body: dict[str, Any] = {"error": None, "hits": total, "facets": {},
+                                    "content": {"sidebar": {}, "search_results": {}},
+                                    "jobs": found[offset:offset + limit], "job_posting_search_request": search_request(query)}
+            routes[key(host, "GET", adapter.search_url(lab, query, offset, limit))] = Answer(json_bytes(body))
+    return routes

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import uuid
 
-from .common import entry
+from ..models import Lab
+from ..scrapers.adapters import ashby as adapter
+from .common import Answer, Routes, board_jobs, entry, host_of, json_bytes, key
 
 STYLE = ' style="min-height:1.5em"'
 
@@ -202,3 +205,23 @@ def recordings() -> dict[str, list[dict]]:
         "openai": [board("openai", openai_jobs())],
         "deepgram": [board("deepgram", deepgram_jobs())],
     }
+
+
+def real_host(lab: Lab) -> str:
+    """The host the lab's adapter asks on the internet."""
+    return host_of(adapter.BASE_URL)
+
+
+def site(lab: Lab, n: int, host: str) -> Routes:
+    """The sample ashby site scaled to n postings on the virtual `host`: every request the adapter makes, answered."""
+    samples = board_jobs(recordings())
+    board = lab.params.get("board", lab.name)
+    jobs = []
+    for i in range(n):
+        job = copy.deepcopy(samples[i % len(samples)])
+        job["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{board}/{i}"))
+        job["isListed"] = True
+        job["jobUrl"] = f"https://jobs.ashbyhq.com/{board}/{job['id']}"
+        job["applyUrl"] = job["jobUrl"] + "/application"
+        jobs.append(job)
+    return {key(host, "GET", adapter.board_url(lab)): Answer(json_bytes({"jobs": jobs, "apiVersion": "1"}))}

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from .common import entry
+import copy
+import json
+
+from ..models import Lab
+from ..scrapers.adapters import apple as adapter
+from .common import Answer, Routes, entry, host_of, in_queries, json_bytes, key
 
 BASE = "https://jobs.apple.com"
 TOKEN = "demo-csrf-5d2c1b7e"
+GONE = Answer(json_bytes({"error": "jobsite.general.serviceError"}), status=404)
 FORMAT = {"longDate": "MMMM D, YYYY", "mediumDate": "MMM D, YYYY"}
 TEAMS = {
     "MLAI": {"teamName": "Machine Learning and AI", "teamID": "teamsAndSubTeams-MLAI", "teamCode": "MLAI"},
@@ -140,3 +146,54 @@ def recordings() -> dict[str, list[dict]]:
     for position_id in JOBS:
         entries.append(entry("GET", f"{BASE}/api/v1/jobDetails/{position_id}?locale=en-us", detail(position_id)))
     return {"apple-ml": entries}
+
+
+def real_host(lab: Lab) -> str:
+    """The host the lab's adapter asks on the internet."""
+    return host_of(adapter.BASE_URL)
+
+
+def site(lab: Lab, n: int, host: str) -> Routes:
+    """The sample apple site scaled to n postings on the virtual `host`: every request the adapter makes, answered."""
+    samples = list(JOBS)
+    rows_of: dict[str, list[dict]] = {}
+    details: dict[str, dict] = {}
+    queries: dict[str, list[str]] = {}
+    for i in range(n):
+        sample = samples[i % len(samples)]
+        pid = str(600_000_000 + i)
+        rows = copy.deepcopy(search_rows(sample))
+        for row in rows:
+            code = row["id"].split("-", 1)[1]
+            row.update(positionId=pid, id=f"{pid}-{code}", reqId=f"{pid}-{code}")
+        rows_of[pid] = rows
+        answer = detail(sample)
+        answer["res"].update(positionId=pid, id=f"REQ-{pid}")
+        details[pid] = answer
+        queries[pid] = in_queries(i, lab.queries)
+    pages: dict[tuple[str, int], dict] = {}
+    for query in lab.queries or [""]:
+        rows = [row for pid, qs in queries.items() if query in qs for row in rows_of[pid]]
+        for page in range(1, max(1, -(-len(rows) // adapter.PAGE_SIZE)) + 1):
+            chunk = rows[(page - 1) * adapter.PAGE_SIZE:page * adapter.PAGE_SIZE]
+            pages[(query, page)] = {"res": {"searchResults": chunk, "totalRecords": len(rows)}}
+    return token_routes(lab, host) | search_routes(lab, host, pages) | detail_routes(lab, host, dict(details))
+
+
+def token_routes(lab: Lab, host: str, token: str | None = TOKEN) -> Routes:
+    """The CSRF handshake: the token in a header (none when `token` is None) and a session cookie."""
+    headers = {"set-cookie": "jssid=sample; Path=/", **({"x-apple-csrf-token": token} if token else {})}
+    return {key(host, "GET", f"{adapter.base_url(lab)}/api/v1/CSRFToken"): Answer(b"", "text/plain", headers=headers)}
+
+
+def search_routes(lab: Lab, host: str, pages: dict[tuple[str, int], dict]) -> Routes:
+    """POST /api/v1/search: the answer of each (query, page), 20 rows a page with totalRecords."""
+    return {key(host, "POST", f"{adapter.base_url(lab)}/api/v1/search",
+                json.dumps(adapter.search_body(lab, query, page))): Answer(json_bytes(answer))
+            for (query, page), answer in pages.items()}
+
+
+def detail_routes(lab: Lab, host: str, details: dict[str, dict | None]) -> Routes:
+    """GET /api/v1/jobDetails/{positionId}; None: the position is closed (HTTP 404, as the site answers)."""
+    return {key(host, "GET", f"{adapter.base_url(lab)}/api/v1/jobDetails/{pid}?locale={adapter.locale(lab)}"):
+            GONE if answer is None else Answer(json_bytes(answer)) for pid, answer in details.items()}

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
-from asr_jobs.scrapers.adapters import eightfold
-from asr_jobs.scrapers.registry import load_labs
-
-from .common import entry, paragraphs
+from ..models import Lab
+from ..scrapers.adapters import eightfold as adapter
+from ..scrapers.registry import load_labs
+from .common import Answer, Routes, entry, in_queries, json_bytes, key, paragraphs
 
 DAY = 86400
+GONE = {"status": 404, "error": {"message": "Position not found", "body": ""}, "data": None}
 
 
 @dataclass
@@ -56,10 +58,10 @@ def search_page(hits: list[dict]) -> dict:
 def site_recording(lab_name: str, positions: list[Position]) -> list[dict]:
     """Every request the adapter makes for the lab: one search page per query, one details call per position."""
     lab = load_labs()[lab_name]
-    host, _ = eightfold.params(lab)
-    entries = [entry("GET", eightfold.search_url(lab, query, 0),
+    host, _ = adapter.params(lab)
+    entries = [entry("GET", adapter.search_url(lab, query, 0),
                      search_page([p.result() for p in positions if query in p.queries])) for query in lab.queries]
-    entries += [entry("GET", eightfold.detail_url(lab, str(p.pid)), p.details(host)) for p in positions]
+    entries += [entry("GET", adapter.detail_url(lab, str(p.pid)), p.details(host)) for p in positions]
     return entries
 
 
@@ -176,3 +178,36 @@ def recordings() -> dict[str, list[dict]]:
         "microsoft-research": site_recording("microsoft-research", microsoft()),
         "jhu-clsp": site_recording("jhu-clsp", jhu()),
     }
+
+
+def real_host(lab: Lab) -> str:
+    """The host the lab's adapter asks on the internet."""
+    return adapter.params(lab)[0]
+
+
+def site(lab: Lab, n: int, host: str) -> Routes:
+    """The sample eightfold site scaled to n postings on the virtual `host`: every request the adapter makes, answered."""
+    samples = microsoft() + jhu()
+    site_host, _ = adapter.params(lab)
+    positions = [dataclasses.replace(samples[i % len(samples)], pid=5_000_000_000_000 + i, display_id=str(300_000 + i),
+                                     queries=in_queries(i, lab.queries)) for i in range(n)]
+    searches = {query: [p.result() for p in positions if query in p.queries] for query in lab.queries or [""]}
+    details: dict[str, dict | None] = {str(p.pid): p.details(site_host) for p in positions}
+    return search_routes(lab, host, searches) | detail_routes(lab, host, details)
+
+
+def search_routes(lab: Lab, host: str, searches: dict[str, list[dict]]) -> Routes:
+    """Each query's search pages: PAGE_SIZE results by `start`, the query's whole count on every page."""
+    routes: Routes = {}
+    for query, hits in searches.items():
+        for start in range(0, max(1, len(hits)), adapter.PAGE_SIZE):
+            page = search_page(hits[start:start + adapter.PAGE_SIZE])
+            page["data"]["count"] = len(hits)
+            routes[key(host, "GET", adapter.search_url(lab, query, start))] = Answer(json_bytes(page))
+    return routes
+
+
+def detail_routes(lab: Lab, host: str, details: dict[str, dict | None]) -> Routes:
+    """position_details by position id; None: the position is gone (HTTP 200 with status 404 inside, as the site says)."""
+    return {key(host, "GET", adapter.detail_url(lab, pid)): Answer(json_bytes(GONE if body is None else body))
+            for pid, body in details.items()}

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import json
+from typing import Any
 from urllib.parse import urlencode
 
-from .common import entry, paragraphs
+from ..models import Lab
+from ..scrapers.adapters import google as adapter
+from .common import HTML, Answer, Routes, entry, host_of, in_queries, key, paragraphs
 
 RESULTS = "https://www.google.com/about/careers/applications/jobs/results"
 TENANT = ("projects/gweb-careers-proto/tenants/60107626-8e00-0000-0000-0071646e0806/"
           "companies/ebbbf0d1-8121-483c-8f99-ee92597591fc")
-PLACES = {
+PLACES: dict[str, Any] = {
     "MTV": ["Mountain View, CA, USA", ["1600 Amphitheatre Pkwy, Mountain View, CA 94043, USA"], "Mountain View", "94043",
             "CA", "US"],
     "NYC": ["New York, NY, USA", ["New York, NY, USA"], "New York", None, "NY", "US"],
@@ -115,3 +119,33 @@ def recordings() -> dict[str, list[dict]]:
         body = results_page([JOBS[k] for k in keys], len(keys))
         entries.append(entry("GET", url, body, content_type="text/html; charset=utf-8"))
     return {"google-research": entries}
+
+
+def real_host(lab: Lab) -> str:
+    """The host the lab's adapter asks on the internet."""
+    return host_of(adapter.BASE_URL)
+
+
+def site(lab: Lab, n: int, host: str) -> Routes:
+    """The sample google site scaled to n postings on the virtual `host`: every request the adapter makes, answered."""
+    samples = list(JOBS.values())
+    jobs, queries = [], []
+    for i in range(n):
+        job = copy.deepcopy(samples[i % len(samples)])
+        job[0] = str(800_000_000_000_000_000 + i)
+        jobs.append(job)
+        queries.append(in_queries(i, lab.queries))
+    searches = {query: [job for job, qs in zip(jobs, queries, strict=True) if query in qs] for query in lab.queries or [""]}
+    return search_routes(lab, host, searches)
+
+
+def search_routes(lab: Lab, host: str, searches: dict[str, list[list]], totals: dict[str, int] | None = None) -> Routes:
+    """Each query's result pages, 20 jobs a page, with the query's total (`totals` may claim more, as Google does)."""
+    routes: Routes = {}
+    for query, hits in searches.items():
+        total = (totals or {}).get(query, len(hits))
+        for page in range(1, max(1, -(-len(hits) // adapter.PAGE_SIZE)) + 1):
+            chunk = hits[(page - 1) * adapter.PAGE_SIZE:page * adapter.PAGE_SIZE]
+            routes[key(host, "GET", adapter.results_url(lab, query, page))] = Answer(
+                results_page(chunk, total).encode("utf-8"), HTML)
+    return routes

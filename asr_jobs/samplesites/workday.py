@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
-from asr_jobs.scrapers.adapters import workday
-from asr_jobs.scrapers.registry import load_labs
+from ..models import Lab
+from ..scrapers.adapters import workday as adapter
+from ..scrapers.registry import load_labs
+from .common import Answer, Routes, entry, host_of, in_queries, json_bytes, key, paragraphs
 
-from .common import entry, paragraphs
+GONE = Answer(json_bytes({"errorCode": "S22", "httpStatus": 404, "message": "not found"}), status=404)
 
 
 @dataclass
@@ -37,7 +42,7 @@ class Job:
 
     def list_item(self) -> dict:
         text = self.locations[0] if len(self.locations) == 1 else f"{len(self.locations)} Locations"
-        item = {"title": self.title, "externalPath": self.path, "locationsText": text, "postedOn": self.posted_on()}
+        item: dict[str, Any] = {"title": self.title, "externalPath": self.path, "locationsText": text, "postedOn": self.posted_on()}
         item.update(self.extra_list)
         item["bulletFields"] = [self.req]
         return item
@@ -79,14 +84,14 @@ def detail(tenant: str, host: str, site: str, job: Job, organization: str) -> di
 def site_recording(lab_name: str, jobs: list[Job], organization: str) -> list[dict]:
     """Every request the adapter makes for the lab: one search page per query, one detail per posting."""
     lab = load_labs()[lab_name]
-    tenant, host, site = workday.site(lab)
+    tenant, host, site = adapter.site(lab)
     entries = []
     for query in lab.queries:
         hits = [job.list_item() for job in jobs if query in job.queries]
         page = {"total": len(hits), "jobPostings": hits, "facets": [], "userAuthenticated": False}
-        entries.append(entry("POST", workday.jobs_url(lab), page, request_json=workday.search_body(query, 0)))
+        entries.append(entry("POST", adapter.jobs_url(lab), page, request_json=adapter.search_body(query, 0)))
     for job in jobs:
-        entries.append(entry("GET", workday.api_base(lab) + job.path, detail(tenant, host, site, job, organization)))
+        entries.append(entry("GET", adapter.api_base(lab) + job.path, detail(tenant, host, site, job, organization)))
     return entries
 
 
@@ -228,3 +233,41 @@ def recordings() -> dict[str, list[dict]]:
         "adobe-research": site_recording("adobe-research", adobe(), "Adobe Inc."),
         "cmu-lti": site_recording("cmu-lti", cmu(), "Carnegie Mellon University"),
     }
+
+
+def real_host(lab: Lab) -> str:
+    """The host the lab's adapter asks on the internet."""
+    return host_of(adapter.public_base(lab))
+
+
+def site(lab: Lab, n: int, host: str) -> Routes:
+    """The sample workday site scaled to n postings on the virtual `host`: every request the adapter makes, answered."""
+    samples = nvidia() + adobe() + cmu()
+    tenant, wd_host, site_name = adapter.site(lab)
+    jobs = []
+    for i in range(n):
+        sample = samples[i % len(samples)]
+        req = f"JR{7_000_000 + i}"
+        path = sample.path.rsplit("_", 1)[0] + f"_{req}"
+        jobs.append(dataclasses.replace(sample, req=req, path=path, queries=in_queries(i, lab.queries)))
+    searches = {query: [job.list_item() for job in jobs if query in job.queries] for query in lab.queries or [""]}
+    details: dict[str, dict | None] = {job.path: detail(tenant, wd_host, site_name, job, lab.title) for job in jobs}
+    return search_routes(lab, host, searches) | detail_routes(lab, host, details)
+
+
+def search_routes(lab: Lab, host: str, searches: dict[str, list[dict]]) -> Routes:
+    """Each query's POST search pages: PAGE_SIZE items by offset, the total on the first page only (later pages say 0)."""
+    routes: Routes = {}
+    for query, hits in searches.items():
+        for offset in range(0, max(1, len(hits)), adapter.PAGE_SIZE):
+            page = {"total": len(hits) if offset == 0 else 0, "jobPostings": hits[offset:offset + adapter.PAGE_SIZE],
+                    "facets": [], "userAuthenticated": False}
+            body = json.dumps(adapter.search_body(query, offset))
+            routes[key(host, "POST", adapter.jobs_url(lab), body)] = Answer(json_bytes(page))
+    return routes
+
+
+def detail_routes(lab: Lab, host: str, details: dict[str, dict | None]) -> Routes:
+    """The detail of each externalPath; None: the job is gone (HTTP 404 with Workday's error S22)."""
+    return {key(host, "GET", adapter.api_base(lab) + path): GONE if body is None else Answer(json_bytes(body))
+            for path, body in details.items()}
