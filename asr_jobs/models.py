@@ -71,27 +71,45 @@ class Posting:
         return asdict(self)
 
 
-class ScrapeError(Exception):
-    """A lab could not be scraped: names the lab, the URL and what was wrong."""
+# The classes of failure a user acts on differently (`asr-jobs doctor` prints them with what to do):
+#   offline     no network: DNS failed or the connection was refused
+#   tls         the TLS handshake or certificate failed
+#   timeout     the site did not answer (or trickled) within the deadline
+#   http        an HTTP error status
+#   firewall    a firewall or captcha page (e.g. a WAF answering 405 with x-amzn-waf-action: captcha)
+#   throttled   the site asked us to slow down (429, or a site-specific throttling answer)
+#   format      the answer was not in the shape the adapter expects (the message names the key)
+#   config      the lab's configuration is wrong (the message names the setting to change)
+#   error       anything else
+ERROR_KINDS = ("offline", "tls", "timeout", "http", "firewall", "throttled", "format", "config", "error")
 
-    def __init__(self, lab: str, url: str, reason: str, *, status: int | None = None):
+
+class ScrapeError(Exception):
+    """A lab could not be scraped: names the lab, the URL and what was wrong; `kind` is one of ERROR_KINDS."""
+
+    default_kind = "error"
+
+    def __init__(self, lab: str, url: str, reason: str, *, status: int | None = None, kind: str | None = None):
         self.lab = lab
         self.url = url
         self.reason = reason
         self.status = status
+        self.kind = kind or self.default_kind
         super().__init__(f"{lab}: {reason} ({url})")
 
     def __reduce__(self) -> tuple:
         # Raised in a worker process, it must arrive whole (pickle would call __init__ with the message only).
-        return _rebuild_error, (type(self), self.lab, self.url, self.reason, self.status)
+        return _rebuild_error, (type(self), self.lab, self.url, self.reason, self.status, self.kind)
 
 
-def _rebuild_error(kind: type, lab: str, url: str, reason: str, status: int | None) -> ScrapeError:
-    return kind(lab, url, reason, status=status)
+def _rebuild_error(cls: type, lab: str, url: str, reason: str, status: int | None, kind: str) -> ScrapeError:
+    return cls(lab, url, reason, status=status, kind=kind)
 
 
 class ParseError(ScrapeError):
     """A response was not in the shape its adapter expects."""
+
+    default_kind = "format"
 
 
 @dataclass(frozen=True)
@@ -118,6 +136,7 @@ class Lab:
     politeness: Politeness = Politeness()
     max_details: int = 400
     homepage: str = ""
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every request to the lab's sites
 
     def keep(self, posting: Posting) -> bool:
         """Whether a posting passes this lab's filters (all filter kinds must match)."""

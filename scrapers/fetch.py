@@ -491,6 +491,9 @@ class LabContext:
         return self.lab.params.get(key, default)
 
     async def send(self, method: str, url: str, *, ok_statuses: frozenset[int] = frozenset(), **kwargs: Any) -> httpx.Response:
+        """One request with the lab's politeness; the lab's own headers first, the call's own over them."""
+        if self.lab.headers:
+            kwargs["headers"] = {**self.lab.headers, **(kwargs.get("headers") or {})}
         return await self.fetcher.request(
             self.name, method, url, politeness=self.lab.politeness, stats=self.stats, ok_statuses=ok_statuses, **kwargs
         )

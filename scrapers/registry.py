@@ -121,7 +121,15 @@ def _lab(name: str, entry: dict[str, Any], defaults: dict[str, Any], source: Pat
         politeness=Politeness(int(entry.get("concurrency", 4)), float(entry.get("interval", 0.0))),
         max_details=int(entry.get("max_details", 400)),
         homepage=entry.get("homepage", ""),
+        headers=_headers(name, entry.get("headers", {}), source),
     )
+
+
+def _headers(name: str, headers: Any, source: Path) -> dict[str, str]:
+    """A lab's request headers (`headers = { Referer = "..." }`), checked to be names and text values."""
+    if not isinstance(headers, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
+        raise ConfigError(f"{source}: lab {name!r} headers must be a table of header names and text values")
+    return dict(headers)
 
 
 def load_labs(*extra_files: str | Path | None) -> dict[str, Lab]:

@@ -76,3 +76,48 @@ async def test_detail_route_is_the_request_each_posting_was_completed_by(labs):
             assert route is not None and normalized_url(route) in requested, (name, route)
     assert {"workday", "eightfold", "apple", "meta", "mit"} <= checked
 
+
+
+def test_a_labs_headers_go_with_every_request_and_a_calls_own_win(tmp_path):
+    """labs.toml `headers` reach the site (Referer, Origin ...); the User-Agent stays ours unless the entry sets it."""
+    import asyncio
+
+    import httpx
+
+    from asr_jobs.scrapers.fetch import USER_AGENT, Fetcher, LabContext
+    from asr_jobs.scrapers.registry import load_labs
+
+    extra = tmp_path / "labs.toml"
+    extra.write_text('[labs.anthropic.headers]\nReferer = "https://example.org/jobs"\nAccept = "text/html"\n')
+    lab = load_labs(extra)["anthropic"]
+    seen: list[httpx.Headers] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers)
+        return httpx.Response(200, json={"jobs": []})
+
+    async def run() -> None:
+        fetcher = Fetcher(httpx.MockTransport(answer))
+        try:
+            ctx = LabContext(lab, fetcher)
+            await ctx.send("GET", "https://boards-api.greenhouse.io/v1/boards/anthropic/jobs")
+            await ctx.send("GET", "https://boards-api.greenhouse.io/v1/boards/anthropic/jobs", headers={"Accept": "application/json"})
+        finally:
+            await fetcher.aclose()
+
+    asyncio.run(run())
+    assert seen[0]["referer"] == "https://example.org/jobs" and seen[0]["accept"] == "text/html"
+    assert seen[0]["user-agent"] == USER_AGENT
+    assert seen[1]["accept"] == "application/json" and seen[1]["referer"] == "https://example.org/jobs"
+
+
+def test_bad_headers_in_a_lab_file_name_the_file_and_the_lab(tmp_path):
+    import pytest
+
+    from asr_jobs.models import ConfigError
+    from asr_jobs.scrapers.registry import load_labs
+
+    extra = tmp_path / "labs.toml"
+    extra.write_text('[labs.anthropic]\nheaders = { Referer = 3 }\n')
+    with pytest.raises(ConfigError, match="labs.toml: lab 'anthropic' headers"):
+        load_labs(extra)
