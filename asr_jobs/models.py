@@ -163,6 +163,9 @@ class Adapter(Protocol):
       detect(data, url)           whether a saved body (parsed JSON, or the text when not JSON) is this format
       detail_route(lab, posting)  the URL of the request that completes a posting its listing shows,
                                   None when the listing already carries everything (no detail request)
+      probe(ctx)                  the cheapest requests that prove the site answers in the expected format
+                                  (one listing page and any token it needs, no details): the number of
+                                  postings the site reports (or that page holds), None when it tells none
     """
 
     @property
@@ -178,6 +181,10 @@ class Adapter(Protocol):
 
     def detail_route(self, lab: Lab, posting: Posting) -> str | None: ...
 
+    def probe(self, ctx: LabContext) -> Awaitable[int | None]: ...
+
 
 # The members an adapter module must define, each a function (the registry names a module missing one).
-ADAPTER_FUNCTIONS = ("scrape", "parse", "detect", "detail_route")
+ADAPTER_FUNCTIONS = ("scrape", "parse", "detect", "detail_route", "probe")
+# Those of them that are coroutine functions (they make requests).
+ASYNC_FUNCTIONS = frozenset({"scrape", "probe"})
