@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .. import __version__
-from ..models import Lab, ParseError, Politeness, Posting, ScrapeError
+from ..models import Lab, ParseError, Politeness, Posting, ScrapeError, status_kind
 from .har import ReplayMiss
 from .parsing import load_json
 
@@ -366,7 +366,7 @@ class Fetcher:
         detail = describe_error_body(response)
         if detail:
             reason += f": {detail}"
-        kind = status_kind(status)
+        kind = status_kind(status) or "http"
         if status not in RETRY_STATUSES:
             raise ScrapeError(lab, url, reason, status=status, kind=kind)
         if status == 429:
@@ -458,12 +458,7 @@ class _Refused(Exception):
     def __init__(self, message: str, status: int | None):
         super().__init__(message)
         self.status = status
-        self.kind = status_kind(status) if status and not 200 <= status < 300 else "error"
-
-
-def status_kind(status: int) -> str:
-    """The failure class of an HTTP error status: throttled for 429, http for the others."""
-    return "throttled" if status == 429 else "http"
+        self.kind = status_kind(status) or "error"
 
 
 # Headers by which web application firewalls mark a challenge or block instead of an answer.
