@@ -481,11 +481,12 @@ _UNREACHABLE = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN,
 def connect_failure(exc: BaseException, netloc: str) -> tuple[str, str]:
     """(kind, reason) of a connection that could not be made: tls for a failed handshake, else offline."""
     for cause in _causes(exc):
+        # verify_message and reason are set by the ssl module itself; an SSLError made elsewhere may lack them.
         if isinstance(cause, ssl.SSLCertVerificationError):
-            detail = cause.verify_message or cause.reason or str(cause)
+            detail = getattr(cause, "verify_message", None) or getattr(cause, "reason", None) or cause
             return "tls", f"TLS certificate of {netloc} not accepted ({detail})"
         if isinstance(cause, ssl.SSLError):
-            return "tls", f"TLS handshake with {netloc} failed ({cause.reason or cause})"
+            return "tls", f"TLS handshake with {netloc} failed ({getattr(cause, 'reason', None) or cause})"
         if isinstance(cause, socket.gaierror):
             return "offline", f"cannot resolve {netloc} (DNS: {cause.strerror or cause})"
         if isinstance(cause, ConnectionRefusedError):
