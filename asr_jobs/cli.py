@@ -266,6 +266,8 @@ def update(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | Non
         rows = [{**r, "terms": ", ".join(t for t, _ in r["terms"][:3])} for r in run.top] if fmt == "table" else run.top
         emit(rows, fmt, ["rank", "score", "title", "lab", "location", "seniority", "salary", "url", "terms"],
              title=f"{len(run.top)} new postings for profile {profile}")
+    if run.offline:
+        sys.exit(1)  # the one line saying so was printed as the last lab failed
     if run.failed:
         err.print(f"{len(run.failed)} of {len(labs)} labs failed (their postings kept, nothing closed): "
                   f"{', '.join(o.lab for o in run.failed)}; `asr-jobs doctor` says why", highlight=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 import asr_jobs.cli as cli_module
+from asr_jobs.samplesites.server import labs_toml
 
 DEMO = Path(cli_module.__file__).with_name("demo")
 ENV = {"ASR_JOBS_RETRY_SCALE": "0", "NO_COLOR": "1", "ASR_JOBS_LABS": None, "ASR_JOBS_DB": None}
@@ -62,3 +64,16 @@ def test_the_table_shows_the_new_top_matches_then_none_are_new(tmp_path):
     assert second.exit_code == 1
     assert "no new postings in this update" in second.stderr and second.stdout == ""
     assert statuses(db) == dict.fromkeys(ANSWERED, {"open"})  # nothing closed, nothing lost
+
+
+def test_with_no_network_the_update_ends_with_one_line(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    labs_file = tmp_path / "offline.toml"
+    labs_file.write_text(labs_toml({lab: f"http://127.0.0.1:{port}" for lab in (*ANSWERED, FAILING)}), encoding="utf-8")
+    result = CliRunner().invoke(cli_module.cli, ["update", "--db", str(tmp_path / "jobs.db"), "--labs", str(labs_file),
+                                                 *ANSWERED, FAILING], env=ENV, catch_exceptions=False)
+    assert result.exit_code == 1 and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("offline this machine seems offline: no lab could be reached") and line.endswith("(3 labs)")
