@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 import click
 import httpx
-import sqlite_utils
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -64,29 +63,77 @@ def cli() -> None:
     Start offline with bundled sample data:
         asr-jobs demo
     Then, on a machine with internet:
-        asr-jobs scrape && asr-jobs match && asr-jobs jobs
+        asr-jobs doctor     (which labs answer, and what to do about the others)
+        asr-jobs update     (scrape, match, and the new top matches)
     """
 
 
-def run_with_progress(db: sqlite_utils.Database, labs: list[Lab], transport: httpx.AsyncBaseTransport | None,
-                      accept_drop: bool) -> list[LabOutcome]:
-    """Scrape with a progress bar on stderr (data stays on stdout)."""
-    from .ingest import scrape_labs
+class ScrapeProgress:
+    """A scrape's progress bar and per-lab errors on stderr (data stays on stdout); a context manager.
 
-    console = stderr_console()
-    with Progress(TextColumn("[bold]scraping"), BarColumn(), TextColumn("{task.completed}/{task.total} labs"),
-                  TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
-                  disable=not console.is_terminal) as progress:
-        task = progress.add_task("", total=len(labs))
+    Labs that could not connect at all are held back: when every lab failed so, one line says that the
+    machine seems offline instead of one error per lab.
+    """
 
-        def done(outcome: LabOutcome) -> None:
-            progress.update(task, advance=1, description=f"{outcome.lab}: {outcome.status}")
-            if outcome.failed:
-                console.print(f"[red]error[/red] {escape(outcome.error or '')}", highlight=False)
-            elif outcome.status == "suspicious" and outcome.saved:
-                console.print(f"[yellow]suspicious[/yellow] {escape(outcome.saved.suspicious or '')}", highlight=False)
+    def __init__(self, labs: list[Lab]):
+        self.console = stderr_console()
+        self.total = len(labs)
+        self.outcomes: list[LabOutcome] = []
+        self.offline: str | None = None
+        self.progress = Progress(TextColumn("[bold]scraping"), BarColumn(),
+                                 TextColumn("{task.completed}/{task.total} labs"), TextColumn("{task.description}"),
+                                 TimeElapsedColumn(), console=self.console, disable=not self.console.is_terminal)
+        self.task = self.progress.add_task("", total=self.total)
 
-        return asyncio.run(scrape_labs(db, labs, transport=transport, accept_drop=accept_drop, on_done=done))
+    def __enter__(self) -> ScrapeProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def done(self, outcome: LabOutcome) -> None:
+        """One lab finished: advance the bar, print its error; after the last lab, the held-back ones."""
+        from .ingest import offline_message
+
+        self.outcomes.append(outcome)
+        self.progress.update(self.task, advance=1, description=f"{outcome.lab}: {outcome.status}")
+        if outcome.failed and outcome.kind != "offline":
+            self._error(outcome)
+        elif outcome.status == "suspicious" and outcome.saved:
+            self.console.print(f"[yellow]suspicious[/yellow] {escape(outcome.saved.suspicious or '')}", highlight=False)
+        if len(self.outcomes) < self.total:
+            return
+        self.progress.stop()
+        self.offline = offline_message(o.kind for o in self.outcomes)
+        if self.offline:
+            self.console.print(f"[red]offline[/red] {escape(self.offline)}", highlight=False, soft_wrap=True)
+            return
+        for held in self.outcomes:
+            if held.failed and held.kind == "offline":
+                self._error(held)
+
+    def _error(self, outcome: LabOutcome) -> None:
+        self.console.print(f"[red]error[/red] {escape(outcome.error or '')}", highlight=False)
+
+
+def recording_transport(record: str | None, replay: tuple[str, ...]) -> httpx.AsyncBaseTransport | None:
+    """The run's transport: replayed HAR files, the network, and with `record` a recorder around either."""
+    from .scrapers.har import RecordingTransport, ReplayTransport
+
+    transport: httpx.AsyncBaseTransport | None = ReplayTransport.from_files(*replay) if replay else None
+    if record:
+        return RecordingTransport(transport or httpx.AsyncHTTPTransport(retries=1))
+    return transport
+
+
+def save_recording(transport: httpx.AsyncBaseTransport | None, record: str | None) -> None:
+    """Write what a recording transport saw to `record`, and say so on stderr."""
+    from .scrapers.har import RecordingTransport
+
+    if record and isinstance(transport, RecordingTransport):
+        transport.save(record)
+        stderr_console().print(f"recorded {len(transport.entries)} requests to {record}", highlight=False, soft_wrap=True)
 
 
 @cli.command()
@@ -112,26 +159,120 @@ def scrape(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | Non
         asr-jobs scrape anthropic openai --record run.har
         asr-jobs scrape anthropic --replay run.har
     """
-    from .scrapers.har import RecordingTransport, ReplayTransport
+    from .ingest import scrape_labs
 
     labs = select_labs(get_labs(labs_file), lab_names)
     db = get_db(db_path)
-    transport: httpx.AsyncBaseTransport | None = ReplayTransport.from_files(*replay) if replay else None
-    recorder: RecordingTransport | None = None
-    if record:
-        recorder = RecordingTransport(transport or httpx.AsyncHTTPTransport(retries=1))
-        transport = recorder
+    transport = recording_transport(record, replay)
     try:
-        outcomes = run_with_progress(db, labs, transport, accept_drop)
+        with ScrapeProgress(labs) as report:
+            outcomes = asyncio.run(scrape_labs(db, labs, transport=transport, accept_drop=accept_drop,
+                                               on_done=report.done))
     finally:
-        if recorder and record:
-            recorder.save(record)
-    emit([o.summary_row() for o in outcomes], fmt, title="scrape summary")
-    if recorder:
-        stderr_console().print(f"recorded {len(recorder.entries)} requests to {record}")
+        save_recording(transport, record)
+    if not (report.offline and fmt == "table"):  # offline: the one line says it all; JSON and CSV stay data
+        emit([o.summary_row() for o in outcomes], fmt, title="scrape summary")
     if any(o.failed for o in outcomes):
         sys.exit(1)
     if any(o.status == "suspicious" for o in outcomes):
+        sys.exit(3)
+
+
+@cli.command()
+@click.argument("lab_names", metavar="[LAB]...", nargs=-1)
+@labs_option
+@click.option("--timeout", default=20.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds each lab may take (all labs are checked at once).")
+@click.option("--record", type=click.Path(dir_okay=False), help="Save every request and response to this HAR 1.2 file.")
+@click.option("--json", "as_json", is_flag=True, help="Output a JSON array, one object per lab.")
+@friendly_errors
+def doctor(lab_names: tuple[str, ...], labs_file: str | None, timeout: float, record: str | None,
+           as_json: bool) -> None:
+    """Check that every lab (or the ones named) answers, in the format its adapter reads.
+
+    One listing page per lab (and any token it needs; no details, nothing stored), all labs at once.
+    One line per lab: ok with the number of postings the site reports, or the class of failure
+    (offline, tls, timeout, http, firewall, throttled, format, config) and what to do.
+    Exit status 0 only when every lab answered.
+
+    \b
+    Examples:
+        asr-jobs doctor
+        asr-jobs doctor meta apple --record doctor.har
+        asr-jobs doctor --json
+    """
+    from .doctor import run_doctor, summary
+
+    labs = select_labs(get_labs(labs_file), lab_names)
+    transport = recording_transport(record, ())
+    try:
+        checks = run_doctor(labs, transport=transport, timeout=timeout)
+    finally:
+        save_recording(transport, record)
+    if as_json:
+        click.echo(json.dumps([c.row() for c in checks], indent=2, ensure_ascii=False))
+    else:
+        width = max(len(c.lab) for c in checks)
+        for check in checks:
+            click.echo(check.line(width))
+        click.echo(summary(checks), err=True)
+    if not all(c.ok for c in checks):
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("lab_names", metavar="[LAB]...", nargs=-1)
+@db_option()
+@labs_option
+@click.option("--profile", default="asr-research", show_default=True, help="Profile to rank the new postings by.")
+@click.option("--limit", default=10, show_default=True, help="How many new top matches to print (0 for all).")
+@click.option("--record", type=click.Path(dir_okay=False), help="Save every request and response to this HAR 1.2 file.")
+@click.option("--replay", type=click.Path(exists=True, dir_okay=False), multiple=True,
+              help="Answer every request from this HAR file instead of the network (repeatable).")
+@click.option("--accept-drop", is_flag=True, help="Close postings even when a lab's count fell by more than half.")
+@output_options
+@friendly_errors
+def update(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | None, profile: str, limit: int,
+           record: str | None, replay: tuple[str, ...], accept_drop: bool, fmt: str) -> None:
+    """Scrape every lab (or the ones named), match, and print the new top matches: the main job in one step.
+
+    A lab that fails keeps its postings (nothing of it is closed) and the update goes on to matching and
+    the list; the exit status is then 1 (3 if none failed but a lab's count dropped suspiciously).
+
+    \b
+    Examples:
+        asr-jobs update
+        asr-jobs update --profile streaming --limit 20
+        asr-jobs update anthropic openai --json > new.json
+    """
+    from .update import run_update
+
+    labs = select_labs(get_labs(labs_file), lab_names)
+    db = get_db(db_path)
+    transport = recording_transport(record, replay)
+    try:
+        with ScrapeProgress(labs) as report:
+            run = run_update(db, labs, profile=profile, limit=limit, transport=transport, accept_drop=accept_drop,
+                             on_done=report.done)
+    finally:
+        save_recording(transport, record)
+    err = stderr_console()
+    if run.match is not None and fmt == "table":
+        err.print(f"{run.match.summary.mode} match: {run.match.summary.note}", highlight=False, markup=False)
+    if not run.offline and fmt == "table" and not run.top:
+        err.print(f"no new postings in this update; `asr-jobs jobs --profile {profile}` shows the whole ranked list",
+                  highlight=False, markup=False)
+    elif not run.offline:
+        rows = [{**r, "terms": ", ".join(t for t, _ in r["terms"][:3])} for r in run.top] if fmt == "table" else run.top
+        emit(rows, fmt, ["rank", "score", "title", "lab", "location", "seniority", "salary", "url", "terms"],
+             title=f"{len(run.top)} new postings for profile {profile}")
+    if run.offline:
+        sys.exit(1)  # the one line saying so was printed as the last lab failed
+    if run.failed:
+        err.print(f"{len(run.failed)} of {len(labs)} labs failed (their postings kept, nothing closed): "
+                  f"{', '.join(o.lab for o in run.failed)}; `asr-jobs doctor` says why", highlight=False)
+        sys.exit(1)
+    if any(o.status == "suspicious" for o in run.outcomes):
         sys.exit(3)
 
 

@@ -122,6 +122,7 @@ class LabOutcome:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    kind: str | None = None  # of a failed lab: the class of failure (models.ERROR_KINDS)
 
     @property
     def failed(self) -> bool:
@@ -186,11 +187,13 @@ async def scrape_one(
         elif not complete:
             outcome.status = "partial"
     except ScrapeError as exc:
-        outcome.status, outcome.error = "failed", str(exc)
+        outcome.status, outcome.error, outcome.kind = "failed", str(exc), exc.kind
     except sqlite3.Error as exc:
         outcome.status, outcome.error = "failed", f"{lab.name}: database error, nothing of this lab was saved: {exc}"
+        outcome.kind = "error"
     except Exception as exc:  # an adapter bug must not stop the other labs, but must be visible
         outcome.status, outcome.error = "failed", f"{lab.name}: internal error {type(exc).__name__}: {exc}"
+        outcome.kind = "error"
     if ctx is not None:
         outcome.stats = ctx.stats
         outcome.warnings[:0] = ctx.warnings
@@ -216,6 +219,17 @@ def _record(db: sqlite_utils.Database, run_id: int, outcome: LabOutcome) -> None
     except sqlite3.Error as exc:
         outcome.status = "failed"
         outcome.error = f"{outcome.error + '; ' if outcome.error else ''}{outcome.lab}: could not record the run: {exc}"
+
+
+OFFLINE = "this machine seems offline: no lab could be reached (no network or DNS): check your connection/proxy"
+
+
+def offline_message(kinds: Iterable[str | None]) -> str | None:
+    """The one line to print when every lab failed to connect at all (DNS, refused), else None."""
+    kinds = list(kinds)
+    if kinds and all(kind == "offline" for kind in kinds):
+        return f"{OFFLINE} ({len(kinds)} lab{'s' if len(kinds) != 1 else ''})"
+    return None
 
 
 def run_fetcher(db: sqlite_utils.Database, transport: httpx.AsyncBaseTransport | None, http_cache: bool) -> Fetcher:

@@ -94,12 +94,20 @@ class ScrapeError(Exception):
         self.url = url
         self.reason = reason
         self.status = status
-        self.kind = kind or self.default_kind
+        # An HTTP error status says the class when the raiser named none (an adapter's own error message).
+        self.kind = kind or (self.default_kind if self.default_kind != "error" else status_kind(status) or "error")
         super().__init__(f"{lab}: {reason} ({url})")
 
     def __reduce__(self) -> tuple:
         # Raised in a worker process, it must arrive whole (pickle would call __init__ with the message only).
         return _rebuild_error, (type(self), self.lab, self.url, self.reason, self.status, self.kind)
+
+
+def status_kind(status: int | None) -> str | None:
+    """The failure class of an HTTP error status: throttled for 429, http for the others (None below 400)."""
+    if status is None or status < 400:
+        return None
+    return "throttled" if status == 429 else "http"
 
 
 def _rebuild_error(cls: type, lab: str, url: str, reason: str, status: int | None, kind: str) -> ScrapeError:
@@ -163,6 +171,9 @@ class Adapter(Protocol):
       detect(data, url)           whether a saved body (parsed JSON, or the text when not JSON) is this format
       detail_route(lab, posting)  the URL of the request that completes a posting its listing shows,
                                   None when the listing already carries everything (no detail request)
+      probe(ctx)                  the cheapest requests that prove the site answers in the expected format
+                                  (one listing page and any token it needs, no details): the number of
+                                  postings the site reports (or that page holds), None when it tells none
     """
 
     @property
@@ -178,6 +189,10 @@ class Adapter(Protocol):
 
     def detail_route(self, lab: Lab, posting: Posting) -> str | None: ...
 
+    def probe(self, ctx: LabContext) -> Awaitable[int | None]: ...
+
 
 # The members an adapter module must define, each a function (the registry names a module missing one).
-ADAPTER_FUNCTIONS = ("scrape", "parse", "detect", "detail_route")
+ADAPTER_FUNCTIONS = ("scrape", "parse", "detect", "detail_route", "probe")
+# Those of them that are coroutine functions (they make requests).
+ASYNC_FUNCTIONS = frozenset({"scrape", "probe"})

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import errno
 import ipaddress
 import json as jsonlib
 import math
 import os
 import random
+import socket
+import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,7 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .. import __version__
-from ..models import Lab, ParseError, Politeness, Posting, ScrapeError
+from ..models import Lab, ParseError, Politeness, Posting, ScrapeError, status_kind
 from .har import ReplayMiss
 from .parsing import load_json
 
@@ -301,27 +304,27 @@ class Fetcher:
             outcome = await self._attempt(lab, method, url, host, politeness, stats, ok_statuses, kwargs)
             if isinstance(outcome, httpx.Response):
                 return outcome
-            reason, status, asked = outcome
+            reason, status, asked, kind = outcome
             if attempt >= self.retry.attempts:
                 break
             if asked is not None and asked > self.retry.max_delay:
                 # Retrying sooner than the server asked is impolite and would only be refused again.
                 raise ScrapeError(lab, url, f"{reason}; the server asks to wait {asked:.0f} s, more than the "
                                   f"{self.retry.max_delay:.0f} s cap, gave up after {attempt} attempt(s)",
-                                  status=status)
+                                  status=status, kind=kind)
             delay = asked if asked is not None else self.retry.backoff(attempt)
             if waited + delay > self.retry.max_total:
                 break
             waited += delay
             stats.retries += 1
             await self._sleep(delay * self.retry.scale)
-        raise ScrapeError(lab, url, f"{reason}, gave up after {attempt} attempt(s)", status=status)
+        raise ScrapeError(lab, url, f"{reason}, gave up after {attempt} attempt(s)", status=status, kind=kind)
 
     async def _attempt(
         self, lab: str, method: str, url: str, host: str, politeness: Politeness, stats: LabStats,
         ok_statuses: frozenset[int], kwargs: dict[str, Any],
-    ) -> httpx.Response | tuple[str, int | None, float | None]:
-        """One try: the response to keep, or (reason, status, Retry-After seconds) of a retryable failure."""
+    ) -> httpx.Response | tuple[str, int | None, float | None, str]:
+        """One try: the response to keep, or (reason, status, Retry-After seconds, kind) of a retryable failure."""
         try:
             async with self.gate(host, politeness).slot() as slot:
                 stats.requests += 1
@@ -329,22 +332,31 @@ class Fetcher:
         except ReplayMiss as exc:
             raise ScrapeError(lab, url, f"not in the replayed recording: {exc}") from None
         except httpx.TimeoutException as exc:
-            kind = {"ConnectTimeout": "connect", "ReadTimeout": "read", "WriteTimeout": "write",
-                    "PoolTimeout": "pool"}.get(type(exc).__name__, "")
-            return f"timed out ({kind + ' timeout' if kind else type(exc).__name__})", None, None
+            which = {"ConnectTimeout": "connect", "ReadTimeout": "read", "WriteTimeout": "write",
+                     "PoolTimeout": "pool"}.get(type(exc).__name__, "")
+            return f"timed out ({which + ' timeout' if which else type(exc).__name__})", None, None, "timeout"
         except TimeoutError:
-            return f"timed out (no complete response within {self.deadline:g} s)", None, None
+            return f"timed out (no complete response within {self.deadline:g} s)", None, None, "timeout"
         except httpx.UnsupportedProtocol as exc:
-            raise ScrapeError(lab, url, f"unsupported URL ({exc})") from None
+            raise ScrapeError(lab, url, f"unsupported URL ({exc})", kind="config") from None
+        except httpx.ConnectError as exc:
+            # No connection at all (DNS, refused, unreachable, TLS): asking again at once would fail the same way.
+            kind, reason = connect_failure(exc, urlsplit(url).netloc)
+            raise ScrapeError(lab, url, reason, kind=kind) from None
         except httpx.TransportError as exc:
-            return f"connection failed ({type(exc).__name__}: {exc or 'no detail'})", None, None
+            return f"connection failed ({type(exc).__name__}: {exc or 'no detail'})", None, None, "error"
         except httpx.DecodingError as exc:
-            return f"response body could not be decoded ({exc})", None, None
+            return f"response body could not be decoded ({exc})", None, None, "error"
         except (httpx.InvalidURL, httpx.RequestError) as exc:
             raise ScrapeError(lab, url, f"request failed ({type(exc).__name__}: {exc})") from None
         except _Refused as exc:
-            raise ScrapeError(lab, url, str(exc), status=exc.status) from None
+            raise ScrapeError(lab, url, str(exc), status=exc.status, kind=exc.kind) from None
         status = response.status_code
+        waf = firewall_action(response)
+        if waf:
+            # A firewall's challenge is not an answer; asking again now would only be refused again.
+            raise ScrapeError(lab, url, f"blocked by the site's firewall (HTTP {status}, {waf})", status=status,
+                              kind="firewall")
         if 200 <= status < 300:
             _check_content_type(response, lab, url)
             return response
@@ -354,11 +366,12 @@ class Fetcher:
         detail = describe_error_body(response)
         if detail:
             reason += f": {detail}"
+        kind = status_kind(status) or "http"
         if status not in RETRY_STATUSES:
-            raise ScrapeError(lab, url, reason, status=status)
+            raise ScrapeError(lab, url, reason, status=status, kind=kind)
         if status == 429:
             stats.rate_limited = True
-        return reason, status, retry_after_seconds(response.headers.get("retry-after"))
+        return reason, status, retry_after_seconds(response.headers.get("retry-after")), kind
 
     async def _send(self, method: str, url: str, stats: LabStats, slot: HostSlot, **kwargs: Any) -> httpx.Response:
         """The final response of a request (same-site redirects followed), its body read within the cap."""
@@ -445,6 +458,55 @@ class _Refused(Exception):
     def __init__(self, message: str, status: int | None):
         super().__init__(message)
         self.status = status
+        self.kind = status_kind(status) or "error"
+
+
+# Headers by which web application firewalls mark a challenge or block instead of an answer.
+FIREWALL_HEADERS = ("x-amzn-waf-action", "cf-mitigated")
+
+
+def firewall_action(response: httpx.Response) -> str:
+    """`header: value` of a firewall's challenge or block in a response, '' when it is an answer."""
+    for name in FIREWALL_HEADERS:
+        value = response.headers.get(name)
+        if value:
+            return f"{name}: {value}"
+    return ""
+
+
+_UNREACHABLE = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN,
+                          errno.ECONNREFUSED, errno.EADDRNOTAVAIL})
+
+
+def connect_failure(exc: BaseException, netloc: str) -> tuple[str, str]:
+    """(kind, reason) of a connection that could not be made: tls for a failed handshake, else offline."""
+    for cause in _causes(exc):
+        # verify_message and reason are set by the ssl module itself; an SSLError made elsewhere may lack them.
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            detail = getattr(cause, "verify_message", None) or getattr(cause, "reason", None) or cause
+            return "tls", f"TLS certificate of {netloc} not accepted ({detail})"
+        if isinstance(cause, ssl.SSLError):
+            return "tls", f"TLS handshake with {netloc} failed ({getattr(cause, 'reason', None) or cause})"
+        if isinstance(cause, socket.gaierror):
+            return "offline", f"cannot resolve {netloc} (DNS: {cause.strerror or cause})"
+        if isinstance(cause, ConnectionRefusedError):
+            return "offline", f"connection to {netloc} refused"
+        if isinstance(cause, OSError) and cause.errno in _UNREACHABLE:
+            return "offline", f"cannot reach {netloc} ({cause.strerror or cause})"
+    text = str(exc) or "no detail"
+    if "SSL" in text or "certificate" in text.lower():
+        return "tls", f"TLS handshake with {netloc} failed ({text})"
+    return "offline", f"cannot connect to {netloc} ({text})"
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """An exception and those it was raised from, outermost first (httpx > httpcore > the socket's error)."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 10:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
 
 
 def _check_content_type(response: httpx.Response, lab: str, url: str) -> None:
@@ -452,7 +514,7 @@ def _check_content_type(response: httpx.Response, lab: str, url: str) -> None:
     kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind.startswith(BINARY_TYPES):
         raise ScrapeError(lab, url, f"unexpected content type {kind!r} ({len(response.content):,} bytes) "
-                          "where a web page or JSON was expected", status=response.status_code)
+                          "where a web page or JSON was expected", status=response.status_code, kind="format")
 
 
 def _env_number(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
@@ -549,3 +611,7 @@ class LabContext:
 
     def parse_error(self, url: str, reason: str) -> ParseError:
         return ParseError(self.name, url, reason)
+
+    def config_error(self, url: str, reason: str) -> ScrapeError:
+        """An error in the lab's configuration; `reason` names the setting to change."""
+        return ScrapeError(self.name, url, reason, kind="config")

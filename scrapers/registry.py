@@ -14,7 +14,16 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ..models import ADAPTER_FUNCTIONS, CATEGORIES, Adapter, ConfigError, Lab, Politeness, Posting
+from ..models import (
+    ADAPTER_FUNCTIONS,
+    ASYNC_FUNCTIONS,
+    CATEGORIES,
+    Adapter,
+    ConfigError,
+    Lab,
+    Politeness,
+    Posting,
+)
 from . import adapters
 from .fetch import LabContext
 
@@ -40,6 +49,9 @@ class ModuleAdapter:
     def detail_route(self, lab: Lab, posting: Posting) -> str | None:
         return self.module.detail_route(lab, posting)
 
+    def probe(self, ctx: LabContext) -> Awaitable[int | None]:
+        return self.module.probe(ctx)
+
 
 def adapter_names() -> tuple[str, ...]:
     """Every adapter: each module of scrapers/adapters/ is one, named after its file."""
@@ -63,8 +75,9 @@ def _member_problem(module: ModuleType, member: str) -> str | None:
     function = getattr(module, member, None)
     if not inspect.isfunction(function):
         return f"no function {member}()"
-    if (member == "scrape") != inspect.iscoroutinefunction(function):
-        return f"{member}() must {'' if member == 'scrape' else 'not '}be async"
+    wanted = member in ASYNC_FUNCTIONS
+    if wanted != inspect.iscoroutinefunction(function):
+        return f"{member}() must {'' if wanted else 'not '}be async"
     return None
 
 

@@ -49,7 +49,6 @@ OK = httpx.Response(200, json={"jobs": []})
 @pytest.mark.parametrize("fault, words", [
     (httpx.ConnectTimeout, "timed out (connect timeout)"),
     (httpx.ReadTimeout, "timed out (read timeout)"),
-    (httpx.ConnectError, "connection failed (ConnectError: simulated)"),
     (httpx.ReadError, "connection failed (ReadError: simulated)"),
     (httpx.RemoteProtocolError, "connection failed (RemoteProtocolError: simulated)"),
 ])

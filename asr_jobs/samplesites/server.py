@@ -293,6 +293,12 @@ def _cut(h: _Handler, owner: SampleServer, status: int, headers: list, content: 
     h.close_connection = True
 
 
+def _firewall(h: _Handler, owner: SampleServer, status: int, headers: list, content: bytes) -> None:
+    """An AWS WAF captcha challenge (as Eightfold's firewall answers): 405 with x-amzn-waf-action."""
+    h._send(405, [("Content-Type", "text/html; charset=utf-8"), ("x-amzn-waf-action", "captcha")],
+            b"<html><head><title>Human verification</title></head><body>captcha</body></html>")
+
+
 def _redirect(h: _Handler, owner: SampleServer, status: int, headers: list, content: bytes) -> None:
     # "localhost" is another host than 127.0.0.1, as a login or bot-wall host would be.
     h._send(302, [("Location", f"http://localhost:{owner.port}/sso/login?next={h.path}")], b"")
@@ -341,6 +347,7 @@ FAULTS: dict[str, Action] = {
     "renamed-keys": _body(lambda headers, content: (headers, renamed_keys(content))),
     "nulls": _body(lambda headers, content: (headers, nulled_values(content))),
     "redirect-offsite": _redirect,
+    "waf-captcha": _firewall,
 }
 
 

@@ -217,3 +217,10 @@ def detect(data: Any, url: str = "") -> bool:
 def detail_route(lab: Lab, posting: Posting) -> str | None:
     """None: a search result carries the whole posting: no detail request."""
     return None
+
+
+async def probe(ctx: LabContext) -> int:
+    """The first search page of the first query, parsed: the number of hits amazon.jobs reports."""
+    url = search_url(ctx.lab, (ctx.lab.queries or [""])[0], 0, int(ctx.param("page_size", PAGE_SIZE)))
+    _, hits = await off_loop(parse_page, (await ctx.send("GET", url)).content, ctx.lab, url)
+    return hits

@@ -318,3 +318,13 @@ def _unique(values) -> list[str]:
 def detail_route(lab: Lab, posting: Posting) -> str:
     """GET jobDetails of the position in the lab's locale: description sections and pay."""
     return f"{base_url(lab)}/api/v1/jobDetails/{quote(posting.source_id, safe='')}?locale={locale(lab)}"
+
+
+async def probe(ctx: LabContext) -> int:
+    """The CSRF handshake and page 1 of the first query's search (no details): the totalRecords Apple reports."""
+    base = base_url(ctx.lab)
+    headers = {**locale_headers(ctx.lab), "x-apple-csrf-token": await csrf_token(ctx, base)}
+    url = f"{base}/api/v1/search"
+    body = search_body(ctx.lab, (ctx.lab.queries or [""])[0], 1)
+    _, total = parse_search((await ctx.send("POST", url, json=body, headers=headers)).content, ctx.lab, url)
+    return total

@@ -191,3 +191,8 @@ def detect(data: Any, url: str = "") -> bool:
 def detail_route(lab: Lab, posting: Posting) -> str | None:
     """None: the job board answer carries every posting whole: no detail request."""
     return None
+
+
+async def probe(ctx: LabContext) -> int:
+    """The job board in its one GET (as scrape asks it), parsed: the number of listed jobs."""
+    return len(await scrape(ctx))

@@ -276,3 +276,14 @@ def detect(data: Any, url: str = "") -> bool:
 def detail_route(lab: Lab, posting: Posting) -> str:
     """GET position_details of the posting's position id: its description and the fields search leaves out."""
     return detail_url(lab, posting.source_id)
+
+
+async def probe(ctx: LabContext) -> int:
+    """The first search page of the first query, parsed (no details): the count Eightfold reports."""
+    url = search_url(ctx.lab, (ctx.lab.queries or [""])[0], 0)
+    data = envelope_data(await _get(ctx, url), ctx.lab, url)
+    positions = require(data, "positions", list, ctx.name, url)
+    for index, position in enumerate(positions):
+        position_posting(position, ctx.lab, url, index)
+    count = data.get("count")
+    return count if isinstance(count, int) and not isinstance(count, bool) else len(positions)

@@ -200,3 +200,10 @@ def detect(data: Any, url: str = "") -> bool:
 def detail_route(lab: Lab, posting: Posting) -> str | None:
     """None: a results page carries every posting whole: no detail request."""
     return None
+
+
+async def probe(ctx: LabContext) -> int:
+    """Results page 1 of the first query, parsed: the total it reports (else the jobs on it)."""
+    url = results_url(ctx.lab, (ctx.lab.queries or [""])[0], 1)
+    jobs, total, _ = await off_loop(parse_page, (await ctx.send("GET", url)).text, ctx.lab, url)
+    return total if total is not None else len(jobs)

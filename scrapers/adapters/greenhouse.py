@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from ...models import Lab, ParseError, Posting
+from ...models import Lab, ParseError, Posting, ScrapeError
 from ...workers import off_loop
 from ..fetch import LabContext
 from ..html_text import html_to_text, safe_url, unescape_entities
@@ -15,6 +15,9 @@ BASE_URL = "https://boards-api.greenhouse.io"
 
 
 def board_url(lab) -> str:
+    if not lab.params.get("token"):
+        raise ScrapeError(lab.name, "", "a greenhouse lab needs params.token (the board name in "
+                                        "boards-api.greenhouse.io/v1/boards/TOKEN)", kind="config")
     base = lab.params.get("base_url", BASE_URL).rstrip("/")
     return f"{base}/v1/boards/{quote(lab.params['token'], safe='')}/jobs?content=true"
 
@@ -102,3 +105,8 @@ def detect(data: Any, url: str = "") -> bool:
 def detail_route(lab: Lab, posting: Posting) -> str | None:
     """None: the board answer carries every posting with its content: no detail request."""
     return None
+
+
+async def probe(ctx: LabContext) -> int:
+    """The board in its one GET (as scrape asks it), parsed: the number of jobs it lists."""
+    return len(await scrape(ctx))

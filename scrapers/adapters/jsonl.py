@@ -14,7 +14,7 @@ from ..parsing import clean
 async def scrape(ctx: LabContext) -> list[Posting]:
     url = ctx.param("url")
     if not url:
-        raise ctx.parse_error("", "a jsonl lab needs params.url")
+        raise ctx.config_error("", "a jsonl lab needs params.url")
     response = await ctx.send("GET", url)
     return parse(response.content, ctx.lab, url)
 
@@ -66,3 +66,8 @@ def detect(data: Any, url: str = "") -> bool:
 def detail_route(lab: Lab, posting: Posting) -> str | None:
     """None: every line is a whole posting: no detail request."""
     return None
+
+
+async def probe(ctx: LabContext) -> int:
+    """The file in its one GET (as scrape asks it), parsed: the number of postings in it."""
+    return len(await scrape(ctx))

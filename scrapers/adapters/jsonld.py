@@ -485,3 +485,16 @@ def detail_route(lab: Lab, posting: Posting) -> str | None:
     if "listing_key" not in posting.extra:
         return None
     return _rebase(posting.extra.get("page_url") or posting.url, lab.params.get("base_url"))
+
+
+async def probe(ctx: LabContext) -> int:
+    """The first page (no posting pages): its JobPostings and the posting links on it."""
+    pages = ctx.param("pages")
+    pages = [pages] if isinstance(pages, str) else pages
+    if not pages or not all(isinstance(p, str) and safe_url(p) for p in pages):
+        raise ctx.config_error("", "a jsonld lab needs params.pages = [\"https://...\", ...]")
+    html = await ctx.get_text(_rebase(pages[0], ctx.param("base_url")))
+    found = postings_from_html(html, ctx.lab, pages[0], warn=ctx.warn)
+    pattern = _pattern(ctx)
+    links = {link for link, _ in posting_links(html, pages[0], pattern)} - set(pages) if pattern else set()
+    return len(found) + len(links)

@@ -22,7 +22,7 @@ SALARY_PERIODS = {"per-year-salary": "year", "per-month-salary": "month", "per-h
 def _region(lab) -> str:
     region = str(lab.params.get("region", "") or "").lower()
     if region not in API_HOSTS:
-        raise ScrapeError(lab.name, "", f"params.region must be 'eu' or absent, got {region!r}")
+        raise ScrapeError(lab.name, "", f"params.region must be 'eu' or absent, got {region!r}", kind="config")
     return region
 
 
@@ -184,3 +184,9 @@ def detect(data: Any, url: str = "") -> bool:
 def detail_route(lab: Lab, posting: Posting) -> str | None:
     """None: a postings page carries every posting whole: no detail request."""
     return None
+
+
+async def probe(ctx: LabContext) -> int:
+    """The first postings page, parsed: the postings on it (Lever tells no total)."""
+    url = page_url(ctx.lab, 0, int(ctx.param("page_size", PAGE_SIZE)))
+    return len(parse((await ctx.send("GET", url)).content, ctx.lab, url))

@@ -234,3 +234,18 @@ def detect(data: Any, url: str = "") -> bool:
 def detail_route(lab: Lab, posting: Posting) -> str:
     """GET the job page, whose JobPosting JSON-LD holds the description, dates, type and pay."""
     return f"{base_url(lab)}/jobs/{posting.source_id}/"
+
+
+async def probe(ctx: LabContext) -> int:
+    """The lsd token and one job search of the first query (no job pages): the jobs it answers."""
+    base = base_url(ctx.lab)
+    doc_id = ctx.param("doc_id")
+    if not doc_id:
+        raise ctx.config_error(base + GRAPHQL_PATH, "a meta lab needs params.doc_id (the job search query id)")
+    lsd = await lsd_token(ctx, base)
+    try:
+        return len(await _search(ctx, base, lsd, str(doc_id), (ctx.lab.queries or [""])[0]))
+    except ParseError as exc:
+        if DOC_ID_HINT not in exc.reason:
+            raise
+        raise ScrapeError(exc.lab, exc.url, exc.reason, status=exc.status, kind="config") from None

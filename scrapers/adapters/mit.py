@@ -172,3 +172,12 @@ def detect(data: Any, url: str = "") -> bool:
 def detail_route(lab: Lab, posting: Posting) -> str:
     """GET the posting's own page (the link the listing page shows), on params.base_url's host when set."""
     return fetch_url(lab, posting.url)
+
+
+async def probe(ctx: LabContext) -> int:
+    """The first listing page (no posting pages): the posting links on it."""
+    pages = [str(p) for p in ctx.param("pages") or []]
+    if not pages:
+        raise ctx.config_error("", "an mit lab needs params.pages (the listing pages to read)")
+    response = await ctx.send("GET", fetch_url(ctx.lab, pages[0]))
+    return len(posting_links(response.text, pages[0], ctx.lab, pages))

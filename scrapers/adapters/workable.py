@@ -132,3 +132,8 @@ def detect(data: Any, url: str = "") -> bool:
 def detail_route(lab: Lab, posting: Posting) -> str | None:
     """None: the widget answer (details=true) carries every posting whole: no detail request."""
     return None
+
+
+async def probe(ctx: LabContext) -> int:
+    """The account's widget answer in its one GET (as scrape asks it), parsed: the number of published jobs."""
+    return len(await scrape(ctx))

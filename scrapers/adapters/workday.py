@@ -26,6 +26,8 @@ PAGE_SIZE = 20  # the largest `limit` Workday accepts
 DEFAULT_MAX_PAGES = 50  # per query: 1,000 postings
 # Statuses whose body is a Workday error object worth reporting as is (no retry helps them).
 ERROR_STATUSES = frozenset({400, 404, 422})
+# What Workday answers a search on a tenant, host or site that does not exist: the lab's params are wrong.
+CONFIG_STATUSES = frozenset({404, 422})
 _SITE_IN_URL = re.compile(r"https?://([^./]+)\.([^./]+)\.myworkdayjobs\.com/wday/cxs/[^/]+/([^/?#]+)", re.I)
 _POSTED = re.compile(r"^posted\s+(?:(today)|(yesterday)|(\d+)\s+days?\s+ago)$", re.I)
 _COUNTED = re.compile(r"^\d+\s+locations?$", re.I)
@@ -37,7 +39,7 @@ def site(lab) -> tuple[str, str, str]:
     """(tenant, host, site) of a lab, or a ParseError naming what is missing."""
     missing = [k for k in ("tenant", "host", "site") if not lab.params.get(k)]
     if missing:
-        raise ParseError(lab.name, "", f"a workday lab needs params {', '.join(missing)}")
+        raise ParseError(lab.name, "", f"a workday lab needs params {', '.join(missing)}", kind="config")
     return lab.params["tenant"], lab.params["host"], lab.params["site"]
 
 
@@ -145,7 +147,10 @@ def _http_error(lab, url: str, status: int, body: bytes) -> ScrapeError:
     if isinstance(data, dict) and data.get("message"):
         return _workday_error(lab, url, data, status)
     snippet = " ".join(body[:120].decode("utf-8", "replace").split())
-    return ScrapeError(lab.name, url, f"HTTP {status}: {snippet or 'empty body'}", status=status)
+    reason = f"HTTP {status}: {snippet or 'empty body'}"
+    if status in CONFIG_STATUSES:
+        return ScrapeError(lab.name, url, reason + _site_hint(lab), status=status, kind="config")
+    return ScrapeError(lab.name, url, reason, status=status, kind="http")
 
 
 def check_error(data: Any, lab, url: str) -> None:
@@ -159,11 +164,16 @@ def _workday_error(lab, url: str, data: dict, status: int | None) -> ScrapeError
     code = clean(str(data.get("errorCode") or "")) or "?"
     message = clean(str(data.get("message") or "")) or "no message"
     reason = f"Workday error {code} (HTTP {status or data.get('httpStatus') or '?'}): {message}"
-    if status == 404 or "not found" in message.lower():
-        params = lab.params
-        reason += (f"; check params tenant={params.get('tenant')!r}, host={params.get('host')!r}, "
-                   f"site={params.get('site')!r} (Workday moves tenants between wdN hosts)")
-    return ScrapeError(lab.name, url, reason, status=status)
+    if status in CONFIG_STATUSES or "not found" in message.lower():
+        return ScrapeError(lab.name, url, reason + _site_hint(lab), status=status, kind="config")
+    return ScrapeError(lab.name, url, reason, status=status, kind="http")
+
+
+def _site_hint(lab) -> str:
+    """What to check when Workday does not know the lab's site."""
+    params = lab.params
+    return (f"; check params tenant={params.get('tenant')!r}, host={params.get('host')!r}, "
+            f"site={params.get('site')!r} (Workday moves tenants between wdN hosts)")
 
 
 def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
@@ -326,3 +336,14 @@ def detect(data: Any, url: str = "") -> bool:
 def detail_route(lab: Lab, posting: Posting) -> str:
     """GET {api_base}{externalPath}: the posting's jobPostingInfo (description, start date, requisition)."""
     return api_base(lab) + posting.extra["external_path"]
+
+
+async def probe(ctx: LabContext) -> int:
+    """The first search page of the first query, parsed (no details): the total Workday reports."""
+    url = jobs_url(ctx.lab)
+    data = await _list_page(ctx, url, (ctx.lab.queries or [""])[0], 0)
+    items = require(data, "jobPostings", list, ctx.name, url)
+    for index, item in enumerate(items):
+        list_posting(item, ctx.lab, url, index)
+    total = data.get("total")
+    return total if isinstance(total, int) and not isinstance(total, bool) else len(items)
