@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from .models import Posting
-from .patterns import trie_pattern
+from .patterns import any_case, trie_pattern
 
 LEVELS = ("intern", "student-researcher", "postdoc", "research-engineer", "research-scientist", "senior",
           "principal-staff", "manager")
@@ -38,12 +38,19 @@ _DESCRIPTION_LEVELS = [
 ]
 
 
+# Titles are read to _TITLE_REACH characters (the corpus's longest is 111), descriptions to _OPENING_REACH:
+# a level named later is about something else ("... our interns", "... the hiring manager").
+_TITLE_REACH = 300
+_OPENING_REACH = 600
+
+
 def seniority(title: str, description: str = "") -> str:
     """The level a posting is for, from its title first, else from the opening of its description, else ''."""
+    title = (title or "")[:_TITLE_REACH]
     for level, pattern in SENIORITY_PATTERNS:
-        if pattern.search(title or ""):
+        if pattern.search(title):
             return level
-    opening = (description or "")[:600]
+    opening = (description or "")[:_OPENING_REACH]
     for level, pattern in _DESCRIPTION_LEVELS:
         if pattern.search(opening):
             return level
@@ -73,9 +80,15 @@ _PAY = re.compile(
     + r"(?:\s*,?\s*(?P<sep>-|–|—|~|\bto\b|\band\b|\bà\b|\bbis\b|\ba\b)\s*"
     + _MONEY.format(n=2, prefix=_PREFIX, number=_NUMBER, suffix=_SUFFIX) + ")?"
 )
-# Where pay can be: found with str.find, many times faster than one regex alternation over the whole text.
+# Where pay can be. No two hints overlap, so one case-sensitive alternation finds every one of them, in order,
+# and stops with the first pay found.
 _CURRENCY_HINTS = ("$", "€", "£", "₹", "¥", "USD", "EUR", "GBP", "CAD", "AUD", "NZD", "SGD", "CHF", "INR", "JPY",
                    "LPA", "euro", "Euro", "lakh")
+_HINTS = re.compile("|".join(re.escape(hint) for hint in _CURRENCY_HINTS))
+# Pay is read in windows around each hint: the amount from 25 characters before the hint to 60 after (a range
+# such as "USD 150,000.00 - 200,000.00" is about 30), its context up to 90 characters before it on its line
+# (the pay words of "The base salary range for this role is") and 30 after (its period, "per annum").
+_BEFORE_HINT, _AFTER_HINT, _CONTEXT = 25, 60, 90
 # "$" of another country when the line names it: "CAD base pay range: $150,000 - $200,000".
 _DOLLAR_CODE = re.compile(r"\b(CAD|AUD|NZD|SGD|MXN)\b", re.I)
 _SCALE_AFTER = re.compile(r"\s?(?:m|mm|mn|bn|b|million|billion|milliards?|millions?)\b", re.I)
@@ -121,19 +134,22 @@ def _currency(match: re.Match) -> str | None:
     """The currency of a pay match: an explicit code ('USD', 'CA$', '€') wins over a bare '$'."""
     codes = []
     for group in ("s1", "s2", "c1", "c2"):
-        key = re.sub(r"\s", "", match[group] or "").upper()
+        key = "".join((match[group] or "").split()).upper()
         code = _CODES.get(key) or _CODES.get(key.rstrip("$€£"))
         if code:
             codes.append((key == "$", code))
     return min(codes)[1] if codes else None
 
 
+_PERIOD_INSIDE = {period: re.compile(r"/\s?" + unit, re.I) for period, unit in (
+    ("hour", "h(?:ou)?r"), ("month", "month"), ("year", "(?:year|yr|annum)"), ("week", "week"), ("day", "day"))}
+
+
 def _period(text: str, match: re.Match) -> str | None:
     after = text[match.end(): match.end() + 30]
     inside = text[match.start(): match.end()]
     for period, pattern in _PERIODS:
-        if pattern.search(after) or re.search(r"/\s?" + {"hour": "h(?:ou)?r", "month": "month", "year": "(?:year|yr|annum)",
-                                                         "week": "week", "day": "day"}[period], inside, re.I):
+        if pattern.search(after) or _PERIOD_INSIDE[period].search(inside):
             return period
     before = text[max(0, match.start() - 60): match.start()]
     for period, pattern in _PERIOD_BEFORE:
@@ -147,19 +163,17 @@ def _candidate(text: str, match: re.Match) -> dict[str, Any] | None:
     currency = _currency(match)
     if currency is None or _SCALE_AFTER.match(text, match.end()):
         return None
-    line_start = text.rfind("\n", 0, match.start()) + 1
-    before = text[max(line_start, match.start() - 90): match.start()]
+    low, high = _amounts(match)
+    if max(low, high or 0) < 5:
+        return None  # below any hourly pay even when scaled: skipped before the costlier context checks
+    # Only a line start within _CONTEXT characters matters (both uses clip to it): a bounded search.
+    line_start = text.rfind("\n", max(0, match.start() - _CONTEXT), match.start()) + 1
+    before = text[max(line_start, match.start() - _CONTEXT): match.start()]
     if currency == "USD" and "USD" not in match.group(0).upper():
         named = _DOLLAR_CODE.findall(before)
         currency = _CODES[named[-1].upper()] if named else currency
     if _not_pay(text, match, line_start, before):
         return None
-    low = _amount(match["a1"], match["k1"] or (match["k2"] if match["a2"] and not match["s1"] else None))
-    high = _amount(match["a2"], match["k2"]) if match["a2"] else None
-    if (match["s1"] or match["s2"] or "").lower().startswith(("lpa", "lakh")):
-        low, high = low * 100_000, high * 100_000 if high else None
-    if high is not None and low < 1000 <= high and low * 1000 <= high * 1.5:
-        low *= 1000  # "$110-145,000"
     period = _period(text, match)
     stated = period is not None
     has_pay_word = bool(_PAY_WORDS.search(before))
@@ -181,6 +195,17 @@ def _candidate(text: str, match: re.Match) -> dict[str, Any] | None:
             return _pay(None, low, currency, period)
         return _pay(low, low, currency, period) if has_pay_word or stated else None
     return _pay(min(low, high), max(low, high), currency, period)
+
+
+def _amounts(match: re.Match) -> tuple[float, float | None]:
+    """The low and high amounts of a pay match, in units (k and lakh applied)."""
+    low = _amount(match["a1"], match["k1"] or (match["k2"] if match["a2"] and not match["s1"] else None))
+    high = _amount(match["a2"], match["k2"]) if match["a2"] else None
+    if (match["s1"] or match["s2"] or "").lower().startswith(("lpa", "lakh")):
+        low, high = low * 100_000, high * 100_000 if high else None
+    if high is not None and low < 1000 <= high and low * 1000 <= high * 1.5:
+        low *= 1000  # "$110-145,000"
+    return low, high
 
 
 def _guess_period(biggest: float, is_range: bool, has_pay_word: bool) -> str | None:
@@ -212,10 +237,11 @@ def salary_from_text(text: str) -> dict[str, Any] | None:
         return None
     text = text.replace("**", "  ").replace("__", "  ")  # markdown bold splits "**$225,000** **to $275,000**"
     position = 0
-    for hint in _positions(text, _CURRENCY_HINTS):
+    for hint_match in _HINTS.finditer(text):
+        hint = hint_match.start()
         if hint < position:
             continue
-        for match in _PAY.finditer(text, max(position, hint - 25), min(len(text), hint + 60)):
+        for match in _PAY.finditer(text, max(position, hint - _BEFORE_HINT), min(len(text), hint + _AFTER_HINT)):
             if not match["a1"] or not any(match[g] for g in ("c1", "c2", "s1", "s2")):
                 continue
             found = _candidate(text, match)
@@ -224,17 +250,6 @@ def salary_from_text(text: str) -> dict[str, Any] | None:
             position = max(position, match.end())
         position = max(position, hint + 1)
     return None
-
-
-def _positions(text: str, needles: tuple[str, ...]) -> list[int]:
-    """Sorted start positions of every occurrence of the needles."""
-    found = []
-    for needle in needles:
-        position = text.find(needle)
-        while position >= 0:
-            found.append(position)
-            position = text.find(needle, position + 1)
-    return sorted(found)
 
 
 def yearly(amount: float | None, period: str | None) -> float | None:
@@ -263,13 +278,25 @@ _MASTER = re.compile(trie_pattern(["Master", "master", "MASTER", "Master's", "ma
                                    "M.S.", "MSc", "M.Sc", "Graduate degree", "graduate degree", "M2"],
                                   end=r"(?!\w)(?! ?(?:of )?(?:ceremonies|data|class|craft|plan|branch|card))"))
 _MS = re.compile(r"MS(?= in| degree|/| or|,)")
-_HEADING_LINE = re.compile(r"(?m)^\W*(?:#{1,6}\s*)?(?:\*\*)?([^\W\d_][^\n]{1,59}?)(?:\*\*)?:?\s*$")
+# One heading line: what _HEADING_LINE matched between two line breaks, read line by line so that each line
+# is read once and only the lines close above a mention are read.
+_HEADING = re.compile(r"\W*(?:#{1,6}\s*)?(?:\*\*)?([^\W\d_][^\n]{1,59}?)(?:\*\*)?:?\s*")
+# _PREFERRED as it matched the lowered sentence, run on the text itself (lowering a long text costs more).
+_PREFERRED_ANY_CASE = re.compile(any_case(_PREFERRED.pattern, {"k": "\u212a"}))
+# Windows around a PhD mention. A sentence is read up to _SENTENCE_REACH characters each way from the mention
+# (the corpus's requirement sentences are a few hundred characters; "preferred" or "or equivalent" beyond
+# that belongs to another point). The mention's line start is looked for up to _LINE_REACH characters back:
+# deeper in a line a heading above it no longer governs it. Headings are looked for up to _HEADING_REACH
+# characters above the line, the length of a long list of qualifications.
+_SENTENCE_REACH, _LINE_REACH, _HEADING_REACH = 1000, 3000, 1500
 
 
 def degree(text: str) -> str:
     """'phd-required', 'phd-preferred', 'ms' (a Master's asked, no PhD) or ''."""
     text = text or ""
-    required = preferred = False
+    preferred = False
+    preferred_words = _NextMatch(_PREFERRED_ANY_CASE, text)
+    headings: dict[int, bool] = {}
     for match in _PHD.finditer(text):
         if not _starts_word(text, match.start()):
             continue
@@ -277,31 +304,80 @@ def degree(text: str) -> str:
         before = text[max(0, match.start() - 60): match.start()].lower()
         if _PHD_NOT_REQUIRED.match(after) or _PHD_ENROLLED.search(before):
             continue
-        line_start = max(text.rfind("\n", 0, match.start()), text.rfind(". ", 0, match.start())) + 1
-        line_end = min(x for x in (text.find("\n", match.end()), text.find(". ", match.end()), len(text)) if x >= 0)
-        sentence = text[line_start:line_end].lower()
-        if _PREFERRED.search(sentence) or _under_preferred_heading(text, match.start()):
+        if preferred_words.within(*_sentence(text, match.start(), match.end())) \
+                or _under_preferred_heading(text, match.start(), headings):
             preferred = True
         else:
-            required = True
-    if required:
-        return "phd-required"
+            return "phd-required"  # one required mention decides: the rest need not be read
     if preferred:
         return "phd-preferred"
     masters = (m for pattern in (_MASTER, _MS) for m in pattern.finditer(text) if _starts_word(text, m.start()))
     return "ms" if next(masters, None) else ""
 
 
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    """Bounds of the sentence around text[start:end]: line breaks or '. ', at most _SENTENCE_REACH away."""
+    low = max(0, start - _SENTENCE_REACH)
+    high = min(len(text), end + _SENTENCE_REACH)
+    begin = max(text.rfind("\n", low, start), text.rfind(". ", low, start)) + 1 or low
+    ends = (text.find("\n", end, high), text.find(". ", end, high + 1))
+    return begin, min((x for x in ends if x >= 0), default=high)
+
+
+class _NextMatch:
+    """Whether a pattern matches inside a window; windows sliding forward over one text share one search.
+
+    Each search reads one window and _SENTENCE_REACH characters beyond it, so the windows of mentions close
+    together are answered from it, and the text is read a bounded number of times however many mentions.
+    """
+
+    def __init__(self, pattern: re.Pattern, text: str) -> None:
+        self.pattern, self.text = pattern, text
+        self.searched = (len(text) + 1, len(text) + 1)
+        self.found: re.Match | None = None
+
+    def within(self, begin: int, end: int) -> bool:
+        """Does the pattern match inside text[begin:end] (its edges at non-word characters)?"""
+        searched_from, searched_to = self.searched
+        known = self.found.start() >= begin if self.found else end <= searched_to
+        if not (searched_from <= begin and known):
+            self.searched = begin, min(len(self.text), end + _SENTENCE_REACH)
+            self.found = self.pattern.search(self.text, *self.searched)
+        if self.found is None or self.found.start() >= end:
+            return False
+        if self.found.end() <= end:
+            return True
+        return self.pattern.search(self.text, begin, end) is not None  # the match found runs past the window
+
+
 def _starts_word(text: str, position: int) -> bool:
     return position == 0 or not text[position - 1].isalnum()
 
 
-def _under_preferred_heading(text: str, position: int) -> bool:
-    """Is position in a 'Preferred qualifications' / 'Nice to have' section?"""
-    line_start = text.rfind("\n", 0, position) + 1
-    headings = [m for m in _HEADING_LINE.finditer(text, max(0, line_start - 1500), line_start)
-                if len(m.group(1).split()) <= 6 and not m.group(1).rstrip().endswith((".", ";"))]
-    return bool(headings) and bool(_PREFERRED_HEADING.search(headings[-1].group(1).lower()))
+def _under_preferred_heading(text: str, position: int, seen: dict[int, bool]) -> bool:
+    """Is position in a 'Preferred qualifications' / 'Nice to have' section? (`seen`: answers by line start)"""
+    line_start = text.rfind("\n", max(0, position - _LINE_REACH), position) + 1
+    if line_start == 0:
+        return False  # first line, or too deep in a long one
+    if line_start not in seen:
+        heading = _heading_above(text, line_start)
+        seen[line_start] = heading is not None and bool(_PREFERRED_HEADING.search(heading.lower()))
+    return seen[line_start]
+
+
+def _heading_above(text: str, line_start: int) -> str | None:
+    """The nearest heading among the lines starting within _HEADING_REACH characters before line_start."""
+    top = max(0, line_start - _HEADING_REACH)
+    end = line_start - 1
+    while end >= top:
+        previous = text.rfind("\n", max(0, top - 1), end)
+        if previous < 0 and top > 0:
+            return None  # this line starts above the window
+        heading = _HEADING.fullmatch(text, previous + 1, end)
+        if heading and len(heading[1].split()) <= 6 and not heading[1].rstrip().endswith((".", ";")):
+            return heading[1]
+        end = previous
+    return None
 
 
 PUBLICATION_PATTERNS = (
@@ -315,19 +391,29 @@ PUBLICATION_PATTERNS = (
 )
 
 
-# Words each pattern cannot match without: a substring test skips the (slow, case-insensitive) regex for
-# the many postings that never mention publishing.
-_PUBLICATION_WORDS = {"first-author": ("author", "auteur"),
-                      "track-record": ("record", "publication", "published", "top-tier"),
-                      "expected": ("publish", "publication", "paper", "peer-reviewed", "soumission")}
+# Words every match of a pattern starts with ("track record of" also matches from its "record"). Only where
+# one occurs in the lowered text (str.find: many times faster than a re.I scan) is the pattern tried, anchored
+# there, so a match is only read in a window that starts at its word.
+_PUBLICATION_STARTS = {"first-author": ("first", "lead author", "premier auteur"),
+                       "track-record": ("record", "publication", "published", "top-tier"),
+                       "expected": ("publi", "paper", "peer-reviewed", "soumission d'article", "conference papers")}
+# re.I also reads these as i, s and k; str.lower() does not (and makes 'İ' two characters).
+_FOLDED_BY_RE_ONLY = ("\u0130", "\u0131", "\u017f", "\u212a")
 
 
 def publication_expectation(text: str) -> str:
     """What a posting asks about publishing: 'first-author', 'track-record', 'expected' or ''."""
-    lowered = (text or "").lower()
+    text = text or ""
+    if any(char in text for char in _FOLDED_BY_RE_ONLY):
+        return next((label for label, pattern in PUBLICATION_PATTERNS if pattern.search(text)), "")
+    lowered = text.lower()
     for label, pattern in PUBLICATION_PATTERNS:
-        if any(word in lowered for word in _PUBLICATION_WORDS[label]) and pattern.search(text or ""):
-            return label
+        for word in _PUBLICATION_STARTS[label]:
+            position = lowered.find(word)
+            while position >= 0:
+                if pattern.match(text, position):
+                    return label
+                position = lowered.find(word, position + 1)
     return ""
 
 
@@ -359,7 +445,7 @@ def venues(text: str) -> list[str]:
     for match in _VENUES.finditer(text):
         if not _starts_word(text, match.start()):
             continue
-        name = VENUES[" ".join(match.group(0).split())] if match.group(0) in VENUES else _venue_name(match.group(0))
+        name = VENUES.get(match.group(0)) or _VENUE_SPELLINGS.get(_spelling(match.group(0)))
         if name is None or name in found:
             continue
         if name in WEAK_VENUES and not _YEAR_AFTER.match(text, match.end()):
@@ -372,13 +458,14 @@ def venues(text: str) -> list[str]:
     return sorted(found, key=found.get)
 
 
-def _venue_name(written: str) -> str | None:
-    """The venue of a match whose separators differ from the table ('Computer Speech  and Language')."""
-    key = re.sub(r"[\s\-,/]+", " ", written).lower()
-    for variant, name in VENUES.items():
-        if re.sub(r"[\s\-,/]+", " ", variant).lower() == key:
-            return name
-    return None
+def _spelling(written: str) -> str:
+    """A venue as written, with separators and case evened out ('Computer Speech  and Language')."""
+    return _SEPARATORS.sub(" ", written).lower()
+
+
+_SEPARATORS = re.compile(r"[\s\-,/]+")
+# The venue of a match whose separators differ from the table; the first spelling in the table wins.
+_VENUE_SPELLINGS = {_spelling(variant): name for variant, name in reversed(VENUES.items())}
 
 
 def posting_fields(posting: Posting) -> dict[str, Any]:
