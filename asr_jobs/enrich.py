@@ -89,6 +89,10 @@ _HINTS = re.compile("|".join(re.escape(hint) for hint in _CURRENCY_HINTS))
 # such as "USD 150,000.00 - 200,000.00" is about 30), its context up to 90 characters before it on its line
 # (the pay words of "The base salary range for this role is") and 30 after (its period, "per annum").
 _BEFORE_HINT, _AFTER_HINT, _CONTEXT = 25, 60, 90
+# At most this many amounts are read per text: the corpus's postings have at most 20 before their pay (or
+# their end); a text with more is a price list or noise, and each amount costs several pattern searches.
+_MAX_AMOUNTS = 500
+_DIGIT = re.compile(r"\d")  # every amount has one: windows without are skipped unread
 # "$" of another country when the line names it: "CAD base pay range: $150,000 - $200,000".
 _DOLLAR_CODE = re.compile(r"\b(CAD|AUD|NZD|SGD|MXN)\b", re.I)
 _SCALE_AFTER = re.compile(r"\s?(?:m|mm|mn|bn|b|million|billion|milliards?|millions?)\b", re.I)
@@ -102,19 +106,67 @@ _PERIODS = (
     ("week", re.compile(r"^\W{0,3}(?:/\s?w(?:ee)?k\b|per week|a week|weekly|/\s?semaine)", re.I)),
     ("day", re.compile(r"^\W{0,3}(?:/\s?day\b|per day|a day|daily|day rate|/\s?jour|par jour)", re.I)),
 )
+# re.I also reads these as i, s and k; str.lower() does not (and makes 'İ' two characters).
+_FOLDED_BY_RE_ONLY = ("\u0130", "\u0131", "\u017f", "\u212a")
+
+
+def _literal_first(source: str) -> str:
+    r"""A lowercase alternation with each '\bword' branch written 'word(?<!\wword)': the same matches, and as
+    every branch then starts with a letter the regex engine skips to the positions where one could start."""
+    if source != source.lower() or re.search(r"\([^)]*\|", source):
+        raise ValueError(f"not a lowercase alternation of plain branches: {source!r}")
+    branches = []
+    for branch in source.split("|"):
+        word = re.match(r"\\b(\w[\w' -]*)", branch)
+        if word is None:
+            branches.append(branch)
+            continue
+        run = word[1][:-1] if branch[word.end():][:1] in ("?", "*", "+", "{") else word[1]
+        branches.append(re.escape(run) + r"(?<!\w" + re.escape(run) + ")" + branch[2 + len(run):])
+    return "|".join(branches)
+
+
+class _AnyCase:
+    """A case-insensitive alternation for the short windows pay is read in: lowered and literal-first, many times
+    faster than re.I; with re.I itself for the rare window with characters the two fold differently."""
+
+    def __init__(self, source: str) -> None:
+        self.folded = re.compile(source, re.I)
+        self.lowered = re.compile(_literal_first(source))
+
+    def _pick(self, window: str) -> tuple[re.Pattern, str]:
+        if any(char in window for char in _FOLDED_BY_RE_ONLY):
+            return self.folded, window
+        return self.lowered, window.lower()
+
+    def search(self, window: str) -> re.Match | None:
+        pattern, window = self._pick(window)
+        return pattern.search(window)
+
+    def ends(self, window: str) -> list[int]:
+        """Where each match in the window ends."""
+        pattern, window = self._pick(window)
+        return [match.end() for match in pattern.finditer(window)]
+
+    def search_in(self, text: str, start: int, end: int) -> re.Match | None:
+        """Search text[start:end], the character before it read for a word boundary as in pattern.search."""
+        pattern, window = self._pick(text[max(0, start - 1): end])
+        return pattern.search(window, 1 if start > 0 else 0)
+
+
 _PERIOD_BEFORE = (
-    ("hour", re.compile(r"hourly|per hour|hour(?:ly)? rate|\brate\b", re.I)),
-    ("month", re.compile(r"monthly|per month|mensuel|par mois|/mois|monatlich", re.I)),
+    ("hour", _AnyCase(r"hourly|per hour|hour(?:ly)? rate|\brate\b")),
+    ("month", _AnyCase(r"monthly|per month|mensuel|par mois|/mois|monatlich")),
 )
-_PAY_WORDS = re.compile(
+_PAY_WORDS = _AnyCase(
     r"salar|\bpay\b|paid|compensation|\bwage|remunerat|rémunér|salaire|gehalt|vergütung|\bbase\b|\bote\b|\bearn"
-    r"|income|\brange\b|annual|hourly|per hour|\brate\b|\bbrut|\bgross\b|stipend|fellowship of|\bctc\b", re.I)
-_NOT_PAY = re.compile(
+    r"|income|\brange\b|annual|hourly|per hour|\brate\b|\bbrut|\bgross\b|stipend|fellowship of|\bctc\b")
+_NOT_PAY = _AnyCase(
     r"allowance|budget|reimburs|credit|donat|referral|funding|raised|revenue|valuation|\barr\b|\bgmv\b|series "
     r"[a-e]\b|invest|spend|coworking|co-working|membership|signing bonus|relocation|\bworth\b|\bcost|\bprice"
     r"|\bfee|lifetime|per employee|home office|equipment|wellness|learning|education|training|in payments"
     r"|\bsaving|insurance|\bfund\b|grant of|market|billion|million|\bcustomers?\b|\bsales\b|\bdeals?\b"
-    r"|benefit|fertility|family|adoption|401|match|bonus of|gift|voucher|meal|lunch|food|phone|internet", re.I)
+    r"|benefit|fertility|family|adoption|401|match|bonus of|gift|voucher|meal|lunch|food|phone|internet")
 _FROM = re.compile(r"(?:starting at|from|à partir de|minimum(?: of)?|at least|ab)\s*$", re.I)
 _UP_TO = re.compile(r"(?:up to|to|max(?:imum)?(?: of)?|bis zu|jusqu'à)\s*$", re.I)
 
@@ -145,6 +197,12 @@ _PERIOD_INSIDE = {period: re.compile(r"/\s?" + unit, re.I) for period, unit in (
     ("hour", "h(?:ou)?r"), ("month", "month"), ("year", "(?:year|yr|annum)"), ("week", "week"), ("day", "day"))}
 
 
+# Whether any period is stated at all, each list in one pattern: most amounts state none.
+_ANY_PERIOD_AFTER = re.compile(r"^\W{0,3}(?:" + "|".join(pattern.pattern[len(r"^\W{0,3}(?:"):-1]
+                                                        for _, pattern in _PERIODS) + ")", re.I)
+_ANY_PERIOD_BEFORE = _AnyCase("|".join(pattern.folded.pattern for _, pattern in _PERIOD_BEFORE))
+
+
 def _period(text: str, match: re.Match) -> str | None:
     after = text[match.end(): match.end() + 30]
     inside = text[match.start(): match.end()]
@@ -158,6 +216,13 @@ def _period(text: str, match: re.Match) -> str | None:
     return None
 
 
+def _may_state_period(text: str, match: re.Match) -> bool:
+    """False only when _period would find no period (in one pass instead of seven)."""
+    return bool(_ANY_PERIOD_AFTER.search(text[match.end(): match.end() + 30])
+                or "/" in match.group(0)
+                or _ANY_PERIOD_BEFORE.search(text[max(0, match.start() - 60): match.start()]))
+
+
 def _candidate(text: str, match: re.Match) -> dict[str, Any] | None:
     """One pay match as yearly/hourly min-max, or None when it is not plausibly a salary."""
     currency = _currency(match)
@@ -169,15 +234,13 @@ def _candidate(text: str, match: re.Match) -> dict[str, Any] | None:
     # Only a line start within _CONTEXT characters matters (both uses clip to it): a bounded search.
     line_start = text.rfind("\n", max(0, match.start() - _CONTEXT), match.start()) + 1
     before = text[max(line_start, match.start() - _CONTEXT): match.start()]
-    if currency == "USD" and "USD" not in match.group(0).upper():
-        named = _DOLLAR_CODE.findall(before)
-        currency = _CODES[named[-1].upper()] if named else currency
-    if _not_pay(text, match, line_start, before):
-        return None
-    period = _period(text, match)
-    stated = period is not None
+    # Every test below only rejects, so the cheap ones go first (most amounts in hostile text fail them).
     has_pay_word = bool(_PAY_WORDS.search(before))
     biggest = max(low, high or 0)
+    if not has_pay_word and not (biggest >= 15_000 and high is not None) and not _may_state_period(text, match):
+        return None  # no period stated and none to guess
+    period = _period(text, match)
+    stated = period is not None
     if period is None:
         period = _guess_period(biggest, high is not None, has_pay_word)
     if period in (None, "week", "day"):
@@ -186,6 +249,11 @@ def _candidate(text: str, match: re.Match) -> dict[str, Any] | None:
         low, high, biggest, period = low * 12, high * 12 if high else None, biggest * 12, "year"
     if period == "hour" and not 5 <= biggest <= 1000:
         return None
+    if _not_pay(text, match, line_start, before):
+        return None
+    if currency == "USD" and "USD" not in match.group(0).upper():
+        named = _DOLLAR_CODE.findall(before)
+        currency = _CODES[named[-1].upper()] if named else currency
     if period == "year" and not 10_000 <= biggest <= (1e9 if currency in ("INR", "JPY") else 2_000_000):
         return None
     if high is None:
@@ -219,11 +287,11 @@ def _guess_period(biggest: float, is_range: bool, has_pay_word: bool) -> str | N
 
 def _not_pay(text: str, match: re.Match, line_start: int, before: str) -> bool:
     """Is the amount an allowance, a funding round, a benefit...? A pay word nearer than the non-pay word wins."""
-    if _NOT_PAY.search(text, match.end(), match.end() + 20) and not _PAY_WORDS.search(before):
+    if _NOT_PAY.search_in(text, match.end(), match.end() + 20) and not _PAY_WORDS.search(before):
         return True
     close = text[max(line_start, match.start() - 45): match.start()]
-    not_pay = [m.end() for m in _NOT_PAY.finditer(close)]
-    pay = [m.end() for m in _PAY_WORDS.finditer(close)]
+    not_pay = _NOT_PAY.ends(close)
+    pay = _PAY_WORDS.ends(close)
     return bool(not_pay) and (not pay or pay[-1] < not_pay[-1])
 
 
@@ -236,12 +304,24 @@ def salary_from_text(text: str) -> dict[str, Any] | None:
     if not text:
         return None
     text = text.replace("**", "  ").replace("__", "  ")  # markdown bold splits "**$225,000** **to $275,000**"
-    position = 0
+    position = amounts = 0
+    digit = _DIGIT.search(text)
     for hint_match in _HINTS.finditer(text):
         hint = hint_match.start()
         if hint < position:
             continue
-        for match in _PAY.finditer(text, max(position, hint - _BEFORE_HINT), min(len(text), hint + _AFTER_HINT)):
+        begin, end = max(position, hint - _BEFORE_HINT), min(len(text), hint + _AFTER_HINT)
+        if digit and digit.start() < begin:
+            digit = _DIGIT.search(text, begin)
+        if digit is None:
+            return None  # no amount in the rest of the text
+        if digit.start() >= end:
+            position = max(position, hint + 1)
+            continue
+        for match in _PAY.finditer(text, begin, end):
+            amounts += 1
+            if amounts > _MAX_AMOUNTS:
+                return None
             if not match["a1"] or not any(match[g] for g in ("c1", "c2", "s1", "s2")):
                 continue
             found = _candidate(text, match)
@@ -397,10 +477,6 @@ PUBLICATION_PATTERNS = (
 _PUBLICATION_STARTS = {"first-author": ("first", "lead author", "premier auteur"),
                        "track-record": ("record", "publication", "published", "top-tier"),
                        "expected": ("publi", "paper", "peer-reviewed", "soumission d'article", "conference papers")}
-# re.I also reads these as i, s and k; str.lower() does not (and makes 'İ' two characters).
-_FOLDED_BY_RE_ONLY = ("\u0130", "\u0131", "\u017f", "\u212a")
-
-
 def publication_expectation(text: str) -> str:
     """What a posting asks about publishing: 'first-author', 'track-record', 'expected' or ''."""
     text = text or ""
@@ -455,7 +531,7 @@ def venues(text: str) -> list[str]:
     if any(name not in WEAK_VENUES for name in found):
         for name, start in weak.items():
             found.setdefault(name, start)
-    return sorted(found, key=found.get)
+    return sorted(found, key=found.__getitem__)
 
 
 def _spelling(written: str) -> str:
