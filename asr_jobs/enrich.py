@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from .models import Posting
@@ -80,11 +83,12 @@ _PAY = re.compile(
     + r"(?:\s*,?\s*(?P<sep>-|–|—|~|\bto\b|\band\b|\bà\b|\bbis\b|\ba\b)\s*"
     + _MONEY.format(n=2, prefix=_PREFIX, number=_NUMBER, suffix=_SUFFIX) + ")?"
 )
-# Where pay can be. No two hints overlap, so one case-sensitive alternation finds every one of them, in order,
-# and stops with the first pay found.
+# Where pay can be. No two hints overlap, so the symbols and codes are found in one pass, in order, and the
+# words apart with str.find (a pattern whose branches start with 'e' or 'l' tries them at every such letter).
 _CURRENCY_HINTS = ("$", "€", "£", "₹", "¥", "USD", "EUR", "GBP", "CAD", "AUD", "NZD", "SGD", "CHF", "INR", "JPY",
                    "LPA", "euro", "Euro", "lakh")
-_HINTS = re.compile("|".join(re.escape(hint) for hint in _CURRENCY_HINTS))
+_HINT_WORDS = ("euro", "Euro", "lakh")
+_HINT_CODES = re.compile("|".join(re.escape(hint) for hint in _CURRENCY_HINTS if hint not in _HINT_WORDS))
 # Pay is read in windows around each hint: the amount from 25 characters before the hint to 60 after (a range
 # such as "USD 150,000.00 - 200,000.00" is about 30), its context up to 90 characters before it on its line
 # (the pay words of "The base salary range for this role is") and 30 after (its period, "per annum").
@@ -210,8 +214,8 @@ def _period(text: str, match: re.Match) -> str | None:
         if pattern.search(after) or _PERIOD_INSIDE[period].search(inside):
             return period
     before = text[max(0, match.start() - 60): match.start()]
-    for period, pattern in _PERIOD_BEFORE:
-        if pattern.search(before):
+    for period, words in _PERIOD_BEFORE:
+        if words.search(before):
             return period
     return None
 
@@ -306,8 +310,8 @@ def salary_from_text(text: str) -> dict[str, Any] | None:
     text = text.replace("**", "  ").replace("__", "  ")  # markdown bold splits "**$225,000** **to $275,000**"
     position = amounts = 0
     digit = _DIGIT.search(text)
-    for hint_match in _HINTS.finditer(text):
-        hint = hint_match.start()
+    codes = (match.start() for match in _HINT_CODES.finditer(text))
+    for hint in heapq.merge(codes, *(_find_all(text, word) for word in _HINT_WORDS)):
         if hint < position:
             continue
         begin, end = max(position, hint - _BEFORE_HINT), min(len(text), hint + _AFTER_HINT)
@@ -358,6 +362,10 @@ _MASTER = re.compile(trie_pattern(["Master", "master", "MASTER", "Master's", "ma
                                    "M.S.", "MSc", "M.Sc", "Graduate degree", "graduate degree", "M2"],
                                   end=r"(?!\w)(?! ?(?:of )?(?:ceremonies|data|class|craft|plan|branch|card))"))
 _MS = re.compile(r"MS(?= in| degree|/| or|,)")
+# Where a match of _PHD / _MASTER can start: each word found with str.find (many times faster than the regex
+# engine's scan), moved back by the characters before it ("octora" is 1 into "Doctorate").
+_PHD_STARTS = (("Ph", 0), ("PH", 0), ("ph", 0), ("octora", 1), ("hèse", 1))
+_MASTER_STARTS = (("aster", 1), ("ASTER", 1), ("M.S", 0), ("MSc", 0), ("M2", 0), ("raduate", 1))
 # One heading line: what _HEADING_LINE matched between two line breaks, read line by line so that each line
 # is read once and only the lines close above a mention are read.
 _HEADING = re.compile(r"\W*(?:#{1,6}\s*)?(?:\*\*)?([^\W\d_][^\n]{1,59}?)(?:\*\*)?:?\s*")
@@ -369,6 +377,8 @@ _PREFERRED_ANY_CASE = re.compile(any_case(_PREFERRED.pattern, {"k": "\u212a"}))
 # deeper in a line a heading above it no longer governs it. Headings are looked for up to _HEADING_REACH
 # characters above the line, the length of a long list of qualifications.
 _SENTENCE_REACH, _LINE_REACH, _HEADING_REACH = 1000, 3000, 1500
+# A search for preferred words reads this far past its sentence, for the next mentions' sentences to share.
+_SEARCH_AHEAD = 200
 
 
 def degree(text: str) -> str:
@@ -376,8 +386,8 @@ def degree(text: str) -> str:
     text = text or ""
     preferred = False
     preferred_words = _NextMatch(_PREFERRED_ANY_CASE, text)
-    headings: dict[int, bool] = {}
-    for match in _PHD.finditer(text):
+    headings = _Headings(text)
+    for match in _matches(_PHD, text, _PHD_STARTS):
         if not _starts_word(text, match.start()):
             continue
         after = text[match.end(): match.end() + 40].lower()
@@ -385,14 +395,33 @@ def degree(text: str) -> str:
         if _PHD_NOT_REQUIRED.match(after) or _PHD_ENROLLED.search(before):
             continue
         if preferred_words.within(*_sentence(text, match.start(), match.end())) \
-                or _under_preferred_heading(text, match.start(), headings):
+                or headings.preferred_above(match.start()):
             preferred = True
         else:
             return "phd-required"  # one required mention decides: the rest need not be read
     if preferred:
         return "phd-preferred"
-    masters = (m for pattern in (_MASTER, _MS) for m in pattern.finditer(text) if _starts_word(text, m.start()))
-    return "ms" if next(masters, None) else ""
+    masters = itertools.chain(_matches(_MASTER, text, _MASTER_STARTS), _MS.finditer(text))
+    return "ms" if any(_starts_word(text, m.start()) for m in masters) else ""
+
+
+def _matches(pattern: re.Pattern, text: str, starts: tuple[tuple[str, int], ...]) -> Iterator[re.Match]:
+    """pattern.finditer(text) for a pattern whose every match starts where `starts` say."""
+    positions = sorted({found - back for word, back in starts for found in _find_all(text, word) if found >= back})
+    end = 0
+    for position in positions:
+        if position >= end:
+            match = pattern.match(text, position)
+            if match:
+                end = match.end()
+                yield match
+
+
+def _find_all(text: str, word: str) -> Iterator[int]:
+    position = text.find(word)
+    while position >= 0:
+        yield position
+        position = text.find(word, position + 1)
 
 
 def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
@@ -421,7 +450,7 @@ class _NextMatch:
         searched_from, searched_to = self.searched
         known = self.found.start() >= begin if self.found else end <= searched_to
         if not (searched_from <= begin and known):
-            self.searched = begin, min(len(self.text), end + _SENTENCE_REACH)
+            self.searched = begin, min(len(self.text), end + _SEARCH_AHEAD)
             self.found = self.pattern.search(self.text, *self.searched)
         if self.found is None or self.found.start() >= end:
             return False
@@ -434,30 +463,45 @@ def _starts_word(text: str, position: int) -> bool:
     return position == 0 or not text[position - 1].isalnum()
 
 
-def _under_preferred_heading(text: str, position: int, seen: dict[int, bool]) -> bool:
-    """Is position in a 'Preferred qualifications' / 'Nice to have' section? (`seen`: answers by line start)"""
-    line_start = text.rfind("\n", max(0, position - _LINE_REACH), position) + 1
-    if line_start == 0:
-        return False  # first line, or too deep in a long one
-    if line_start not in seen:
-        heading = _heading_above(text, line_start)
-        seen[line_start] = heading is not None and bool(_PREFERRED_HEADING.search(heading.lower()))
-    return seen[line_start]
+class _Headings:
+    """The headings of one text, each line read once however many mentions sit below it."""
 
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines: dict[int, str | None] = {}  # line start -> its heading, or None
+        self.answers: dict[int, bool] = {}  # line start -> is it in a preferred section
 
-def _heading_above(text: str, line_start: int) -> str | None:
-    """The nearest heading among the lines starting within _HEADING_REACH characters before line_start."""
-    top = max(0, line_start - _HEADING_REACH)
-    end = line_start - 1
-    while end >= top:
-        previous = text.rfind("\n", max(0, top - 1), end)
-        if previous < 0 and top > 0:
-            return None  # this line starts above the window
-        heading = _HEADING.fullmatch(text, previous + 1, end)
-        if heading and len(heading[1].split()) <= 6 and not heading[1].rstrip().endswith((".", ";")):
-            return heading[1]
-        end = previous
-    return None
+    def preferred_above(self, position: int) -> bool:
+        """Is position in a 'Preferred qualifications' / 'Nice to have' section?"""
+        line_start = self.text.rfind("\n", max(0, position - _LINE_REACH), position) + 1
+        if line_start == 0:
+            return False  # first line, or too deep in a long one
+        if line_start not in self.answers:
+            heading = self._nearest_above(line_start)
+            self.answers[line_start] = heading is not None and bool(_PREFERRED_HEADING.search(heading.lower()))
+        return self.answers[line_start]
+
+    def _nearest_above(self, line_start: int) -> str | None:
+        """The nearest heading among the lines starting within _HEADING_REACH characters before line_start."""
+        top = max(0, line_start - _HEADING_REACH)
+        end = line_start - 1
+        while end >= top:
+            previous = self.text.rfind("\n", max(0, top - 1), end)
+            if previous < 0 and top > 0:
+                return None  # this line starts above the window
+            heading = self._heading(previous + 1, end)
+            if heading is not None:
+                return heading
+            end = previous
+        return None
+
+    def _heading(self, begin: int, end: int) -> str | None:
+        """The line text[begin:end] as a heading (a few words, no full stop), or None."""
+        if begin not in self.lines:
+            line = _HEADING.fullmatch(self.text, begin, end)
+            short = line is not None and len(line[1].split()) <= 6 and not line[1].rstrip().endswith((".", ";"))
+            self.lines[begin] = line[1] if line is not None and short else None
+        return self.lines[begin]
 
 
 PUBLICATION_PATTERNS = (

@@ -230,10 +230,10 @@ def test_publication_expectation_is_stored_with_the_posting():
 
 
 # --- Hostile text: every reader reads bounded windows, so a megabyte takes about as long as it takes to scan.
-# The bound is generous (a linear reader takes a fraction of it on a loaded machine); a reader that rescans
-# the text around each match takes minutes on these inputs.
+# The bound is generous: the readers take at most about one second here on an idle core (several times that
+# when the machine is shared), the readers that rescanned the text around each match took minutes.
 MEGABYTE = 1_000_000
-BOUND_SECONDS = 2.0
+BOUND_SECONDS = 5.0
 
 
 def filler(unit: str) -> str:
