@@ -130,7 +130,7 @@ def _literal_first(source: str) -> str:
     return "|".join(branches)
 
 
-class _AnyCase:
+class _Caseless:
     """A case-insensitive alternation for the short windows pay is read in: lowered and literal-first, many times
     faster than re.I; with re.I itself for the rare window with characters the two fold differently."""
 
@@ -159,13 +159,13 @@ class _AnyCase:
 
 
 _PERIOD_BEFORE = (
-    ("hour", _AnyCase(r"hourly|per hour|hour(?:ly)? rate|\brate\b")),
-    ("month", _AnyCase(r"monthly|per month|mensuel|par mois|/mois|monatlich")),
+    ("hour", _Caseless(r"hourly|per hour|hour(?:ly)? rate|\brate\b")),
+    ("month", _Caseless(r"monthly|per month|mensuel|par mois|/mois|monatlich")),
 )
-_PAY_WORDS = _AnyCase(
+_PAY_WORDS = _Caseless(
     r"salar|\bpay\b|paid|compensation|\bwage|remunerat|rémunér|salaire|gehalt|vergütung|\bbase\b|\bote\b|\bearn"
     r"|income|\brange\b|annual|hourly|per hour|\brate\b|\bbrut|\bgross\b|stipend|fellowship of|\bctc\b")
-_NOT_PAY = _AnyCase(
+_NOT_PAY = _Caseless(
     r"allowance|budget|reimburs|credit|donat|referral|funding|raised|revenue|valuation|\barr\b|\bgmv\b|series "
     r"[a-e]\b|invest|spend|coworking|co-working|membership|signing bonus|relocation|\bworth\b|\bcost|\bprice"
     r"|\bfee|lifetime|per employee|home office|equipment|wellness|learning|education|training|in payments"
@@ -204,7 +204,7 @@ _PERIOD_INSIDE = {period: re.compile(r"/\s?" + unit, re.I) for period, unit in (
 # Whether any period is stated at all, each list in one pattern: most amounts state none.
 _ANY_PERIOD_AFTER = re.compile(r"^\W{0,3}(?:" + "|".join(pattern.pattern[len(r"^\W{0,3}(?:"):-1]
                                                         for _, pattern in _PERIODS) + ")", re.I)
-_ANY_PERIOD_BEFORE = _AnyCase("|".join(pattern.folded.pattern for _, pattern in _PERIOD_BEFORE))
+_ANY_PERIOD_BEFORE = _Caseless("|".join(pattern.folded.pattern for _, pattern in _PERIOD_BEFORE))
 
 
 def _period(text: str, match: re.Match) -> str | None:
@@ -366,8 +366,8 @@ _MS = re.compile(r"MS(?= in| degree|/| or|,)")
 # engine's scan), moved back by the characters before it ("octora" is 1 into "Doctorate").
 _PHD_STARTS = (("Ph", 0), ("PH", 0), ("ph", 0), ("octora", 1), ("hèse", 1))
 _MASTER_STARTS = (("aster", 1), ("ASTER", 1), ("M.S", 0), ("MSc", 0), ("M2", 0), ("raduate", 1))
-# One heading line: what _HEADING_LINE matched between two line breaks, read line by line so that each line
-# is read once and only the lines close above a mention are read.
+# A heading: a line of a few words after bullets, '#' or '**', before an optional ':'. Lines are read one by
+# one, upwards from a mention, each once.
 _HEADING = re.compile(r"\W*(?:#{1,6}\s*)?(?:\*\*)?([^\W\d_][^\n]{1,59}?)(?:\*\*)?:?\s*")
 # _PREFERRED as it matched the lowered sentence, run on the text itself (lowering a long text costs more).
 _PREFERRED_ANY_CASE = re.compile(any_case(_PREFERRED.pattern, {"k": "\u212a"}))
@@ -436,7 +436,7 @@ def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
 class _NextMatch:
     """Whether a pattern matches inside a window; windows sliding forward over one text share one search.
 
-    Each search reads one window and _SENTENCE_REACH characters beyond it, so the windows of mentions close
+    Each search reads one window and _SEARCH_AHEAD characters beyond it, so the windows of mentions close
     together are answered from it, and the text is read a bounded number of times however many mentions.
     """
 
@@ -521,6 +521,8 @@ PUBLICATION_PATTERNS = (
 _PUBLICATION_STARTS = {"first-author": ("first", "lead author", "premier auteur"),
                        "track-record": ("record", "publication", "published", "top-tier"),
                        "expected": ("publi", "paper", "peer-reviewed", "soumission d'article", "conference papers")}
+
+
 def publication_expectation(text: str) -> str:
     """What a posting asks about publishing: 'first-author', 'track-record', 'expected' or ''."""
     text = text or ""
