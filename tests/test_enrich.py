@@ -92,6 +92,8 @@ def pay(low, high, currency="USD", period="year"):
     ("Salary to £65k", pay(None, 65_000, "GBP")),
     ("The expected salary for this role is $260,000 depending on skills and experiences.",
      pay(260_000, 260_000)),
+    ("THE EXPECTED SALARY FOR THIS ROLE IS $260,000", pay(260_000, 260_000)),
+    ("Pay Rate: $45", pay(45, 45, period="hour")),
 ])
 def test_pay_from_text(text, expected):
     assert salary_from_text(text) == expected
@@ -108,6 +110,7 @@ def test_pay_from_text(text, expected):
     "### 💲 Referral bonuses up to 5000EUR",
     "Zone B: CAD $42.00",
     "💰 371000.0",
+    "A $2,000 LEARNING BUDGET",
     "Published at NeurIPS 2023 with 10,000 citations",
 ])
 def test_amounts_that_are_not_pay(text):
@@ -131,6 +134,7 @@ def test_yearly():
     ("PhD preferred", "phd-preferred"),
     ("MS or PhD in EE/CS", "phd-preferred"),
     ("PhD or equivalent experience", "phd-preferred"),
+    ("PHD OR EQUIVALENT EXPERIENCE", "phd-preferred"),
     ("PhD degree with 2 years of industry experience or a Masters degree and 4+ years", "phd-preferred"),
     ("Requirements:\n- MS in CS\n\nPreferred qualifications:\n- PhD in speech recognition", "phd-preferred"),
     ("Master's degree in Computer Science", "ms"),
@@ -159,6 +163,7 @@ def test_venues(text, expected):
     ("Track record of developing new ideas, as demonstrated by one or more first author publications",
      "first-author"),
     ("A strong track record of publications in top venues", "track-record"),
+    ("A STRONG TRACK RECORD OF PUBLICATIONS IN TOP VENUES", "track-record"),
     ("valorisation du travail réalisé par la soumission d'article", "expected"),
     ("Build dashboards", ""),
 ])
