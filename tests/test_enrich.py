@@ -164,6 +164,7 @@ def test_venues(text, expected):
      "first-author"),
     ("A strong track record of publications in top venues", "track-record"),
     ("A STRONG TRACK RECORD OF PUBLICATIONS IN TOP VENUES", "track-record"),
+    ("🎓 Über uns — records 📈 … a strong track record of publications in top venues", "track-record"),
     ("valorisation du travail réalisé par la soumission d'article", "expected"),
     ("Build dashboards", ""),
 ])
