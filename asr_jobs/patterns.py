@@ -37,9 +37,9 @@ def _emit(node: dict, end: str) -> str:
 def any_case(source: str, folds: dict[str, str] | None = None) -> str:
     """A regex whose letters match either case, spelled as character classes ('ab' -> '[aA][bB]').
 
-    Unlike re.I this keeps the regex engine's skip to possible first characters, several times faster over
-    long texts. `folds` adds characters to a letter's class (re.I also matches 'K', the Kelvin sign, for 'k').
-    For regexes without character classes or named groups: their letters are not all literal.
+    A lowercase regex so rewritten matches a text as the regex matches the lowered text, without lowering it
+    (slow for non-ASCII text); `folds` adds the characters str.lower() also maps to a letter (the Kelvin sign
+    to 'k'). For regexes without character classes or named groups: their letters are not all literal.
     """
     if "[" in source or "(?P" in source:
         raise ValueError(f"any_case cannot rewrite character classes or named groups: {source!r}")
