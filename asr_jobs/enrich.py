@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from .models import Posting
-from .patterns import trie_pattern
+from .patterns import any_case, trie_pattern
 
 LEVELS = ("intern", "student-researcher", "postdoc", "research-engineer", "research-scientist", "senior",
           "principal-staff", "manager")
@@ -38,12 +41,19 @@ _DESCRIPTION_LEVELS = [
 ]
 
 
+# Titles are read to _TITLE_REACH characters (the corpus's longest is 111), descriptions to _OPENING_REACH:
+# a level named later is about something else ("... our interns", "... the hiring manager").
+_TITLE_REACH = 300
+_OPENING_REACH = 600
+
+
 def seniority(title: str, description: str = "") -> str:
     """The level a posting is for, from its title first, else from the opening of its description, else ''."""
+    title = (title or "")[:_TITLE_REACH]
     for level, pattern in SENIORITY_PATTERNS:
-        if pattern.search(title or ""):
+        if pattern.search(title):
             return level
-    opening = (description or "")[:600]
+    opening = (description or "")[:_OPENING_REACH]
     for level, pattern in _DESCRIPTION_LEVELS:
         if pattern.search(opening):
             return level
@@ -73,9 +83,20 @@ _PAY = re.compile(
     + r"(?:\s*,?\s*(?P<sep>-|–|—|~|\bto\b|\band\b|\bà\b|\bbis\b|\ba\b)\s*"
     + _MONEY.format(n=2, prefix=_PREFIX, number=_NUMBER, suffix=_SUFFIX) + ")?"
 )
-# Where pay can be: found with str.find, many times faster than one regex alternation over the whole text.
+# Where pay can be. No two hints overlap, so the symbols and codes are found in one pass, in order, and the
+# words apart with str.find (a pattern whose branches start with 'e' or 'l' tries them at every such letter).
 _CURRENCY_HINTS = ("$", "€", "£", "₹", "¥", "USD", "EUR", "GBP", "CAD", "AUD", "NZD", "SGD", "CHF", "INR", "JPY",
                    "LPA", "euro", "Euro", "lakh")
+_HINT_WORDS = ("euro", "Euro", "lakh")
+_HINT_CODES = re.compile("|".join(re.escape(hint) for hint in _CURRENCY_HINTS if hint not in _HINT_WORDS))
+# Pay is read in windows around each hint: the amount from 25 characters before the hint to 60 after (a range
+# such as "USD 150,000.00 - 200,000.00" is about 30), its context up to 90 characters before it on its line
+# (the pay words of "The base salary range for this role is") and 30 after (its period, "per annum").
+_BEFORE_HINT, _AFTER_HINT, _CONTEXT = 25, 60, 90
+# At most this many amounts are read per text: the corpus's postings have at most 20 before their pay (or
+# their end); a text with more is a price list or noise, and each amount costs several pattern searches.
+_MAX_AMOUNTS = 500
+_DIGIT = re.compile(r"\d")  # every amount has one: windows without are skipped unread
 # "$" of another country when the line names it: "CAD base pay range: $150,000 - $200,000".
 _DOLLAR_CODE = re.compile(r"\b(CAD|AUD|NZD|SGD|MXN)\b", re.I)
 _SCALE_AFTER = re.compile(r"\s?(?:m|mm|mn|bn|b|million|billion|milliards?|millions?)\b", re.I)
@@ -89,19 +110,67 @@ _PERIODS = (
     ("week", re.compile(r"^\W{0,3}(?:/\s?w(?:ee)?k\b|per week|a week|weekly|/\s?semaine)", re.I)),
     ("day", re.compile(r"^\W{0,3}(?:/\s?day\b|per day|a day|daily|day rate|/\s?jour|par jour)", re.I)),
 )
+# re.I also reads these as i, s and k; str.lower() does not (and makes 'İ' two characters).
+_FOLDED_BY_RE_ONLY = ("\u0130", "\u0131", "\u017f", "\u212a")
+
+
+def _literal_first(source: str) -> str:
+    r"""A lowercase alternation with each '\bword' branch written 'word(?<!\wword)': the same matches, and as
+    every branch then starts with a letter the regex engine skips to the positions where one could start."""
+    if source != source.lower() or re.search(r"\([^)]*\|", source):
+        raise ValueError(f"not a lowercase alternation of plain branches: {source!r}")
+    branches = []
+    for branch in source.split("|"):
+        word = re.match(r"\\b(\w[\w' -]*)", branch)
+        if word is None:
+            branches.append(branch)
+            continue
+        run = word[1][:-1] if branch[word.end():][:1] in ("?", "*", "+", "{") else word[1]
+        branches.append(re.escape(run) + r"(?<!\w" + re.escape(run) + ")" + branch[2 + len(run):])
+    return "|".join(branches)
+
+
+class _Caseless:
+    """A case-insensitive alternation for the short windows pay is read in: lowered and literal-first, many times
+    faster than re.I; with re.I itself for the rare window with characters the two fold differently."""
+
+    def __init__(self, source: str) -> None:
+        self.folded = re.compile(source, re.I)
+        self.lowered = re.compile(_literal_first(source))
+
+    def _pick(self, window: str) -> tuple[re.Pattern, str]:
+        if any(char in window for char in _FOLDED_BY_RE_ONLY):
+            return self.folded, window
+        return self.lowered, window.lower()
+
+    def search(self, window: str) -> re.Match | None:
+        pattern, window = self._pick(window)
+        return pattern.search(window)
+
+    def ends(self, window: str) -> list[int]:
+        """Where each match in the window ends."""
+        pattern, window = self._pick(window)
+        return [match.end() for match in pattern.finditer(window)]
+
+    def search_in(self, text: str, start: int, end: int) -> re.Match | None:
+        """Search text[start:end], the character before it read for a word boundary as in pattern.search."""
+        pattern, window = self._pick(text[max(0, start - 1): end])
+        return pattern.search(window, 1 if start > 0 else 0)
+
+
 _PERIOD_BEFORE = (
-    ("hour", re.compile(r"hourly|per hour|hour(?:ly)? rate|\brate\b", re.I)),
-    ("month", re.compile(r"monthly|per month|mensuel|par mois|/mois|monatlich", re.I)),
+    ("hour", _Caseless(r"hourly|per hour|hour(?:ly)? rate|\brate\b")),
+    ("month", _Caseless(r"monthly|per month|mensuel|par mois|/mois|monatlich")),
 )
-_PAY_WORDS = re.compile(
+_PAY_WORDS = _Caseless(
     r"salar|\bpay\b|paid|compensation|\bwage|remunerat|rémunér|salaire|gehalt|vergütung|\bbase\b|\bote\b|\bearn"
-    r"|income|\brange\b|annual|hourly|per hour|\brate\b|\bbrut|\bgross\b|stipend|fellowship of|\bctc\b", re.I)
-_NOT_PAY = re.compile(
+    r"|income|\brange\b|annual|hourly|per hour|\brate\b|\bbrut|\bgross\b|stipend|fellowship of|\bctc\b")
+_NOT_PAY = _Caseless(
     r"allowance|budget|reimburs|credit|donat|referral|funding|raised|revenue|valuation|\barr\b|\bgmv\b|series "
     r"[a-e]\b|invest|spend|coworking|co-working|membership|signing bonus|relocation|\bworth\b|\bcost|\bprice"
     r"|\bfee|lifetime|per employee|home office|equipment|wellness|learning|education|training|in payments"
     r"|\bsaving|insurance|\bfund\b|grant of|market|billion|million|\bcustomers?\b|\bsales\b|\bdeals?\b"
-    r"|benefit|fertility|family|adoption|401|match|bonus of|gift|voucher|meal|lunch|food|phone|internet", re.I)
+    r"|benefit|fertility|family|adoption|401|match|bonus of|gift|voucher|meal|lunch|food|phone|internet")
 _FROM = re.compile(r"(?:starting at|from|à partir de|minimum(?: of)?|at least|ab)\s*$", re.I)
 _UP_TO = re.compile(r"(?:up to|to|max(?:imum)?(?: of)?|bis zu|jusqu'à)\s*$", re.I)
 
@@ -121,25 +190,41 @@ def _currency(match: re.Match) -> str | None:
     """The currency of a pay match: an explicit code ('USD', 'CA$', '€') wins over a bare '$'."""
     codes = []
     for group in ("s1", "s2", "c1", "c2"):
-        key = re.sub(r"\s", "", match[group] or "").upper()
+        key = "".join((match[group] or "").split()).upper()
         code = _CODES.get(key) or _CODES.get(key.rstrip("$€£"))
         if code:
             codes.append((key == "$", code))
     return min(codes)[1] if codes else None
 
 
+_PERIOD_INSIDE = {period: re.compile(r"/\s?" + unit, re.I) for period, unit in (
+    ("hour", "h(?:ou)?r"), ("month", "month"), ("year", "(?:year|yr|annum)"), ("week", "week"), ("day", "day"))}
+
+
+# Whether any period is stated at all, each list in one pattern: most amounts state none.
+_ANY_PERIOD_AFTER = re.compile(r"^\W{0,3}(?:" + "|".join(pattern.pattern[len(r"^\W{0,3}(?:"):-1]
+                                                        for _, pattern in _PERIODS) + ")", re.I)
+_ANY_PERIOD_BEFORE = _Caseless("|".join(pattern.folded.pattern for _, pattern in _PERIOD_BEFORE))
+
+
 def _period(text: str, match: re.Match) -> str | None:
     after = text[match.end(): match.end() + 30]
     inside = text[match.start(): match.end()]
     for period, pattern in _PERIODS:
-        if pattern.search(after) or re.search(r"/\s?" + {"hour": "h(?:ou)?r", "month": "month", "year": "(?:year|yr|annum)",
-                                                         "week": "week", "day": "day"}[period], inside, re.I):
+        if pattern.search(after) or _PERIOD_INSIDE[period].search(inside):
             return period
     before = text[max(0, match.start() - 60): match.start()]
-    for period, pattern in _PERIOD_BEFORE:
-        if pattern.search(before):
+    for period, words in _PERIOD_BEFORE:
+        if words.search(before):
             return period
     return None
+
+
+def _may_state_period(text: str, match: re.Match) -> bool:
+    """False only when _period would find no period (in one pass instead of seven)."""
+    return bool(_ANY_PERIOD_AFTER.search(text[match.end(): match.end() + 30])
+                or "/" in match.group(0)
+                or _ANY_PERIOD_BEFORE.search(text[max(0, match.start() - 60): match.start()]))
 
 
 def _candidate(text: str, match: re.Match) -> dict[str, Any] | None:
@@ -147,23 +232,19 @@ def _candidate(text: str, match: re.Match) -> dict[str, Any] | None:
     currency = _currency(match)
     if currency is None or _SCALE_AFTER.match(text, match.end()):
         return None
-    line_start = text.rfind("\n", 0, match.start()) + 1
-    before = text[max(line_start, match.start() - 90): match.start()]
-    if currency == "USD" and "USD" not in match.group(0).upper():
-        named = _DOLLAR_CODE.findall(before)
-        currency = _CODES[named[-1].upper()] if named else currency
-    if _not_pay(text, match, line_start, before):
-        return None
-    low = _amount(match["a1"], match["k1"] or (match["k2"] if match["a2"] and not match["s1"] else None))
-    high = _amount(match["a2"], match["k2"]) if match["a2"] else None
-    if (match["s1"] or match["s2"] or "").lower().startswith(("lpa", "lakh")):
-        low, high = low * 100_000, high * 100_000 if high else None
-    if high is not None and low < 1000 <= high and low * 1000 <= high * 1.5:
-        low *= 1000  # "$110-145,000"
-    period = _period(text, match)
-    stated = period is not None
+    low, high = _amounts(match)
+    if max(low, high or 0) < 5:
+        return None  # below any hourly pay even when scaled: skipped before the costlier context checks
+    # Only a line start within _CONTEXT characters matters (both uses clip to it): a bounded search.
+    line_start = text.rfind("\n", max(0, match.start() - _CONTEXT), match.start()) + 1
+    before = text[max(line_start, match.start() - _CONTEXT): match.start()]
+    # Every test below only rejects, so the cheap ones go first (most amounts in hostile text fail them).
     has_pay_word = bool(_PAY_WORDS.search(before))
     biggest = max(low, high or 0)
+    if not has_pay_word and not (biggest >= 15_000 and high is not None) and not _may_state_period(text, match):
+        return None  # no period stated and none to guess
+    period = _period(text, match)
+    stated = period is not None
     if period is None:
         period = _guess_period(biggest, high is not None, has_pay_word)
     if period in (None, "week", "day"):
@@ -172,6 +253,11 @@ def _candidate(text: str, match: re.Match) -> dict[str, Any] | None:
         low, high, biggest, period = low * 12, high * 12 if high else None, biggest * 12, "year"
     if period == "hour" and not 5 <= biggest <= 1000:
         return None
+    if _not_pay(text, match, line_start, before):
+        return None
+    if currency == "USD" and "USD" not in match.group(0).upper():
+        named = _DOLLAR_CODE.findall(before)
+        currency = _CODES[named[-1].upper()] if named else currency
     if period == "year" and not 10_000 <= biggest <= (1e9 if currency in ("INR", "JPY") else 2_000_000):
         return None
     if high is None:
@@ -181,6 +267,17 @@ def _candidate(text: str, match: re.Match) -> dict[str, Any] | None:
             return _pay(None, low, currency, period)
         return _pay(low, low, currency, period) if has_pay_word or stated else None
     return _pay(min(low, high), max(low, high), currency, period)
+
+
+def _amounts(match: re.Match) -> tuple[float, float | None]:
+    """The low and high amounts of a pay match, in units (k and lakh applied)."""
+    low = _amount(match["a1"], match["k1"] or (match["k2"] if match["a2"] and not match["s1"] else None))
+    high = _amount(match["a2"], match["k2"]) if match["a2"] else None
+    if (match["s1"] or match["s2"] or "").lower().startswith(("lpa", "lakh")):
+        low, high = low * 100_000, high * 100_000 if high else None
+    if high is not None and low < 1000 <= high and low * 1000 <= high * 1.5:
+        low *= 1000  # "$110-145,000"
+    return low, high
 
 
 def _guess_period(biggest: float, is_range: bool, has_pay_word: bool) -> str | None:
@@ -194,11 +291,11 @@ def _guess_period(biggest: float, is_range: bool, has_pay_word: bool) -> str | N
 
 def _not_pay(text: str, match: re.Match, line_start: int, before: str) -> bool:
     """Is the amount an allowance, a funding round, a benefit...? A pay word nearer than the non-pay word wins."""
-    if _NOT_PAY.search(text, match.end(), match.end() + 20) and not _PAY_WORDS.search(before):
+    if _NOT_PAY.search_in(text, match.end(), match.end() + 20) and not _PAY_WORDS.search(before):
         return True
     close = text[max(line_start, match.start() - 45): match.start()]
-    not_pay = [m.end() for m in _NOT_PAY.finditer(close)]
-    pay = [m.end() for m in _PAY_WORDS.finditer(close)]
+    not_pay = _NOT_PAY.ends(close)
+    pay = _PAY_WORDS.ends(close)
     return bool(not_pay) and (not pay or pay[-1] < not_pay[-1])
 
 
@@ -211,11 +308,24 @@ def salary_from_text(text: str) -> dict[str, Any] | None:
     if not text:
         return None
     text = text.replace("**", "  ").replace("__", "  ")  # markdown bold splits "**$225,000** **to $275,000**"
-    position = 0
-    for hint in _positions(text, _CURRENCY_HINTS):
+    position = amounts = 0
+    digit = _DIGIT.search(text)
+    codes = (match.start() for match in _HINT_CODES.finditer(text))
+    for hint in heapq.merge(codes, *(_find_all(text, word) for word in _HINT_WORDS)):
         if hint < position:
             continue
-        for match in _PAY.finditer(text, max(position, hint - 25), min(len(text), hint + 60)):
+        begin, end = max(position, hint - _BEFORE_HINT), min(len(text), hint + _AFTER_HINT)
+        if digit and digit.start() < begin:
+            digit = _DIGIT.search(text, begin)
+        if digit is None:
+            return None  # no amount in the rest of the text
+        if digit.start() >= end:
+            position = max(position, hint + 1)
+            continue
+        for match in _PAY.finditer(text, begin, end):
+            amounts += 1
+            if amounts > _MAX_AMOUNTS:
+                return None
             if not match["a1"] or not any(match[g] for g in ("c1", "c2", "s1", "s2")):
                 continue
             found = _candidate(text, match)
@@ -224,17 +334,6 @@ def salary_from_text(text: str) -> dict[str, Any] | None:
             position = max(position, match.end())
         position = max(position, hint + 1)
     return None
-
-
-def _positions(text: str, needles: tuple[str, ...]) -> list[int]:
-    """Sorted start positions of every occurrence of the needles."""
-    found = []
-    for needle in needles:
-        position = text.find(needle)
-        while position >= 0:
-            found.append(position)
-            position = text.find(needle, position + 1)
-    return sorted(found)
 
 
 def yearly(amount: float | None, period: str | None) -> float | None:
@@ -263,45 +362,146 @@ _MASTER = re.compile(trie_pattern(["Master", "master", "MASTER", "Master's", "ma
                                    "M.S.", "MSc", "M.Sc", "Graduate degree", "graduate degree", "M2"],
                                   end=r"(?!\w)(?! ?(?:of )?(?:ceremonies|data|class|craft|plan|branch|card))"))
 _MS = re.compile(r"MS(?= in| degree|/| or|,)")
-_HEADING_LINE = re.compile(r"(?m)^\W*(?:#{1,6}\s*)?(?:\*\*)?([^\W\d_][^\n]{1,59}?)(?:\*\*)?:?\s*$")
+# Where a match of _PHD / _MASTER can start: each word found with str.find (many times faster than the regex
+# engine's scan), moved back by the characters before it ("octora" is 1 into "Doctorate").
+_PHD_STARTS = (("Ph", 0), ("PH", 0), ("ph", 0), ("octora", 1), ("hèse", 1))
+_MASTER_STARTS = (("aster", 1), ("ASTER", 1), ("M.S", 0), ("MSc", 0), ("M2", 0), ("raduate", 1))
+# A heading: a line of a few words after bullets, '#' or '**', before an optional ':'. Lines are read one by
+# one, upwards from a mention, each once.
+_HEADING = re.compile(r"\W*(?:#{1,6}\s*)?(?:\*\*)?([^\W\d_][^\n]{1,59}?)(?:\*\*)?:?\s*")
+# _PREFERRED as it matched the lowered sentence, run on the text itself (lowering a long text costs more).
+_PREFERRED_ANY_CASE = re.compile(any_case(_PREFERRED.pattern, {"k": "\u212a"}))
+# Windows around a PhD mention. A sentence is read up to _SENTENCE_REACH characters each way from the mention
+# (the corpus's requirement sentences are a few hundred characters; "preferred" or "or equivalent" beyond
+# that belongs to another point). The mention's line start is looked for up to _LINE_REACH characters back:
+# deeper in a line a heading above it no longer governs it. Headings are looked for up to _HEADING_REACH
+# characters above the line, the length of a long list of qualifications.
+_SENTENCE_REACH, _LINE_REACH, _HEADING_REACH = 1000, 3000, 1500
+# A search for preferred words reads this far past its sentence, for the next mentions' sentences to share.
+_SEARCH_AHEAD = 200
 
 
 def degree(text: str) -> str:
     """'phd-required', 'phd-preferred', 'ms' (a Master's asked, no PhD) or ''."""
     text = text or ""
-    required = preferred = False
-    for match in _PHD.finditer(text):
+    preferred = False
+    preferred_words = _NextMatch(_PREFERRED_ANY_CASE, text)
+    headings = _Headings(text)
+    for match in _matches(_PHD, text, _PHD_STARTS):
         if not _starts_word(text, match.start()):
             continue
         after = text[match.end(): match.end() + 40].lower()
         before = text[max(0, match.start() - 60): match.start()].lower()
         if _PHD_NOT_REQUIRED.match(after) or _PHD_ENROLLED.search(before):
             continue
-        line_start = max(text.rfind("\n", 0, match.start()), text.rfind(". ", 0, match.start())) + 1
-        line_end = min(x for x in (text.find("\n", match.end()), text.find(". ", match.end()), len(text)) if x >= 0)
-        sentence = text[line_start:line_end].lower()
-        if _PREFERRED.search(sentence) or _under_preferred_heading(text, match.start()):
+        if preferred_words.within(*_sentence(text, match.start(), match.end())) \
+                or headings.preferred_above(match.start()):
             preferred = True
         else:
-            required = True
-    if required:
-        return "phd-required"
+            return "phd-required"  # one required mention decides: the rest need not be read
     if preferred:
         return "phd-preferred"
-    masters = (m for pattern in (_MASTER, _MS) for m in pattern.finditer(text) if _starts_word(text, m.start()))
-    return "ms" if next(masters, None) else ""
+    masters = itertools.chain(_matches(_MASTER, text, _MASTER_STARTS), _MS.finditer(text))
+    return "ms" if any(_starts_word(text, m.start()) for m in masters) else ""
+
+
+def _matches(pattern: re.Pattern, text: str, starts: tuple[tuple[str, int], ...]) -> Iterator[re.Match]:
+    """pattern.finditer(text) for a pattern whose every match starts where `starts` say."""
+    positions = sorted({found - back for word, back in starts for found in _find_all(text, word) if found >= back})
+    end = 0
+    for position in positions:
+        if position >= end:
+            match = pattern.match(text, position)
+            if match:
+                end = match.end()
+                yield match
+
+
+def _find_all(text: str, word: str) -> Iterator[int]:
+    position = text.find(word)
+    while position >= 0:
+        yield position
+        position = text.find(word, position + 1)
+
+
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    """Bounds of the sentence around text[start:end]: line breaks or '. ', at most _SENTENCE_REACH away."""
+    low = max(0, start - _SENTENCE_REACH)
+    high = min(len(text), end + _SENTENCE_REACH)
+    begin = max(text.rfind("\n", low, start), text.rfind(". ", low, start)) + 1 or low
+    ends = (text.find("\n", end, high), text.find(". ", end, high + 1))
+    return begin, min((x for x in ends if x >= 0), default=high)
+
+
+class _NextMatch:
+    """Whether a pattern matches inside a window; windows sliding forward over one text share one search.
+
+    Each search reads one window and _SEARCH_AHEAD characters beyond it, so the windows of mentions close
+    together are answered from it, and the text is read a bounded number of times however many mentions.
+    """
+
+    def __init__(self, pattern: re.Pattern, text: str) -> None:
+        self.pattern, self.text = pattern, text
+        self.searched = (len(text) + 1, len(text) + 1)
+        self.found: re.Match | None = None
+
+    def within(self, begin: int, end: int) -> bool:
+        """Does the pattern match inside text[begin:end] (its edges at non-word characters)?"""
+        searched_from, searched_to = self.searched
+        known = self.found.start() >= begin if self.found else end <= searched_to
+        if not (searched_from <= begin and known):
+            self.searched = begin, min(len(self.text), end + _SEARCH_AHEAD)
+            self.found = self.pattern.search(self.text, *self.searched)
+        if self.found is None or self.found.start() >= end:
+            return False
+        if self.found.end() <= end:
+            return True
+        return self.pattern.search(self.text, begin, end) is not None  # the match found runs past the window
 
 
 def _starts_word(text: str, position: int) -> bool:
     return position == 0 or not text[position - 1].isalnum()
 
 
-def _under_preferred_heading(text: str, position: int) -> bool:
-    """Is position in a 'Preferred qualifications' / 'Nice to have' section?"""
-    line_start = text.rfind("\n", 0, position) + 1
-    headings = [m for m in _HEADING_LINE.finditer(text, max(0, line_start - 1500), line_start)
-                if len(m.group(1).split()) <= 6 and not m.group(1).rstrip().endswith((".", ";"))]
-    return bool(headings) and bool(_PREFERRED_HEADING.search(headings[-1].group(1).lower()))
+class _Headings:
+    """The headings of one text, each line read once however many mentions sit below it."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines: dict[int, str | None] = {}  # line start -> its heading, or None
+        self.answers: dict[int, bool] = {}  # line start -> is it in a preferred section
+
+    def preferred_above(self, position: int) -> bool:
+        """Is position in a 'Preferred qualifications' / 'Nice to have' section?"""
+        line_start = self.text.rfind("\n", max(0, position - _LINE_REACH), position) + 1
+        if line_start == 0:
+            return False  # first line, or too deep in a long one
+        if line_start not in self.answers:
+            heading = self._nearest_above(line_start)
+            self.answers[line_start] = heading is not None and bool(_PREFERRED_HEADING.search(heading.lower()))
+        return self.answers[line_start]
+
+    def _nearest_above(self, line_start: int) -> str | None:
+        """The nearest heading among the lines starting within _HEADING_REACH characters before line_start."""
+        top = max(0, line_start - _HEADING_REACH)
+        end = line_start - 1
+        while end >= top:
+            previous = self.text.rfind("\n", max(0, top - 1), end)
+            if previous < 0 and top > 0:
+                return None  # this line starts above the window
+            heading = self._heading(previous + 1, end)
+            if heading is not None:
+                return heading
+            end = previous
+        return None
+
+    def _heading(self, begin: int, end: int) -> str | None:
+        """The line text[begin:end] as a heading (a few words, no full stop), or None."""
+        if begin not in self.lines:
+            line = _HEADING.fullmatch(self.text, begin, end)
+            short = line is not None and len(line[1].split()) <= 6 and not line[1].rstrip().endswith((".", ";"))
+            self.lines[begin] = line[1] if line is not None and short else None
+        return self.lines[begin]
 
 
 PUBLICATION_PATTERNS = (
@@ -315,20 +515,46 @@ PUBLICATION_PATTERNS = (
 )
 
 
-# Words each pattern cannot match without: a substring test skips the (slow, case-insensitive) regex for
-# the many postings that never mention publishing.
-_PUBLICATION_WORDS = {"first-author": ("author", "auteur"),
-                      "track-record": ("record", "publication", "published", "top-tier"),
-                      "expected": ("publish", "publication", "paper", "peer-reviewed", "soumission")}
+# Words every match of a pattern starts with ("track record of" also matches from its "record"). Only where
+# one occurs is the pattern tried, anchored there, so a match is only read in a window that starts at its word.
+# They are found with bytes.find in the UTF-8 text with its ASCII letters lowered: many times faster than a
+# re.I scan or str.lower(), and the same places (the words are ASCII, and the only other characters that
+# lower to ASCII letters are the Kelvin sign and 'İ', which take the re.I path).
+_PUBLICATION_STARTS = {
+    label: tuple(word.encode() for word in words)
+    for label, words in (("first-author", ("first", "lead author", "premier auteur")),
+                         ("track-record", ("record", "publication", "published", "top-tier")),
+                         ("expected", ("publi", "paper", "peer-reviewed", "soumission d'article", "conference papers")))
+}
 
 
 def publication_expectation(text: str) -> str:
     """What a posting asks about publishing: 'first-author', 'track-record', 'expected' or ''."""
-    lowered = (text or "").lower()
+    text = text or ""
+    if any(char in text for char in _FOLDED_BY_RE_ONLY):
+        return next((label for label, pattern in PUBLICATION_PATTERNS if pattern.search(text)), "")
+    encoded = text.encode("utf-8", "surrogatepass").lower()
     for label, pattern in PUBLICATION_PATTERNS:
-        if any(word in lowered for word in _PUBLICATION_WORDS[label]) and pattern.search(text or ""):
+        if any(_matches_at_word(pattern, text, encoded, word) for word in _PUBLICATION_STARTS[label]):
             return label
     return ""
+
+
+def _matches_at_word(pattern: re.Pattern, text: str, encoded: bytes, word: bytes) -> bool:
+    """Does pattern match where word starts (found in `encoded`, whose offsets count bytes, not characters)?"""
+    ascii_only = len(encoded) == len(text)
+    counted = characters = 0
+    found = encoded.find(word)
+    while found >= 0:
+        if ascii_only:
+            characters = found
+        else:  # each word starts on a character boundary: count the characters since the last one
+            characters += len(encoded[counted:found].decode("utf-8", "surrogatepass"))
+            counted = found
+        if pattern.match(text, characters):
+            return True
+        found = encoded.find(word, found + 1)
+    return False
 
 
 # Venues as postings write them. Weak ones (also common words or other things) count only beside a strong
@@ -359,7 +585,7 @@ def venues(text: str) -> list[str]:
     for match in _VENUES.finditer(text):
         if not _starts_word(text, match.start()):
             continue
-        name = VENUES[" ".join(match.group(0).split())] if match.group(0) in VENUES else _venue_name(match.group(0))
+        name = VENUES.get(match.group(0)) or _VENUE_SPELLINGS.get(_spelling(match.group(0)))
         if name is None or name in found:
             continue
         if name in WEAK_VENUES and not _YEAR_AFTER.match(text, match.end()):
@@ -369,16 +595,17 @@ def venues(text: str) -> list[str]:
     if any(name not in WEAK_VENUES for name in found):
         for name, start in weak.items():
             found.setdefault(name, start)
-    return sorted(found, key=found.get)
+    return sorted(found, key=found.__getitem__)
 
 
-def _venue_name(written: str) -> str | None:
-    """The venue of a match whose separators differ from the table ('Computer Speech  and Language')."""
-    key = re.sub(r"[\s\-,/]+", " ", written).lower()
-    for variant, name in VENUES.items():
-        if re.sub(r"[\s\-,/]+", " ", variant).lower() == key:
-            return name
-    return None
+def _spelling(written: str) -> str:
+    """A venue as written, with separators and case evened out ('Computer Speech  and Language')."""
+    return _SEPARATORS.sub(" ", written).lower()
+
+
+_SEPARATORS = re.compile(r"[\s\-,/]+")
+# The venue of a match whose separators differ from the table; the first spelling in the table wins.
+_VENUE_SPELLINGS = {_spelling(variant): name for variant, name in reversed(VENUES.items())}
 
 
 def posting_fields(posting: Posting) -> dict[str, Any]:

@@ -32,3 +32,24 @@ def _emit(node: dict, end: str) -> str:
         else:
             alternatives.append((_SEPARATOR if unit == " " else re.escape(unit)) + _emit(node[unit], end))
     return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
+
+
+def any_case(source: str, folds: dict[str, str] | None = None) -> str:
+    """A regex whose letters match either case, spelled as character classes ('ab' -> '[aA][bB]').
+
+    A lowercase regex so rewritten matches a text as the regex matches the lowered text, without lowering it
+    (slow for non-ASCII text); `folds` adds the characters str.lower() also maps to a letter (the Kelvin sign
+    to 'k'). For regexes without character classes or named groups: their letters are not all literal.
+    """
+    if "[" in source or "(?P" in source:
+        raise ValueError(f"any_case cannot rewrite character classes or named groups: {source!r}")
+    out = []
+    escaped = False
+    for char in source:
+        if escaped or not char.isalpha():
+            out.append(char)
+        else:
+            variants = dict.fromkeys(char.lower() + char.upper() + (folds or {}).get(char.lower(), ""))
+            out.append("[" + re.escape("".join(variants)) + "]")
+        escaped = not escaped and char == "\\"
+    return "".join(out)

@@ -1,6 +1,9 @@
-"""Fields read from posting text: seniority, pay, degree, publications, venues, pay bands (real phrasings)."""
+"""Fields read from posting text: seniority, pay, degree, publications, venues, pay bands (real phrasings), and
+the readers staying linear on hostile text."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 
@@ -89,6 +92,8 @@ def pay(low, high, currency="USD", period="year"):
     ("Salary to £65k", pay(None, 65_000, "GBP")),
     ("The expected salary for this role is $260,000 depending on skills and experiences.",
      pay(260_000, 260_000)),
+    ("THE EXPECTED SALARY FOR THIS ROLE IS $260,000", pay(260_000, 260_000)),
+    ("Pay Rate: $45", pay(45, 45, period="hour")),
 ])
 def test_pay_from_text(text, expected):
     assert salary_from_text(text) == expected
@@ -105,6 +110,7 @@ def test_pay_from_text(text, expected):
     "### 💲 Referral bonuses up to 5000EUR",
     "Zone B: CAD $42.00",
     "💰 371000.0",
+    "A $2,000 LEARNING BUDGET",
     "Published at NeurIPS 2023 with 10,000 citations",
 ])
 def test_amounts_that_are_not_pay(text):
@@ -128,6 +134,7 @@ def test_yearly():
     ("PhD preferred", "phd-preferred"),
     ("MS or PhD in EE/CS", "phd-preferred"),
     ("PhD or equivalent experience", "phd-preferred"),
+    ("PHD OR EQUIVALENT EXPERIENCE", "phd-preferred"),
     ("PhD degree with 2 years of industry experience or a Masters degree and 4+ years", "phd-preferred"),
     ("Requirements:\n- MS in CS\n\nPreferred qualifications:\n- PhD in speech recognition", "phd-preferred"),
     ("Master's degree in Computer Science", "ms"),
@@ -156,6 +163,8 @@ def test_venues(text, expected):
     ("Track record of developing new ideas, as demonstrated by one or more first author publications",
      "first-author"),
     ("A strong track record of publications in top venues", "track-record"),
+    ("A STRONG TRACK RECORD OF PUBLICATIONS IN TOP VENUES", "track-record"),
+    ("🎓 Über uns — records 📈 … a strong track record of publications in top venues", "track-record"),
     ("valorisation du travail réalisé par la soumission d'article", "expected"),
     ("Build dashboards", ""),
 ])
@@ -224,3 +233,76 @@ def test_publication_expectation_is_stored_with_the_posting():
     store.save_postings(db, [posting], fields=enrich([posting]))
     row = db["postings"].get(posting.id)
     assert (row["publications"], row["venues"]) == ("track-record", "Interspeech")
+
+
+# --- Hostile text: every reader reads bounded windows, so a megabyte takes about as long as it takes to scan.
+# The bound is generous: the readers take at most about one second here on an idle core (several times that
+# when the machine is shared), the readers that rescanned the text around each match took minutes.
+MEGABYTE = 1_000_000
+BOUND_SECONDS = 5.0
+
+
+def filler(unit: str) -> str:
+    """About a megabyte of one unit repeated."""
+    return unit * (MEGABYTE // len(unit))
+
+
+def timed(reader, *args):
+    """The reader's answer and the seconds it took."""
+    started = time.perf_counter()
+    answer = reader(*args)
+    return answer, time.perf_counter() - started
+
+
+@pytest.mark.parametrize("reader, text, expected", [
+    # One sentence with a PhD mention every 15 characters, each preferred, then the real requirement.
+    (degree, filler("PhD preferred, ") + "\nMinimum qualifications:\n- PhD in speech recognition\n", "phd-required"),
+    # Many short lines under "Additional" headings: each mention asks to read the headings above it.
+    (degree, filler("Additional PhD\n") + "PhD in Computer Science, Electrical Engineering or a related field.",
+     "phd-required"),
+    # Headings every twenty lines, mentions on the long lines between them.
+    (degree, filler("Nice to have:\n" + "- PhD or a record of shipped speech products in a large team\n" * 20)
+     + "Requirements:\n- PhD in EE\n", "phd-required"),
+    # Mentions without a word boundary (not a degree), then the real one, in one line.
+    (degree, filler("xPhD xMaster ") + "Master's degree in Computer Science", "ms"),
+    (degree, filler("MS xMaster MSx ") + "MS in CS", "ms"),
+    # A megabyte without any line break.
+    (degree, filler("speech recognition research ") + "PhD preferred", "phd-preferred"),
+    # Amounts that are not pay, in one line and in many: the reader weighs a bounded number of them.
+    (salary_from_text, filler("$1 "), None),
+    (salary_from_text, filler("$100\n"), None),
+    (salary_from_text, filler("USD EUR € £ lakh "), None),
+    # Amounts that are not pay before the pay (as many as a long benefits list), a megabyte of them after it.
+    (salary_from_text, "$1 " * 300 + "\nThe salary range for this role is $150,000 - $190,000.\n" + filler("$100 "),
+     pay(150_000, 190_000)),
+    (salary_from_text, "Perks: $1,000 home office stipend.\n" * 100 + "Salary: £60,000 to £75,000 per annum\n"
+     + filler("$1,000 "), pay(60_000, 75_000, "GBP")),
+    (venues, filler("Computer  Speech  and  Language, ICASSP ") + "ACL 2024",
+     ["Computer Speech & Language", "ICASSP", "ACL"]),
+    (venues, filler("xICASSP ACLx SLT ") + "Publications at Interspeech", ["SLT", "Interspeech"]),
+    (publication_expectation, filler("first record papers publi ")
+     + "A strong track record of publications in top venues", "track-record"),
+    (publication_expectation, filler("Lead Record Publicity ") + "Publish your work", "expected"),
+])
+def test_readers_stay_linear_on_a_megabyte_of_hostile_text(reader, text, expected):
+    answer, seconds = timed(reader, text)
+    assert answer == expected
+    assert seconds < BOUND_SECONDS, f"{reader.__name__} took {seconds:.1f} s on {len(text):,} characters"
+
+
+def test_seniority_reads_the_opening_of_a_megabyte_title():
+    answer, seconds = timed(seniority, "Senior Research Scientist " + filler("speech "), filler("internship "))
+    assert answer == "senior" and seconds < BOUND_SECONDS
+    answer, seconds = timed(seniority, filler("x"), "A postdoctoral position on diarization. " + filler("x"))
+    assert answer == "postdoc" and seconds < BOUND_SECONDS
+
+
+def test_posting_fields_of_a_megabyte_posting():
+    description = ("The salary range for this role is $150,000 - $190,000.\n"
+                   + filler("PhD preferred, ICASSP, publication record, $1 "))
+    posting = Posting(lab="x", source_id="1", title="Research Scientist", url="https://x/1", description=description)
+    fields, seconds = timed(posting_fields, posting)
+    assert fields == {"seniority": "research-scientist", "degree": "phd-preferred", "venues": "ICASSP",
+                      "publications": "track-record", "salary_min": 150_000, "salary_max": 190_000,
+                      "salary_currency": "USD", "salary_period": "year", "salary_source": "text"}
+    assert seconds < 4 * BOUND_SECONDS  # four readers over the whole text
