@@ -5,7 +5,7 @@ import asyncio
 import httpx
 import pytest
 
-from asr_jobs.models import ParseError
+from asr_jobs.models import ParseError, ScrapeError
 from asr_jobs.scrapers.adapters import jsonl
 from asr_jobs.scrapers.fetch import Fetcher, LabContext
 from asr_jobs.scrapers.registry import ad_hoc_lab
@@ -57,8 +57,9 @@ def test_a_lab_without_params_url_is_a_clear_error_and_one_with_it_is_fetched():
         finally:
             await fetcher.aclose()
 
-    with pytest.raises(ParseError, match="needs params.url"):
+    with pytest.raises(ScrapeError, match="needs params.url") as failed:
         asyncio.run(scrape(LAB))
+    assert failed.value.kind == "config"
     configured = ad_hoc_lab("export", "jsonl")
     configured.params["url"] = URL
     assert len(asyncio.run(scrape(configured))) == 3 and requested == [URL]
