@@ -111,6 +111,20 @@ def test_scraped_text_with_escapes_and_bidi_is_stored_and_shown_clean(runner, mo
     assert_printable("".join(titles))
 
 
+def test_text_stored_before_cleaning_is_printed_clean_by_show_and_jobs(runner, tmp_path):
+    path = build_jobs_db(tmp_path / "jobs.db")
+    db = sqlite_utils.Database(path)
+    db["postings"].update(pid("anthropic", "101"), {"title": "Scientist \u202eevil\u202c\x1b]0;t\x07",
+                                                     "description": "Join us\x1b[2J\u200b\nnow"})
+    db.close()
+    for args in (["show", pid("anthropic", "101")], ["show", pid("anthropic", "101"), "--json"], ["jobs"],
+                 ["jobs", "--json"], ["jobs", "--csv"]):
+        result = runner.invoke(cli, [*args, "--db", str(path)])
+        assert result.exit_code == 0, result.output
+        assert "Scientist" in result.stdout
+        assert_printable(result.stdout)
+
+
 def test_a_hostile_sort_in_serve_logs_one_printable_line_and_no_traceback(tmp_path, capsys, caplog):
     ds = browse.build_datasette(build_jobs_db(tmp_path / "jobs.db"))
     with caplog.at_level(logging.INFO, logger="asr_jobs.serve"):
