@@ -18,6 +18,7 @@ import httpx
 import pytest
 import sqlite_utils
 from click.testing import CliRunner
+from datasette.app import Datasette
 
 import asr_jobs.cli as cli_module
 from asr_jobs.cli import cli
@@ -193,6 +194,10 @@ def test_datasette_csv_neutralizes_formulas_and_is_not_streamed(tmp_path):
     query = run(ds.client.get("/jobs/ranked_for_profile.csv?profile=asr-research"))
     assert "'=HYPERLINK(" in query.text and '\n=HYPERLINK' not in query.text and ',=HYPERLINK' not in query.text
     assert run(ds.client.get("/jobs/postings.csv?_stream=1")).status_code == 400
+    # The hooks act on the instances `serve` builds only: a plain Datasette in the same process stays plain.
+    plain = Datasette([str(tmp_path / "jobs.db")])
+    plain_csv = run(plain.client.get("/jobs/postings.csv?_size=max")).text
+    assert FORMULAS["101"] in {row["title"] for row in csv.DictReader(io.StringIO(plain_csv))}
 
 
 # --- serve: read-only, Host header --------------------------------------------------------------------
