@@ -28,6 +28,7 @@ from .cli_common import (
 from .db import queries
 from .models import Lab
 from .readers import FORMATS
+from .safetext import printable_value
 from .scrapers.registry import ad_hoc_lab, select_labs
 
 if TYPE_CHECKING:
@@ -353,7 +354,7 @@ def show(posting_id: str, db_path: str | None, as_json: bool) -> None:
     """
     posting = queries.posting_detail(get_db(db_path), posting_id)
     if as_json:
-        click.echo(json.dumps(posting, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(printable_value(posting), indent=2, ensure_ascii=False))
         return
     console = stdout_console()
     console.print(f"[bold]{escape(posting['title'])}[/bold]  ({escape(posting['lab'])})", highlight=False)

@@ -20,19 +20,32 @@ from rich.text import Text
 
 from .db.store import default_db_path, open_db
 from .models import ConfigError, Lab, ScrapeError
+from .safetext import csv_cell, printable, printable_value
 from .scrapers.registry import load_labs
+
+
+class SafeConsole(Console):
+    """A console whose printed strings lose terminal escapes, control, bidi and invisible characters.
+
+    Messages quote servers and career sites (an error body, a title): whatever they hold, they must not
+    clear the screen, retitle the window or fake a prompt. Only the text is cleaned; rich's own styling
+    is added afterwards, and NO_COLOR still decides whether there is any.
+    """
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        return super().render_str(printable(text), **kwargs)
 
 
 def stdout_console() -> Console:
     """Tables for stdout: the terminal's width, or 160 columns when piped (80 would fold every title)."""
-    console = Console(no_color=bool(os.environ.get("NO_COLOR")), soft_wrap=False)
+    console = SafeConsole(no_color=bool(os.environ.get("NO_COLOR")), soft_wrap=False)
     if not console.is_terminal and not os.environ.get("COLUMNS"):
         console.width = 160
     return console
 
 
 def stderr_console() -> Console:
-    return Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")))
+    return SafeConsole(stderr=True, no_color=bool(os.environ.get("NO_COLOR")))
 
 
 def db_option(default: str | None = None) -> Callable:
@@ -73,10 +86,11 @@ def get_labs(labs_file: str | None) -> dict[str, Lab]:
 
 def emit(rows: list[dict[str, Any]], fmt: str, columns: list[str] | None = None, *, title: str | None = None,
          formatters: dict[str, Callable[[Any], str]] | None = None) -> None:
-    """Print rows as a rich table, CSV or JSON, on stdout."""
+    """Print rows as a rich table, CSV or JSON, on stdout; text from outside loses what could act on a
+    terminal (escapes, control, bidi, invisible characters) and CSV text cannot start a formula."""
     columns = columns or (list(rows[0]) if rows else [])
     if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
+        click.echo(json.dumps(printable_value(rows), indent=2, ensure_ascii=False, default=str))
         return
     if fmt == "csv":
         buffer = io.StringIO()
@@ -92,7 +106,7 @@ def emit(rows: list[dict[str, Any]], fmt: str, columns: list[str] | None = None,
         table.add_column(column, overflow="fold", no_wrap=column in ("id", "rank", "score"))
     for row in rows:
         # Text, not markup: scraped titles like "Engineer [Remote]" or "[/bold]" must print as they are.
-        table.add_row(*(Text(formatters.get(c, _plain)(row.get(c))) for c in columns))
+        table.add_row(*(Text(printable(formatters.get(c, _plain)(row.get(c)))) for c in columns))
     stdout_console().print(table)
 
 
@@ -107,8 +121,11 @@ def _plain(value: Any) -> str:
 
 
 def _csv_value(value: Any) -> Any:
+    """A CSV cell: numbers as they are, text printable and never a spreadsheet formula."""
     if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
+        value = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        return csv_cell(printable(value))
     return value
 
 
@@ -120,11 +137,11 @@ def friendly_errors(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except (ConfigError, ScrapeError, ValueError, sqlite3.DatabaseError, OSError) as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(printable(str(exc))) from None
 
     return wrapper
 
 
 def lines(items: Iterable[str]) -> None:
     for item in items:
-        click.echo(item, file=sys.stdout)
+        click.echo(printable(item), file=sys.stdout)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sys
 import threading
 import time
 import webbrowser
@@ -14,12 +15,16 @@ from urllib.parse import urlencode
 
 import yaml
 
+from ..safetext import printable
 from . import queries, store
 
 METADATA_PATH = Path(__file__).with_name("datasette.yaml")
 # The metadata file configures these database names; any other file name gets the same block under its own name.
 CONFIGURED_NAMES = ("jobs", "demo")
 LANDING_VIEW = "ranked_matches"
+LOCALHOST = "127.0.0.1"
+# The names under which `serve` on 127.0.0.1 answers (the Host header a browser sends).
+LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
 
 
 def database_name(path: str | Path) -> str:
@@ -40,10 +45,17 @@ def build_datasette(path: str | Path, *, allow_sql: bool = False):
     """A Datasette serving one jobs database read-only with the shipped metadata."""
     from datasette.app import Datasette
 
+    from .datasette_plugin import guard
+
     # The metadata names the useful facets; datasette's suggestions would cost a query per column per page.
-    settings = {"default_allow_sql": allow_sql, "allow_download": False, "suggest_facets": False}
-    return Datasette([str(path)], metadata=load_metadata(database_name(path), allow_sql=allow_sql),
-                     settings=settings)
+    # CSV is not streamed: each CSV answer is one page of rows, which the plugin rewrites whole so that
+    # no cell starts a spreadsheet formula.
+    settings = {"default_allow_sql": allow_sql, "allow_download": False, "suggest_facets": False,
+                "allow_csv_stream": False}
+    ds = Datasette([str(path)], metadata=load_metadata(database_name(path), allow_sql=allow_sql),
+                   settings=settings)
+    guard(ds)
+    return ds
 
 
 def feed_path(path: str | Path, profile: str) -> str:
@@ -62,22 +74,78 @@ def landing_path(path: str | Path, profile: str | None = None) -> str:
     return f"/{tilde_encode(database_name(path))}/{LANDING_VIEW}?{urlencode(query)}"
 
 
-def claim_port(port: int) -> int:
+def claim_port(port: int, host: str = LOCALHOST) -> int:
     """The port to serve on (a free one for 0); a ValueError when another program holds it."""
-    with socket.socket() as sock:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as sock:
         try:
-            sock.bind(("127.0.0.1", port))
+            sock.bind((host, port))
         except OSError:
             raise ValueError(f"port {port} is in use: pass --port N, or --port 0 for any free port") from None
         return sock.getsockname()[1]
 
 
-def open_when_up(url: str, port: int, timeout: float = 15.0) -> None:
+def local_hosts_only(app: Any, port: int) -> Any:
+    """The ASGI app, answering only requests whose Host header names this machine (localhost, 127.0.0.1
+    or [::1], with the port or without): a page whose own name a DNS-rebinding attack pointed at
+    127.0.0.1 sends its own name, and is refused before it can read the database."""
+    allowed = {name for local in LOCAL_NAMES for name in (local, f"{local}:{port}")}
+
+    async def checked(scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] in ("http", "websocket"):
+            host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1").lower()
+            if host not in allowed:
+                await _refuse_host(scope, send)
+                return
+        await app(scope, receive, send)
+
+    return checked
+
+
+async def _refuse_host(scope: dict, send: Callable) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    body = (b"asr-jobs serve answers only to localhost, 127.0.0.1 and [::1] "
+            b"(start it with --host to serve under other names)\n")
+    await send({"type": "http.response.start", "status": 400,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging: warnings and errors only, each on one printable line (no traceback, no colours)."""
+    line = {"()": "asr_jobs.db.datasette_plugin.OneLineFormatter"}
+    handler = {"class": "logging.StreamHandler", "formatter": "line", "stream": "ext://sys.stderr"}
+    quiet = {"handlers": ["stderr"], "level": "WARNING", "propagate": False}
+    return {"version": 1, "disable_existing_loggers": False, "formatters": {"line": line},
+            "handlers": {"stderr": handler},
+            "loggers": {"uvicorn": quiet, "uvicorn.error": {"level": "WARNING"}, "uvicorn.access": quiet,
+                        "asr_jobs.serve": quiet}}
+
+
+class PrintableStream:
+    """A text stream that writes only printable text: datasette writes some errors (an SQL error quoting
+    the query) straight to stderr, and a web page can choose that text."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(printable(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def open_when_up(url: str, port: int, timeout: float = 15.0, host: str = LOCALHOST) -> None:
     """Open the browser once the server accepts connections, so the first page does not fail."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            socket.create_connection((host, port), timeout=0.5).close()
             break
         except OSError:
             time.sleep(0.1)
@@ -102,20 +170,32 @@ def prepare_db(path: Path, profile: str) -> str | None:
 
 
 def serve(path: str | Path, port: int, *, profile: str, allow_sql: bool = False, open_browser: bool = False,
-          say: Callable[[str], None] = print) -> None:
-    """Serve the database read-only with datasette on 127.0.0.1 until interrupted; `say` hears the URLs."""
+          host: str | None = None, say: Callable[[str], None] = print) -> None:
+    """Serve the database read-only with datasette until interrupted; `say` hears the URLs.
+
+    On 127.0.0.1, answering only requests addressed to a local name, unless `host` names another address
+    to listen on (then any Host header is accepted: the user chose who may connect)."""
     import uvicorn
 
     path = Path(path)
     note = prepare_db(path, profile)
     if note:
         say(note)
-    port = claim_port(port)
+    port = claim_port(port, host or LOCALHOST)
     ds = build_datasette(path, allow_sql=allow_sql)
     asyncio.run(ds.invoke_startup())
-    url = f"http://127.0.0.1:{port}{landing_path(path, profile)}"
+    shown = LOCALHOST if host in (None, "0.0.0.0", "::") else host
+    base = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
+    url = f"{base}{landing_path(path, profile)}"
     say(f"Serving {path} read-only at {url}  (Ctrl-C stops)")
-    say(f"Feed of new top matches: http://127.0.0.1:{port}{feed_path(path, profile)}")
+    say(f"Feed of new top matches: {base}{feed_path(path, profile)}")
     if open_browser:
-        threading.Thread(target=open_when_up, args=(url, port), daemon=True).start()
-    uvicorn.run(ds.app(), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        threading.Thread(target=open_when_up, args=(url, port, 15.0, shown), daemon=True).start()
+    app = ds.app() if host else local_hosts_only(ds.app(), port)
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = PrintableStream(sys.stdout), PrintableStream(sys.stderr)
+    try:
+        uvicorn.run(app, host=host or LOCALHOST, port=port, log_config=log_config(), log_level="warning",
+                    lifespan="on")
+    finally:
+        sys.stdout, sys.stderr = streams

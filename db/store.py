@@ -13,6 +13,7 @@ from typing import Any, cast
 import sqlite_utils
 
 from ..models import CONTENT_FIELDS, Posting, stable_id
+from ..safetext import printable
 from .connection import rows_in, write_transaction
 from .schema import ensure_db_shape
 
@@ -243,6 +244,8 @@ def start_run(db: sqlite_utils.Database, lab: str, started_at: str | None = None
 
 
 def finish_run(db: sqlite_utils.Database, run_id: int, **values: Any) -> None:
+    """Record how a run ended; its texts (errors, warnings quoting servers) stored printable."""
+    values = {key: printable(value) if isinstance(value, str) else value for key, value in values.items()}
     values.setdefault("finished_at", now_iso())
     with write_transaction(db):
         db.table("scrape_runs").update(run_id, values)

@@ -24,6 +24,7 @@ import httpx
 
 from .. import __version__
 from ..models import Lab, ParseError, Politeness, Posting, ScrapeError, status_kind
+from ..safetext import printable
 from .har import ReplayMiss
 from .parsing import load_json
 
@@ -199,8 +200,9 @@ def same_site(a: str, b: str) -> bool:
 
 
 def describe_error_body(response: httpx.Response) -> str:
-    """A short, useful excerpt of an error body (JSON message or first words of text)."""
-    text = response.text[:2000] if response.content else ""
+    """A short, useful excerpt of an error body (JSON message or first words of text), on one line and
+    printable: it ends up on the terminal and in scrape_runs.error, so a server's escape sequences must not."""
+    text = printable(response.text[:2000], lines=False) if response.content else ""
     try:
         data = jsonlib.loads(text)
     except ValueError:
@@ -208,8 +210,41 @@ def describe_error_body(response: httpx.Response) -> str:
     if isinstance(data, dict):
         parts = [f"{k}={data[k]!r}" for k in ("errorCode", "error", "message", "status") if data.get(k)]
         if parts:
-            return ", ".join(parts)[:200]
+            return printable(", ".join(parts)[:200])
     return " ".join(text[:120].split())
+
+
+def describe_transport_error(exc: BaseException) -> str:
+    """`Type: message` of a connection failure, with the first cause that says something: httpx's
+    ConnectError for a TLS failure is empty, its cause (ssl.SSLCertVerificationError ...) is not."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        detail = str(cause).strip()
+        if detail:
+            name = type(exc).__name__
+            if cause is not exc:
+                name += f" <- {type(cause).__name__}"
+            return printable(f"{name}: {detail}", lines=False)
+        cause = cause.__cause__ or cause.__context__
+    return f"{type(exc).__name__}: no detail"
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def redirect_refusal(source: httpx.URL, target: httpx.URL) -> str | None:
+    """Why a redirect must not be followed, or None: it must stay on the site (careers.x.com may send to
+    apply.x.com), on the same scheme and port (another port of a host is another server), except the
+    usual upgrade from http to https on their default ports."""
+    if not same_site(target.host, source.host):
+        return "redirected to another host"
+    before = (source.scheme, source.port or _DEFAULT_PORTS.get(source.scheme))
+    after = (target.scheme, target.port or _DEFAULT_PORTS.get(target.scheme))
+    if before != after and not (before == ("http", 80) and after == ("https", 443)):
+        return "redirected to another port or scheme"
+    return None
 
 
 # A career API never answers with these; a body of this type is a wrong answer, not a page to parse.
@@ -344,7 +379,7 @@ class Fetcher:
             kind, reason = connect_failure(exc, urlsplit(url).netloc)
             raise ScrapeError(lab, url, reason, kind=kind) from None
         except httpx.TransportError as exc:
-            return f"connection failed ({type(exc).__name__}: {exc or 'no detail'})", None, None, "error"
+            return f"connection failed ({describe_transport_error(exc)})", None, None, "error"
         except httpx.DecodingError as exc:
             return f"response body could not be decoded ({exc})", None, None, "error"
         except (httpx.InvalidURL, httpx.RequestError) as exc:
@@ -405,8 +440,9 @@ class Fetcher:
                                        response.headers.get("content-type"), response.content)
                     return response
                 await response.aclose()
-                if not same_site(target.url.host, request.url.host):
-                    raise _Refused(f"redirected to another host: {target.url} (HTTP {response.status_code} "
+                refusal = redirect_refusal(request.url, target.url)
+                if refusal:
+                    raise _Refused(f"{refusal}: {target.url} (HTTP {response.status_code} "
                                    f"from {request.url.host})", response.status_code)
                 request = target
         raise _Refused(f"more than {MAX_REDIRECTS} redirects", None)
@@ -556,9 +592,26 @@ class LabContext:
         """One request with the lab's politeness; the lab's own headers first, the call's own over them."""
         if self.lab.headers:
             kwargs["headers"] = {**self.lab.headers, **(kwargs.get("headers") or {})}
-        return await self.fetcher.request(
+        response = await self.fetcher.request(
             self.name, method, url, politeness=self.lab.politeness, stats=self.stats, ok_statuses=ok_statuses, **kwargs
         )
+        self._warn_if_not_text(response)
+        return response
+
+    def _warn_if_not_text(self, response: httpx.Response) -> None:
+        """Warn when a text answer holds bytes its encoding does not allow: they are read as U+FFFD
+        (httpx and load_json replace them) rather than failing the whole lab, but the user should know."""
+        kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if not response.content or not (not kind or kind.startswith("text/") or "json" in kind or "xml" in kind):
+            return
+        encoding = response.encoding or "utf-8"
+        try:
+            response.content.decode(encoding)
+        except UnicodeDecodeError as exc:
+            self.warn(f"{self.name}: invalid {encoding} at byte {exc.start:,} of {response.url} "
+                      f"({len(response.content):,} bytes): read as U+FFFD, the rest of the answer was used")
+        except LookupError:  # a charset Python does not know: httpx already fell back to UTF-8
+            return
 
     async def get_text(self, url: str, **kwargs: Any) -> str:
         return (await self.send("GET", url, **kwargs)).text

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
+from ..safetext import printable
+
 BLOCK_TAGS = frozenset(
     "p div section article header footer main aside ul ol li h1 h2 h3 h4 h5 h6 br hr tr table "
     "thead tbody blockquote pre dl dt dd figure figcaption form fieldset details summary".split()
@@ -20,8 +22,6 @@ _TAG_HINT = re.compile(r"<[a-zA-Z/!]")
 # Markup that survives as text (HTML escaped twice, or text that spells tags) is removed from stored text.
 _CODE_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
 _MARKUP = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|</?[a-zA-Z][^<>]*>|<![a-zA-Z][^<>]*>", re.S)
-# C0/C1 control characters other than tab and newline: invisible, and some terminals act on them.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _URL_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f\"'<>\\`]")
 
 
@@ -105,24 +105,28 @@ def _tidy(lines: list[str]) -> str:
 
 def strip_markup(text: str) -> str:
     """Text with any markup spelled in it removed: script/style blocks with their code, tags, comments,
-    control characters. Stored text can then never render as HTML, whoever displays it."""
+    terminal escapes, control, bidi and invisible characters. Stored text can then never render as HTML,
+    nor act on a terminal, whoever displays it."""
     if not isinstance(text, str):
         return ""
     if "<" in text:
         text = _MARKUP.sub("", _CODE_BLOCK.sub("", text))
-    return _CONTROL.sub("", text)
+    return printable(text)
 
 
 def safe_url(url: str | None) -> str:
-    """The URL if it is an absolute http(s) URL with a host, else '' (no javascript:, data: or relative junk)."""
+    """The URL if it is an absolute http(s) URL with a host and no user:password@, else ''
+    (no javascript:, data:, relative junk, nor credentials that make https://bank@evil.example read as bank)."""
     if not isinstance(url, str):
         return ""
     url = url.strip()
-    if _URL_FORBIDDEN.search(url) or not re.match(r"^https?://", url, re.I):
+    if _URL_FORBIDDEN.search(url) or printable(url) != url or not re.match(r"^https?://", url, re.I):
         return ""
     try:
         parts = urlsplit(url)
         host = parts.hostname
     except ValueError:
+        return ""
+    if parts.username is not None or parts.password is not None:
         return ""
     return url if parts.scheme.lower() in ("http", "https") and host else ""

