@@ -160,9 +160,18 @@ def get_db(db_path: str | None) -> sqlite_utils.Database:
 def existing_db(db_path: str | None) -> sqlite_utils.Database:
     """The database for a command that only reads it: a missing file is an error naming it, never created."""
     path = db_path or default_db_path()
-    if path != ":memory:" and not Path(path).exists():
-        raise click.ClickException(missing_db_message(path))
+    require_db_file(path)
     return get_db(path)
+
+
+def require_db_file(path: str) -> None:
+    """A one-line error when the database file is missing (naming it, with one nearby to try) or not SQLite."""
+    if path == ":memory:":
+        return
+    if not Path(path).exists():
+        raise click.ClickException(missing_db_message(path))
+    if problem := not_a_database(path):
+        raise click.ClickException(problem)
 
 
 def missing_db_message(path: str | Path) -> str:
@@ -197,8 +206,7 @@ def check_lab_names(db: sqlite_utils.Database, names: Iterable[str]) -> None:
     known = {*load_labs(), *(lab.name for lab in queries.labs_holding_postings(db))}
     unknown = [name for name in names if name not in known]
     if unknown:
-        raise ConfigError("; ".join(f"unknown lab {name!r}" + (f": {hint}" if (hint := did_you_mean(name, known))
-                                                                else f" (known: {', '.join(sorted(known))})")
+        raise ConfigError("; ".join(f"unknown lab {name!r} ({did_you_mean(name, known) or 'known: ' + ', '.join(sorted(known))})"
                                     for name in unknown))
 
 
@@ -208,8 +216,7 @@ def check_profile_name(db: sqlite_utils.Database, name: str) -> None:
 
     known = {*load_profiles(), *queries.profile_names(db)}
     if name not in known:
-        raise ConfigError(f"unknown profile {name!r}: " + (did_you_mean(name, known) or
-                                                           f"known: {', '.join(sorted(known))}"))
+        raise ConfigError(f"unknown profile {name!r} ({did_you_mean(name, known) or 'known: ' + ', '.join(sorted(known))})")
 
 
 def lab_for_import(db: sqlite_utils.Database, labs: dict[str, Lab], name: str) -> tuple[Lab, str | None]:
