@@ -236,8 +236,8 @@ def show(posting_id: str, db_path: str | None, as_json: bool) -> None:
     POSTING_ID is the id shown by `jobs` (a unique prefix is enough) or LAB:SOURCE_ID.
 
     \b
-    Example:
-        asr-jobs show 660b5e0392cb106e
+    Example (the demo's top posting for asr-research):
+        asr-jobs demo && asr-jobs show 68ab3d6c2a9a3393 --db demo.db
     """
     posting = queries.posting_detail(existing_db(db_path), posting_id)
     if as_json:
