@@ -38,8 +38,7 @@ from .db import queries
 from .db.store import default_db_path
 from .models import ConfigError, Lab
 from .readers import FORMATS
-from .recordings import check_recording_lab, expand_paths, labs_of_files
-from .scrapers.registry import select_labs
+from .recordings import check_recording_lab, labs_to_scrape
 
 if TYPE_CHECKING:
     from .ingest import LabOutcome
@@ -126,13 +125,7 @@ def scrape(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | Non
     """
     from .scrapers.har import RecordingTransport, ReplayTransport
 
-    configured = get_labs(labs_file)
-    for name in lab_names:
-        if name not in configured and (name.lower().endswith(".har") or os.path.isfile(name)):
-            raise ConfigError(f"{name} is a file, not a lab name: use --replay for each file "
-                              f"(--replay FIRST.har --replay {name})")
-    replay = expand_paths(replay_patterns)
-    labs = labs_of_files(replay, configured) if replay and not lab_names else select_labs(configured, lab_names)
+    labs, replay = labs_to_scrape(get_labs(labs_file), lab_names, replay_patterns)
     db = get_db(db_path)
     transport: httpx.AsyncBaseTransport | None = ReplayTransport.from_files(*replay) if replay else None
     recorder: RecordingTransport | None = None

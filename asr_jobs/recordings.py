@@ -16,6 +16,7 @@ from .models import ConfigError, Lab
 from .readers import looks_jsonl
 from .scrapers import adapters
 from .scrapers.har import load_har
+from .scrapers.registry import select_labs
 
 # Params naming the lab's own board, account or tenant on a host that many labs share (Greenhouse, Workday).
 IDENTITY_PARAMS = ("token", "board", "account", "tenant", "company", "site")
@@ -83,6 +84,19 @@ def labs_of_files(paths: Iterable[str | Path], labs: dict[str, Lab]) -> list[Lab
         raise ConfigError(f"the recordings ({', '.join(map(str, paths))}) hold requests of no configured lab; "
                           "name the labs to scrape")
     return [labs[name] for name in names]
+
+
+def labs_to_scrape(configured: dict[str, Lab], names: tuple[str, ...] | list[str],
+                   replay_patterns: Iterable[str]) -> tuple[list[Lab], list[str]]:
+    """The labs a scrape runs (the named ones, else those the replayed recordings hold, else all) and the
+    recordings to replay; a ConfigError for a HAR file given where a lab name goes."""
+    for name in names:
+        if name not in configured and (name.lower().endswith(".har") or Path(name).is_file()):
+            raise ConfigError(f"{name} is a file, not a lab name: use --replay for each file "
+                              f"(--replay FIRST.har --replay {name})")
+    replay = expand_paths(replay_patterns)
+    labs = labs_of_files(replay, configured) if replay and not names else select_labs(configured, names)
+    return labs, replay
 
 
 def looks_like_har(path: str | Path, fmt: str | None) -> bool:

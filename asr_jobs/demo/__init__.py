@@ -66,7 +66,7 @@ def remove_earlier_demo(path: Path) -> None:
         what = "a directory" if path.is_dir() else "a database the demo did not make" if _is_sqlite(path) \
             else "not a demo database"
         raise ConfigError(f"{path} exists and is {what}: the demo replaces only its own database; "
-                          "pass another file with --db")
+                          "pass another file with --db (or delete it yourself if an older release's demo made it)")
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
