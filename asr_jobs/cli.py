@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import os
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
@@ -15,21 +17,30 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import __version__
 from .cli_common import (
+    TextFile,
+    check_lab_names,
+    check_profile_name,
     db_option,
     emit,
+    existing_db,
     friendly_errors,
     get_db,
     get_labs,
+    lab_for_import,
     labs_option,
+    limit_option,
+    missing_db_message,
     output_options,
     stderr_console,
     stdout_console,
 )
 from .db import queries
-from .models import Lab
+from .db.store import default_db_path
+from .models import ConfigError, Lab
 from .readers import FORMATS
+from .recordings import check_recording_lab, labs_to_scrape
 from .safetext import printable_value
-from .scrapers.registry import ad_hoc_lab, select_labs
+from .scrapers.registry import select_labs
 
 if TYPE_CHECKING:
     from .ingest import LabOutcome
@@ -118,7 +129,7 @@ class ScrapeProgress:
         self.console.print(f"[red]error[/red] {escape(outcome.error or '')}", highlight=False)
 
 
-def recording_transport(record: str | None, replay: tuple[str, ...]) -> httpx.AsyncBaseTransport | None:
+def recording_transport(record: str | None, replay: Sequence[str]) -> httpx.AsyncBaseTransport | None:
     """The run's transport: replayed HAR files, the network, and with `record` a recorder around either."""
     from .scrapers.har import RecordingTransport, ReplayTransport
 
@@ -142,13 +153,14 @@ def save_recording(transport: httpx.AsyncBaseTransport | None, record: str | Non
 @db_option()
 @labs_option
 @click.option("--record", type=click.Path(dir_okay=False), help="Save every request and response to this HAR 1.2 file.")
-@click.option("--replay", type=click.Path(exists=True, dir_okay=False), multiple=True,
-              help="Answer every request from this HAR file instead of the network (repeatable).")
+@click.option("--replay", "replay_patterns", multiple=True, metavar="HAR",
+              help="Answer every request from this HAR file instead of the network (repeatable; globs such as "
+                   "'runs/*.har' are expanded). Without LAB names, the labs the recordings hold are scraped.")
 @click.option("--accept-drop", is_flag=True, help="Close postings even when a lab's count fell by more than half.")
 @output_options
 @friendly_errors
 def scrape(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | None, record: str | None,
-           replay: tuple[str, ...], accept_drop: bool, fmt: str) -> None:
+           replay_patterns: tuple[str, ...], accept_drop: bool, fmt: str) -> None:
     """Scrape all labs, or the ones named, and store their postings.
 
     One lab failing never stops the others. Exit status: 1 if any lab failed; 3 if none failed but a
@@ -159,10 +171,11 @@ def scrape(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | Non
         asr-jobs scrape
         asr-jobs scrape anthropic openai --record run.har
         asr-jobs scrape anthropic --replay run.har
+        asr-jobs scrape --replay nvidia.har --replay 'runs/*.har'
     """
     from .ingest import scrape_labs
 
-    labs = select_labs(get_labs(labs_file), lab_names)
+    labs, replay = labs_to_scrape(get_labs(labs_file), lab_names, replay_patterns)
     db = get_db(db_path)
     transport = recording_transport(record, replay)
     try:
@@ -278,8 +291,9 @@ def update(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | Non
 
 
 @cli.command(name="import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--lab", "lab_name", required=True, help="Lab the postings belong to (a registry name or any new name).")
+@click.argument("path", type=TextFile())
+@click.option("--lab", "lab_name", required=True,
+              help="Lab the postings belong to: a configured lab, or a new name (not a near-miss of a known one).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Format of the file (detected when not given).")
 @db_option()
 @labs_option
@@ -294,8 +308,11 @@ def import_(path: str, lab_name: str, fmt: str | None, db_path: str | None, labs
         asr-jobs import session.har --lab nvidia --format har
     """
     labs = get_labs(labs_file)
-    lab = labs.get(lab_name) or ad_hoc_lab(lab_name)
+    check_recording_lab(path, lab_name, labs, fmt)
     db = get_db(db_path)
+    lab, note = lab_for_import(db, labs, lab_name)
+    if note:
+        stderr_console().print(f"note: {escape(note)}", highlight=False)
     from .ingest import import_file
 
     imported = import_file(db, path, lab, fmt)
@@ -314,7 +331,7 @@ def import_(path: str, lab_name: str, fmt: str | None, db_path: str | None, labs
 @click.option("--new", "only_new", is_flag=True, help="Only postings first seen in their lab's latest scrape.")
 @click.option("--status", type=click.Choice(["open", "uncertain", "closed", "all"]), default=None,
               help="Posting status (default: open and uncertain).")
-@click.option("--limit", default=20, show_default=True, help="How many rows (0 for all).")
+@limit_option(20, "How many rows (0 for all).")
 @output_options
 @friendly_errors
 def jobs(db_path: str | None, profile: str, lab_names: tuple[str, ...], only_new: bool, status: str | None,
@@ -327,8 +344,15 @@ def jobs(db_path: str | None, profile: str, lab_names: tuple[str, ...], only_new
         asr-jobs jobs --profile streaming --lab nvidia --new --limit 50
         asr-jobs jobs --json > top.json
     """
-    rows = queries.ranked_or_explain(get_db(db_path), profile, labs=list(lab_names), only_new=only_new,
-                                     status=status, limit=limit)
+    db = existing_db(db_path)
+    check_lab_names(db, lab_names)
+    check_profile_name(db, profile)
+    rows = queries.ranked_or_explain(db, profile, labs=list(lab_names), only_new=only_new, status=status, limit=limit)
+    if only_new and not rows:
+        stderr_console().print("nothing new: no posting was first seen in its lab's latest scrape"
+                               + (f" ({', '.join(lab_names)})" if lab_names else ""), highlight=False)
+        if fmt == "table":
+            return
     if fmt == "table":
         table_rows = [{**r, "terms": ", ".join(t for t, _ in r["terms"][:3])} for r in rows]
         emit(table_rows, fmt, ["rank", "score", "title", "lab", "location", "seniority", "salary", "url", "terms"],
@@ -349,10 +373,10 @@ def show(posting_id: str, db_path: str | None, as_json: bool) -> None:
     POSTING_ID is the id shown by `jobs` (a unique prefix is enough) or LAB:SOURCE_ID.
 
     \b
-    Example:
-        asr-jobs show 660b5e0392cb106e
+    Example (the demo's top posting for asr-research):
+        asr-jobs demo && asr-jobs show 68ab3d6c2a9a3393 --db demo.db
     """
-    posting = queries.posting_detail(get_db(db_path), posting_id)
+    posting = queries.posting_detail(existing_db(db_path), posting_id)
     if as_json:
         click.echo(json.dumps(printable_value(posting), indent=2, ensure_ascii=False))
         return
@@ -382,20 +406,29 @@ def show(posting_id: str, db_path: str | None, as_json: bool) -> None:
 @output_options
 @friendly_errors
 def labs_(db_path: str | None, labs_file: str | None, fmt: str) -> None:
-    """Every lab: its adapter, category, and its last scrape's status, counts and time.
+    """Every lab, configured or holding postings: its adapter, category, and its last scrape's status, counts and time.
 
     \b
     Example:
         asr-jobs labs --labs my-labs.toml
     """
-    rows = queries.lab_status(get_db(db_path), get_labs(labs_file).values())
+    configured = get_labs(labs_file)
+    path = db_path or default_db_path()
+    if not os.path.exists(path):  # the configured labs are still worth listing: from an empty in-memory database
+        stderr_console().print(f"{missing_db_message(path)}; listing the configured labs without scrape status",
+                               highlight=False, markup=False)
+    db = existing_db(path if os.path.exists(path) else ":memory:")
+    stored = [lab for lab in queries.labs_holding_postings(db) if lab.name not in configured]
+    rows = queries.lab_status(db, [*configured.values(), *stored])
     emit(rows, fmt, title="labs")
 
 
 @cli.command()
-@db_option(default="demo.db")
+@db_option(default="demo.db", help="Database file the demo writes (default: demo.db; $ASR_JOBS_DB is not used, so "
+                                   "the demo never touches your own database). A file there is replaced only "
+                                   "if an earlier demo made it.")
 @click.option("--profile", default="asr-research", show_default=True, help="Profile to show the top jobs for.")
-@click.option("--limit", default=10, show_default=True, help="How many top jobs to print.")
+@limit_option(10, "How many top jobs to print.")
 @friendly_errors
 def demo(db_path: str | None, profile: str, limit: int) -> None:
     """Offline demo: replay the bundled SAMPLE recordings into a fresh database, match, print the top jobs.
@@ -410,6 +443,8 @@ def demo(db_path: str | None, profile: str, limit: int) -> None:
     from .demo import run_demo
 
     path = db_path or "demo.db"
+    if not os.path.isdir(os.path.dirname(path) or "."):
+        raise ConfigError(f"--db {path}: directory {os.path.dirname(path)} does not exist")
     err = stderr_console()
 
     def announce(labs: list[Lab]) -> None:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
+import difflib
 import functools
+import gzip
 import io
 import json
 import os
 import sqlite3
 import sys
+import zlib
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -18,10 +23,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .db import queries
 from .db.store import default_db_path, open_db
 from .models import ConfigError, Lab, ScrapeError
 from .safetext import csv_cell, printable, printable_value
-from .scrapers.registry import load_labs
+from .scrapers.registry import ad_hoc_lab, did_you_mean, edit_distance, load_labs
 
 
 class SafeConsole(Console):
@@ -48,40 +54,207 @@ def stderr_console() -> Console:
     return SafeConsole(stderr=True, no_color=bool(os.environ.get("NO_COLOR")))
 
 
-def db_option(default: str | None = None) -> Callable:
+def db_option(default: str | None = None, help: str | None = None) -> Callable:
     """--db PATH: the database file ($ASR_JOBS_DB, else jobs.db in the current directory)."""
 
     def decorator(fn: Callable) -> Callable:
         return click.option(
             "--db", "db_path", type=click.Path(dir_okay=False), default=default,
-            help=f"Database file (default: $ASR_JOBS_DB or {default or 'jobs.db'}).",
+            help=help or f"Database file (default: $ASR_JOBS_DB or {default or 'jobs.db'}).",
         )(fn)
 
     return decorator
 
 
+def text_file_problem(path: str | Path) -> str | None:
+    """What makes a file unusable as UTF-8 text (empty, binary, another encoding, broken gzip), or None.
+
+    Read as a stream, in constant memory. A .gz file is checked on its first GZ_CHECKED bytes decompressed:
+    decompressing a whole corpus twice would add seconds to every import of it.
+    """
+    with open(path, "rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset, seen_text = 0, False
+    try:
+        with (gzip.open(path, "rb") if gzipped else open(path, "rb")) as stream:
+            while (chunk := stream.read(1 << 20)) and not (gzipped and offset >= GZ_CHECKED):
+                if b"\x00" in chunk:
+                    return "a binary file, not text" + (" (inside the gzip)" if gzipped else "")
+                try:
+                    text = decoder.decode(chunk)
+                    seen_text = seen_text or not text.isspace() and bool(text)
+                except UnicodeDecodeError as exc:
+                    return (f"not UTF-8 text (byte 0x{chunk[exc.start]:02x} at offset {offset + exc.start}); "
+                            "save it as UTF-8")
+                offset += len(chunk)
+            if not chunk:  # the whole file was read: it must not end inside a character
+                decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "not UTF-8 text (it ends inside a character); save it as UTF-8"
+    except (OSError, EOFError, zlib.error) as exc:
+        return f"not a readable gzip file ({exc})" if gzipped else f"cannot be read ({exc})"
+    return None if seen_text else "empty" if offset == 0 else "empty (only white space)"
+
+
+GZ_CHECKED = 4 << 20
+
+
+class TextFile(click.Path):
+    """An existing UTF-8 text file (optionally gzipped); a one-line error names the file and what is wrong."""
+
+    def __init__(self) -> None:
+        super().__init__(exists=True, dir_okay=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = os.fsdecode(super().convert(value, param, ctx))
+        problem = text_file_problem(path)
+        if problem:
+            self.fail(f"{path}: {problem}", param, ctx)
+        return path
+
+
 def labs_option(fn: Callable) -> Callable:
     return click.option(
-        "--labs", "labs_file", type=click.Path(exists=True, dir_okay=False),
+        "--labs", "labs_file", type=TextFile(),
         envvar="ASR_JOBS_LABS", help="Your own TOML lab file: adds labs or overrides built-in entries.",
     )(fn)
 
 
 def output_options(fn: Callable) -> Callable:
-    """--json / --csv / --table, for commands that print rows."""
-    fn = click.option("--table", "fmt", flag_value="table", default=True, help="Output a table (default).")(fn)
-    fn = click.option("--csv", "fmt", flag_value="csv", help="Output CSV.")(fn)
-    fn = click.option("--json", "fmt", flag_value="json", help="Output a JSON array.")(fn)
-    return fn
+    """--json / --csv / --table, for commands that print rows; the command gets fmt, and two at once are an error."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, output_json: bool, output_csv: bool, output_table: bool, **kwargs: Any) -> Any:
+        chosen = [flag for flag, on in (("--json", output_json), ("--csv", output_csv), ("--table", output_table)) if on]
+        if len(chosen) > 1:
+            raise click.UsageError(f"{' and '.join(chosen)} together: choose one output format")
+        return fn(*args, fmt="json" if output_json else "csv" if output_csv else "table", **kwargs)
+
+    decorated: Callable = click.option("--table", "output_table", is_flag=True, help="Output a table (default).")(wrapper)
+    decorated = click.option("--csv", "output_csv", is_flag=True, help="Output CSV.")(decorated)
+    return click.option("--json", "output_json", is_flag=True, help="Output a JSON array.")(decorated)
+
+
+def limit_option(default: int, help: str) -> Callable:
+    """--limit N: 0 means all; a negative N is an error (it used to print everything)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: int) -> int:
+        if value < 0:
+            raise click.BadParameter(f"--limit must be 0 (all) or more, not {value}", ctx, param)
+        return value
+
+    return click.option("--limit", default=default, show_default=True, callback=check, help=help)
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def not_a_database(path: str | Path) -> str | None:
+    """Why `path` cannot be opened as the database (a missing directory, a directory, a non-SQLite file), or None."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        return f"--db {path}: directory {path.parent} does not exist"
+    if path.is_dir():
+        return f"--db {path}: a directory, not a database file"
+    if path.exists():
+        with open(path, "rb") as file:
+            head = file.read(len(SQLITE_HEADER))
+        if head and head != SQLITE_HEADER:  # an empty file is a new database (as after `touch jobs.db`)
+            return f"{path}: not an SQLite database; pass the database asr-jobs made with --db"
+    return None
 
 
 def get_db(db_path: str | None) -> sqlite_utils.Database:
-    """The database with its schema and browsing views in place (open_db writes nothing when they are current)."""
-    return open_db(db_path or default_db_path())
+    """The database, created when missing, with its schema and browsing views in place (for commands that write)."""
+    path = db_path or default_db_path()
+    if path != ":memory:" and (problem := not_a_database(path)):
+        raise click.ClickException(problem)
+    try:
+        return open_db(path)
+    except sqlite3.DatabaseError as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
+
+
+def existing_db(db_path: str | None) -> sqlite_utils.Database:
+    """The database for a command that only reads it: a missing file is an error naming it, never created."""
+    path = db_path or default_db_path()
+    require_db_file(path)
+    return get_db(path)
+
+
+def require_db_file(path: str) -> None:
+    """A one-line error when the database file is missing (naming it, with one nearby to try) or not SQLite."""
+    if path == ":memory:":
+        return
+    if not Path(path).exists():
+        raise click.ClickException(missing_db_message(path))
+    if problem := not_a_database(path):
+        raise click.ClickException(problem)
+
+
+def missing_db_message(path: str | Path) -> str:
+    """'no database at PATH', with the databases nearby to try instead and how to make one."""
+    path = Path(path)
+    nearby = [str(p) for p in database_files_near(path) if p != path]
+    close = difflib.get_close_matches(path.name, [Path(p).name for p in nearby], n=1, cutoff=0.0)
+    ordered = sorted(nearby, key=lambda p: Path(p).name not in close)
+    hint = f"; try --db {ordered[0]}" + (f" (also here: {', '.join(ordered[1:3])})" if ordered[1:] else "") \
+        if ordered else ""
+    return (f"no database at {path}{hint} (`asr-jobs scrape` or `asr-jobs import` creates one; "
+            "`asr-jobs demo` makes demo.db)")
+
+
+def database_files_near(path: Path) -> list[Path]:
+    """SQLite files beside `path` and in the current directory, and the default database if it exists."""
+    folders = dict.fromkeys(d for d in (path.parent, Path(".")) if d.is_dir())
+    candidates = [p for d in folders for p in sorted(d.glob("*.db"))] + [Path(default_db_path())]
+    found: list[Path] = []
+    for candidate in candidates:
+        if candidate.is_file() and candidate not in found and not_a_database(candidate) is None:
+            found.append(candidate)
+    return found
 
 
 def get_labs(labs_file: str | None) -> dict[str, Lab]:
     return load_labs(labs_file)
+
+
+def check_lab_names(db: sqlite_utils.Database, names: Iterable[str]) -> None:
+    """A ConfigError for a lab neither configured nor holding postings, with the closest names suggested."""
+    known = {*load_labs(), *(lab.name for lab in queries.labs_holding_postings(db))}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ConfigError("; ".join(f"unknown lab {name!r} ({did_you_mean(name, known) or 'known: ' + ', '.join(sorted(known))})"
+                                    for name in unknown))
+
+
+def check_profile_name(db: sqlite_utils.Database, name: str) -> None:
+    """A ConfigError for a profile neither in a profile file nor matched in the database, with the closest names."""
+    from .profiles import load_profiles
+
+    known = {*load_profiles(), *queries.profile_names(db)}
+    if name not in known:
+        raise ConfigError(f"unknown profile {name!r} ({did_you_mean(name, known) or 'known: ' + ', '.join(sorted(known))})")
+
+
+def lab_for_import(db: sqlite_utils.Database, labs: dict[str, Lab], name: str) -> tuple[Lab, str | None]:
+    """The lab an import goes to, and a note when it is not configured.
+
+    A name within two edits of a known lab is taken for a typo and refused (it would create a lab);
+    a new lab far from every known name is accepted (JSON lines of other sources need one).
+    """
+    if name in labs:
+        return labs[name], None
+    stored = {lab.name: lab for lab in queries.labs_holding_postings(db)}
+    if name not in stored:
+        typo_of = sorted((edit_distance(name, known), known) for known in {*labs, *stored})
+        if typo_of and typo_of[0][0] <= 2:
+            raise ConfigError(f"unknown lab {name!r}: did you mean {typo_of[0][1]}? (a new lab's name must "
+                              "differ from every known lab's by more than two letters)")
+    lab = stored.get(name) or ad_hoc_lab(name)
+    return lab, (f"lab {name!r} is not configured (not in labs.toml or --labs): its postings are stored "
+                 "under that name, without a lab's filters")
 
 
 def emit(rows: list[dict[str, Any]], fmt: str, columns: list[str] | None = None, *, title: str | None = None,

@@ -10,7 +10,16 @@ from typing import Any
 import click
 import sqlite_utils
 
-from .cli_common import db_option, emit, friendly_errors, get_db, output_options, stderr_console
+from .cli_common import (
+    TextFile,
+    db_option,
+    emit,
+    existing_db,
+    friendly_errors,
+    get_db,
+    output_options,
+    stderr_console,
+)
 from .db.store import default_db_path
 from .matcher import MIN_SCORE
 from .matcher.run import run_match
@@ -82,7 +91,7 @@ def show_command(name: str, db_path: str | None, profiles_dirs: tuple[str, ...],
 
 
 @profiles_group.command("build")
-@click.argument("snapshot", type=click.Path(exists=True, dir_okay=False))
+@click.argument("snapshot", type=TextFile())
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Where to write the profile files (default: the user profile directory).")
 @db_option()
@@ -110,7 +119,7 @@ def build_command(snapshot: str, out: str | None, db_path: str | None) -> None:
 @profiles_group.command("add")
 @click.argument("name")
 @click.option("--from", "source", required=True, type=click.Path(exists=True, dir_okay=False),
-              help="Plain-text file: a CV, a research statement, or a few lines about what you want.")
+              help="A CV, a research statement or a few lines about what you want: PDF, DOCX, Markdown or plain text.")
 @click.option("--weight", "weights", multiple=True, metavar="TERM=W",
               help="Weight a term (repeatable): 2 doubles it, 0 ignores it; a term not in the text is added.")
 @click.option("--title", default=None, help="A title for listings (default: the name).")
@@ -125,7 +134,7 @@ def add_command(name: str, source: str, weights: tuple[str, ...], title: str | N
 
     \b
     Examples:
-      asr-jobs profiles add me --from cv.txt
+      asr-jobs profiles add me --from cv.pdf
       asr-jobs profiles add streaming-me --from notes.txt --weight RNN-T=3 --weight "on-device=2"
     """
     path = add_profile(name, source, weights=weights, title=title, directory=directory, force=force,
@@ -157,7 +166,7 @@ def match_command(names: tuple[str, ...], db_path: str | None, profiles_dirs: tu
       asr-jobs match
       asr-jobs match --profile asr-research --profile streaming --db jobs.db
     """
-    run = run_match(get_db(db_path), names, *profiles_dirs, min_score=min_score, refit=refit)
+    run = run_match(existing_db(db_path), names, *profiles_dirs, min_score=min_score, refit=refit)
     if fmt == "table":  # JSON and CSV stay pure data
         stderr_console().print(f"{run.summary.mode} match: {run.summary.note}", highlight=False, markup=False)
     emit(run.rows, fmt, ["profile", "kind", "matches", "best score", "best posting"],
@@ -165,7 +174,7 @@ def match_command(names: tuple[str, ...], db_path: str | None, profiles_dirs: tu
 
 
 @click.command("eval")
-@click.argument("labels", type=click.Path(exists=True, dir_okay=False))
+@click.argument("labels", type=TextFile())
 @click.option("--profile", "name", default=DEFAULT_PROFILE, show_default=True, help="The profile the labels grade.")
 @db_option()
 @profiles_dir_option
@@ -190,7 +199,7 @@ def eval_command(labels: str, name: str, db_path: str | None, profiles_dirs: tup
     """
     from .matcher.evaluate import evaluate_profile
 
-    report = evaluate_profile(get_db(db_path), labels, name, *profiles_dirs, samples=samples, seed=seed)
+    report = evaluate_profile(existing_db(db_path), labels, name, *profiles_dirs, samples=samples, seed=seed)
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return

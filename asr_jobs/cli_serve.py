@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .cli_common import db_option, friendly_errors
+from .cli_common import db_option, friendly_errors, require_db_file
 from .db import browse, store
 
 
@@ -38,5 +38,7 @@ def serve(db_path: str | None, port: int, host: str | None, open_browser: bool, 
     if print_metadata_path:
         click.echo(str(browse.METADATA_PATH))
         return
-    browse.serve(Path(db_path or store.default_db_path()), port, profile=profile, allow_sql=allow_sql,
+    path = db_path or store.default_db_path()
+    require_db_file(path)
+    browse.serve(Path(path), port, profile=profile, allow_sql=allow_sql,
                  open_browser=open_browser, host=host, say=lambda message: click.echo(message, err=True))

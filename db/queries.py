@@ -162,3 +162,11 @@ def best_match_titles(db: sqlite_utils.Database) -> dict[str, str]:
     """Titles of the postings ranked first for some profile, by posting id."""
     sql = "SELECT id, title FROM postings WHERE id IN (SELECT posting_id FROM matches WHERE rank = 1)"
     return {r[0]: r[1] for r in db.execute(sql).fetchall()}
+
+
+def labs_holding_postings(db: sqlite_utils.Database) -> list[Lab]:
+    """Every lab with postings stored, as the labs table recorded it (imports of unconfigured labs included)."""
+    sql = """SELECT DISTINCT p.lab, l.title, l.category, l.adapter FROM postings p
+             LEFT JOIN labs l ON l.name = p.lab ORDER BY p.lab"""
+    return [Lab(name=name, title=title or name, category=category or "industry", adapter=adapter or "jsonl")
+            for name, title, category, adapter in db.execute(sql).fetchall()]

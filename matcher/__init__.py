@@ -87,7 +87,10 @@ def choose(profiles: dict, names: list[str] | None) -> list:
         return list(profiles.values())
     unknown = [n for n in names if n not in profiles]
     if unknown:
-        raise ValueError(f"unknown profile(s): {', '.join(unknown)} (known: {', '.join(profiles)})")
+        from ..scrapers.registry import did_you_mean
+
+        hints = "; ".join(f"{n}: {hint}" for n in unknown if (hint := did_you_mean(n, profiles)))
+        raise ValueError(f"unknown profile(s): {', '.join(unknown)} ({hints or 'known: ' + ', '.join(profiles)})")
     return [profiles[n] for n in dict.fromkeys(names)]
 
 

@@ -8,6 +8,7 @@ if __name__ != "asr_jobs.profiles":  # the folder also sits at the repository ro
 import json
 import os
 import re
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,20 +90,41 @@ def load_profiles(*extra_dirs: str | Path) -> dict[str, Profile]:
         for path in sorted(directory.glob("*.toml")):
             if path.name.endswith(EXTRA_SUFFIX) or path.stem in RESERVED:
                 continue
-            profile = read_profile(path)
+            try:
+                profile = read_profile(path)
+            except (ValueError, OSError) as exc:
+                warn_skipped(path, exc)
+                continue
             profiles[profile.name] = profile
             origin[profile.name] = rank
     for rank, directory in enumerate(dirs):
         for path in sorted(directory.glob("*" + EXTRA_SUFFIX)):
             name = path.name[: -len(EXTRA_SUFFIX)]
             if name in profiles and origin[name] <= rank:
-                apply_extra(profiles[name], path)
+                try:
+                    apply_extra(profiles[name], path)
+                except (ValueError, OSError) as exc:
+                    warn_skipped(path, exc)
     return dict(sorted(profiles.items(), key=lambda item: (KINDS.index(item[1].kind), item[0])))
+
+
+_warned: set[str] = set()
+
+
+def warn_skipped(path: Path, problem: Exception) -> None:
+    """Say on stderr (once per file and problem) that a broken profile file is skipped: one bad file must
+    not stop every command that loads profiles."""
+    message = str(problem) if str(path) in str(problem) else f"{path}: {problem}"
+    if message not in _warned:
+        _warned.add(message)
+        print(f"warning: skipped a broken profile file: {message}", file=sys.stderr)
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{path}: not valid TOML ({exc})") from None
 
@@ -197,11 +219,15 @@ def parse_weight(option: str) -> tuple[str, float]:
         raise ValueError(f"--weight {option!r}: {value!r} is not a number") from None
 
 
+_TOML_RAW_FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # control characters no TOML string holds as is
+
+
 def toml_string(value: str) -> str:
-    """A TOML string: multi-line literal when possible, else a basic string with escapes."""
-    if "\n" in value and "'''" not in value:
+    """A TOML string: multi-line literal when possible, else a basic string with every control character escaped."""
+    if "\n" in value and "'''" not in value and not _TOML_RAW_FORBIDDEN.search(value):
         return "'''\n" + value.strip("\n") + "\n'''"
-    return json.dumps(value, ensure_ascii=False)
+    # JSON's escapes are TOML's, except that DEL must be escaped in TOML and JSON leaves it as is.
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def toml_key(key: str) -> str:

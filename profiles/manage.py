@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,12 @@ from . import (
     load_profiles,
     parse_weight,
     profile_toml,
+    read_profile,
     save_profiles,
     user_dir,
 )
 from .builder import build
+from .cv import read_cv
 
 
 @dataclass
@@ -52,10 +55,12 @@ def profile_rows(db: sqlite_utils.Database | None, *extra_dirs: str | Path) -> l
 
 
 def find_profile(name: str, *extra_dirs: str | Path) -> tuple[Profile, dict[str, Profile]]:
-    """The profile called `name` and all loaded profiles; a ValueError lists the known names."""
+    """The profile called `name` and all loaded profiles; a ValueError suggests the closest names."""
+    from ..scrapers.registry import did_you_mean
+
     profiles = load_profiles(*extra_dirs)
     if name not in profiles:
-        raise ValueError(f"no profile {name!r} (known: {', '.join(profiles)})")
+        raise ValueError(f"no profile {name!r} ({did_you_mean(name, profiles) or 'known: ' + ', '.join(profiles)})")
     return profiles[name], profiles
 
 
@@ -85,15 +90,14 @@ def describe(profile: Profile) -> str:
 def add_profile(name: str, source: str | Path, *, weights: tuple[str, ...] | list[str] = (), title: str | None = None,
                 directory: str | Path | None = None, force: bool = False,
                 db: sqlite_utils.Database | None = None) -> Path:
-    """Write a user profile from a text file (a CV, notes) and return its path; stored in `db` too when given.
+    """Write a user profile from a CV or notes (PDF, DOCX, Markdown, text) and return its path; stored in `db` too.
 
-    A ValueError says why not: a bad name or weight, an empty file, a built-in or existing profile of that
-    name without `force`.
+    A ValueError says why not: a bad name or weight, a file of another kind or without text, a built-in or
+    existing profile of that name without `force`. The file is written beside its place, read back, and
+    only then put there: a profile that could not be read back would break every command.
     """
     check_name(name, "profiles add")
-    text = Path(source).read_text(encoding="utf-8", errors="replace").strip()
-    if not text:
-        raise ValueError(f"{source} is empty")
+    text = read_cv(source)
     target = Path(directory) if directory else user_dir()
     path = target / f"{name}.toml"
     if (BUILTIN_DIR / f"{name}.toml").exists() and not force:
@@ -104,10 +108,22 @@ def add_profile(name: str, source: str | Path, *, weights: tuple[str, ...] | lis
                       weights=dict(parse_weight(w) for w in weights), source=str(source),
                       description=f"Added from {Path(source).name}.")
     target.mkdir(parents=True, exist_ok=True)
-    path.write_text(profile_toml(profile, "Added with `asr-jobs profiles add`; edit freely."), encoding="utf-8")
+    write_checked(path, profile)
     if db is not None:
         save_profiles(db, load_profiles(target))
     return path
+
+
+def write_checked(path: Path, profile: Profile) -> None:
+    """Write a profile file via a temporary file that must read back to the same text, then move it in place."""
+    draft = path.with_name(f".{path.name}.new")
+    draft.write_text(profile_toml(profile, "Added with `asr-jobs profiles add`; edit freely."), encoding="utf-8")
+    try:
+        if read_profile(draft).text != profile.text:
+            raise ValueError(f"{path}: the profile would not read back as written; nothing was saved")
+        os.replace(draft, path)
+    finally:
+        draft.unlink(missing_ok=True)
 
 
 def build_from_snapshot(snapshot: str | Path, directory: str | Path | None = None, *,

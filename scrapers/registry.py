@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import inspect
 import pkgutil
 import re
 import tomllib
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -172,8 +173,35 @@ def select_labs(labs: dict[str, Lab], names: tuple[str, ...] | list[str]) -> lis
         return list(labs.values())
     unknown = [n for n in names if n not in labs]
     if unknown:
-        raise ConfigError(f"unknown lab(s): {', '.join(unknown)} (known: {', '.join(sorted(labs))})")
+        hints = "; ".join(f"{n}: {hint}" for n in unknown if (hint := did_you_mean(n, labs)))
+        raise ConfigError(f"unknown lab(s): {', '.join(unknown)} ({hints or 'known: ' + ', '.join(sorted(labs))})")
     return [labs[n] for n in names]
+
+
+def closest_names(name: str, known: Iterable[str], limit: int = 3) -> list[str]:
+    """The known names most like `name` (difflib's ratio, best first), for "did you mean" hints."""
+    known = list(known)
+    close = difflib.get_close_matches(name, known, n=limit, cutoff=0.6)
+    # A prefix ("anthrop", "google") is what people type most; difflib may rank it below the cutoff.
+    prefixed = [k for k in sorted(known) if len(name) >= 3 and k.startswith(name) and k not in close]
+    return (close + prefixed)[:limit]
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """'did you mean X or Y?' for the closest known names, or '' when none is close."""
+    close = closest_names(name, known)
+    return f"did you mean {' or '.join(close)}?" if close else ""
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance: how many inserted, deleted or replaced characters turn `a` into `b`."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
+        previous = current
+    return previous[-1]
 
 
 def ad_hoc_lab(name: str, adapter: str = "jsonl") -> Lab:

@@ -175,7 +175,9 @@ def test_two_scrapes_and_readers_at_once(tmp_path):
     labs = GREENHOUSE
     with SampleServer(boards(300, labs=labs)) as server:
         lab_file = str(labs_file(tmp_path / "labs.toml", server, labs))
-        # The database exists before the readers start (they open it read-only, as datasette does).
+        # The database exists before the readers start (they open it read-only, as datasette does). `labs`
+        # never creates a missing database; an empty file is a new one, which it gives the schema.
+        db.touch()
         assert finish(run_cli(["labs", "--db", str(db), "--labs", lab_file]))[0] == 0
         stop = tmp_path / "stop"
         reader = subprocess.Popen([sys.executable, "-c", READER, str(db), str(stop)], stdout=subprocess.PIPE,

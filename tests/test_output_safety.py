@@ -51,10 +51,8 @@ def runner(tmp_path, monkeypatch):
 
 def scrape_through(monkeypatch, handler) -> None:
     """Make `asr-jobs scrape` fetch through a MockTransport running `handler` (everything else as shipped)."""
-    real = cli_module.run_with_progress
     transport = httpx.MockTransport(handler)
-    monkeypatch.setattr(cli_module, "run_with_progress",
-                        lambda db, labs, _transport, accept_drop: real(db, labs, transport, accept_drop))
+    monkeypatch.setattr(cli_module, "recording_transport", lambda record, replay: transport)
 
 
 def assert_printable(text: str) -> None:
@@ -264,7 +262,7 @@ def test_a_tls_failure_names_its_cause():
 
     with pytest.raises(ScrapeError) as err:
         run(lab_context(handler).get_json("https://jobs.acme.example/api"))
-    assert "connection failed (ConnectError <- SSLCertVerificationError: " in str(err.value)
+    assert "TLS certificate of jobs.acme.example not accepted" in str(err.value) and err.value.kind == "tls"
     assert "certificate verify failed: self-signed certificate" in str(err.value)
 
 
