@@ -14,6 +14,7 @@ import can never store what a scrape of the same lab would drop.
 from __future__ import annotations
 
 import asyncio
+import math
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
@@ -72,40 +73,76 @@ class Ingested(store.SaveResult):
     """What saving an import did, and how many postings the lab's filters dropped before it."""
 
     dropped: int = 0
+    batches: int = 0  # transactions committed
 
 
 @dataclass
 class ImportResult:
-    """An imported file: what was saved, the file's format, and notes on entries that were skipped."""
+    """An imported file: what was saved, the file's format, when its data was saved (and how that is known),
+    and notes on entries that were skipped."""
 
     saved: Ingested
     format: str
     notes: list[str]
+    saved_at: str = ""
+    saved_by: str = ""
 
 
-def import_file(db: sqlite_utils.Database, path: str | Path, lab: Lab, fmt: str | None = None) -> ImportResult:
-    """Read a saved file and ingest its postings (an import never closes anything).
+# Postings prepared and committed per transaction of an import: another process waiting to write (a
+# scrape) gets its turn within one batch, a second or two, instead of after the whole file.
+COMMIT_BATCH = 500
+# The least time the write lock is left free between two batches: a waiting writer polls it every 100 ms.
+LOCK_GAP = 0.15
 
-    JSON lines are read as a stream and stored BATCH postings at a time, so that a corpus of any size
-    fits in memory; the whole import is still one transaction (a bad line imports nothing).
+
+def import_file(db: sqlite_utils.Database, path: str | Path, lab: Lab, fmt: str | None = None,
+                as_of: str | None = None) -> ImportResult:
+    """Read a saved file and ingest its postings as of the time it was saved (an import never closes anything).
+
+    The time is `as_of`, else the HAR's first startedDateTime, else the file's modification time: data
+    older than what is stored neither reopens a posting closed since nor moves its last_seen. JSON lines
+    are read as a stream, BATCH postings at a time, so that a corpus of any size fits in memory; a bad
+    line stops the import before anything is stored. Postings are committed COMMIT_BATCH at a time, so
+    an import killed half-way keeps whole batches, and importing the file again completes it to the state
+    one uninterrupted import gives.
     """
-    batches, fmt, notes = file_batches(path, lab, fmt)
-    return ImportResult(save_batches(db, lab, batches), fmt, notes)
+    saved = file_batches(path, lab, fmt, as_of)
+    return ImportResult(save_batches(db, lab, saved.batches, as_of=saved.saved_at), saved.format, saved.notes,
+                        saved.saved_at, saved.saved_by)
 
 
-def save_batches(db: sqlite_utils.Database, lab: Lab, batches: Iterable[list[Posting]]) -> Ingested:
-    """Ingest batches of postings in one transaction (each through `prepare`); the counts summed."""
+def save_batches(db: sqlite_utils.Database, lab: Lab, batches: Iterable[list[Posting]], *,
+                 as_of: str | None = None) -> Ingested:
+    """Ingest batches of postings, each through `prepare`, committed COMMIT_BATCH at a time; the counts summed.
+
+    Each commit is all or nothing; preparing a batch (the slow part: reading pay and level from the
+    text) happens before its transaction, so the write lock is held only while rows are written.
+    """
     result = Ingested()
+    as_of = as_of or store.now_iso()
     with store.write_transaction(db):
         store.save_labs(db, [lab])
-        for batch in batches:
-            prepared = prepare(lab, batch)
-            saved = store.save_postings(db, prepared.postings, fields=prepared.fields)
-            for name in ("seen", "new", "updated", "unchanged", "reopened"):
-                setattr(result, name, getattr(result, name) + getattr(saved, name))
-            result.new_ids.extend(saved.new_ids)
-            result.dropped += prepared.dropped
+    committed = -math.inf
+    for batch in batches:
+        for start in range(0, len(batch), COMMIT_BATCH):
+            prepared = prepare(lab, batch[start:start + COMMIT_BATCH])
+            pause = committed + LOCK_GAP - time.monotonic()
+            if pause > 0:  # a writer waiting in another process gets its chance between two batches
+                time.sleep(pause)
+            with store.write_transaction(db):
+                saved = store.save_postings(db, prepared.postings, fields=prepared.fields, now=as_of)
+            committed = time.monotonic()
+            _add(result, saved, prepared.dropped)
     return result
+
+
+def _add(result: Ingested, saved: store.SaveResult, dropped: int) -> None:
+    """Sum one committed batch into an import's result."""
+    for name in ("seen", "new", "updated", "unchanged", "reopened", "older"):
+        setattr(result, name, getattr(result, name) + getattr(saved, name))
+    result.new_ids.extend(saved.new_ids)
+    result.dropped += dropped
+    result.batches += 1
 
 
 # --- scrape: one run over labs ---------------------------------------------------------------------
