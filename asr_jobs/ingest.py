@@ -31,7 +31,7 @@ from .enrich import posting_fields
 from .models import Lab, Posting, ScrapeError
 from .readers import file_batches
 from .sanitize import sanitized
-from .scrapers.fetch import Fetcher, LabContext, LabStats, ResponseCache
+from .scrapers.fetch import Fetcher, LabContext, LabStats, ResponseCache, time_budget
 from .scrapers.har import RecordingTransport
 from .scrapers.registry import adapter
 from .workers import in_worker
@@ -185,8 +185,15 @@ async def scrape_prepared(ctx: LabContext) -> Prepared:
     """Run the lab's adapter and prepare what it found; raises ScrapeError on failure.
 
     The listing keys of dropped postings go to ctx.dropped, so that the next run skips their details.
+    When the lab's time budget runs out before the adapter has its listing, nothing is found (the run
+    is partial: ctx.out_of_time).
     """
-    postings = await adapter(ctx.lab.adapter).scrape(ctx)
+    try:
+        postings = await adapter(ctx.lab.adapter).scrape(ctx)
+    except ScrapeError:  # an adapter may pass OutOfTime on as its own error
+        if not ctx.out_of_time:
+            raise
+        return Prepared([], {})
     # Reading pay and level from hundreds of descriptions runs away from the event loop: other labs'
     # requests go on (a big board's in the scrape's worker process, on another core).
     prepared = await in_worker(prepare, ctx.lab, postings, size=sum(len(p.description) for p in postings))
@@ -209,8 +216,14 @@ async def scrape_one(
     ctx: LabContext | None = None
     try:
         ctx = lab_context(lab, fetcher, db)
+        budget = time_budget(lab)
+        ctx.ends = asyncio.get_running_loop().time() + budget
         prepared = await scrape_prepared(ctx)
         complete = not ctx.partial and not ctx.stats.rate_limited
+        if ctx.out_of_time:
+            ctx.warn(f"{lab.name}: stopped at its time budget of {budget:g} s (time_budget in labs.toml, or "
+                     "ASR_JOBS_TIME_BUDGET); the run is partial: nothing was closed, postings it did not "
+                     "see are kept as uncertain")
         if ctx.stats.rate_limited:
             ctx.warn(f"{lab.name}: rate-limited (HTTP 429) during the scrape; postings not seen were kept as uncertain")
         outcome.saved = store.save_scrape(db, lab.name, prepared.postings, complete=complete, gone=ctx.gone_ids,
