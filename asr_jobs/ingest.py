@@ -73,7 +73,6 @@ class Ingested(store.SaveResult):
     """What saving an import did, and how many postings the lab's filters dropped before it."""
 
     dropped: int = 0
-    batches: int = 0  # transactions committed
 
 
 @dataclass
@@ -142,7 +141,6 @@ def _add(result: Ingested, saved: store.SaveResult, dropped: int) -> None:
         setattr(result, name, getattr(result, name) + getattr(saved, name))
     result.new_ids.extend(saved.new_ids)
     result.dropped += dropped
-    result.batches += 1
 
 
 # --- scrape: one run over labs ---------------------------------------------------------------------
@@ -296,6 +294,8 @@ async def scrape_labs(
     With `http_cache`, GETs are conditional requests against the answers stored in the database (a 304
     reuses the stored body).
     """
+    for lab in labs:
+        time_budget(lab)  # a bad ASR_JOBS_TIME_BUDGET is a one-line error before any request, not a failed lab each
     store.interrupt_stale_runs(db)
     with store.write_transaction(db):
         store.save_labs(db, labs)
