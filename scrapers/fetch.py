@@ -320,6 +320,8 @@ class Fetcher:
         host = urlsplit(url).hostname or ""
         waited = 0.0
         attempt = 0
+        if ends is not None and asyncio.get_running_loop().time() >= ends:
+            raise OutOfTime(lab, url, "the lab's time budget ran out before this request")
         while True:
             attempt += 1
             try:
