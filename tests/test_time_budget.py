@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import time
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
+import asr_jobs.cli as cli_module
 from asr_jobs.db import store
 from asr_jobs.ingest import scrape_labs
 from asr_jobs.models import ConfigError, Politeness, Posting, ScrapeError
+from asr_jobs.samplesites.common import routes_of
+from asr_jobs.samplesites.server import Fault, SampleServer, labs_toml
 from asr_jobs.samplesites.transport import sample_transport
 from asr_jobs.scrapers.fetch import DEFAULT_TIME_BUDGET, Fetcher, LabStats, RetryPolicy, time_budget
+from asr_jobs.scrapers.har import load_har
 from asr_jobs.scrapers.registry import load_labs
 
 URL = "https://jobs.acme.example/api/list"
@@ -139,3 +146,30 @@ def test_time_budget_settings(tmp_path):
             load_labs(tmp_path / "bad.toml")
     with pytest.raises(ValueError, match="ASR_JOBS_TIME_BUDGET='soon' is not a number"):
         time_budget(lab, env={"ASR_JOBS_TIME_BUDGET": "soon"})
+
+
+@pytest.mark.slow
+def test_scrape_of_a_stalling_server_ends_partial_at_the_budget_through_the_cli(tmp_path):
+    """`asr-jobs scrape` against the local sample server stalling every answer: before, 4 tries of a 5 s
+    read timeout failed the lab after 20 s; with time_budget = 1 it ends partial after about 1 s."""
+    entries = load_har(Path(cli_module.__file__).with_name("demo") / "anthropic.har")
+    env = {"ASR_JOBS_RETRY_SCALE": "0", "ASR_JOBS_TIMEOUT": "5", "NO_COLOR": "1", "ASR_JOBS_LABS": None,
+           "ASR_JOBS_DB": None, "ASR_JOBS_TIME_BUDGET": None}
+    with SampleServer(routes_of(entries), max_stall=8) as server:
+        labs = tmp_path / "labs.toml"
+        labs.write_text(labs_toml({"anthropic": server.base_url}, settings={"anthropic": {"time_budget": 1}}))
+        args = ["scrape", "anthropic", "--db", str(tmp_path / "jobs.db"), "--labs", str(labs), "--json"]
+        first = CliRunner().invoke(cli_module.cli, args, env=env)
+        assert first.exit_code == 0, first.output
+        stored = json.loads(first.stdout)[0]["new"]
+        assert stored > 0
+        server.reset(Fault("stall"))
+        started = time.monotonic()
+        result = CliRunner().invoke(cli_module.cli, args, env=env)
+        elapsed = time.monotonic() - started
+        server.reset()
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    assert row["status"] == "partial" and row["closed"] == 0 and row["uncertain"] == stored
+    assert "anthropic: stopped at its time budget of 1 s" in row["message"]
+    assert elapsed < 5
