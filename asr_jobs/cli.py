@@ -295,18 +295,36 @@ def update(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | Non
 @click.option("--lab", "lab_name", required=True,
               help="Lab the postings belong to: a configured lab, or a new name (not a near-miss of a known one).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Format of the file (detected when not given).")
+@click.option("--as-of", "as_of", metavar="TIME",
+              help="When the file was saved (ISO 8601, UTC unless a zone is given; default: the HAR's "
+                   "startedDateTime, else the file's modification time).")
 @db_option()
 @labs_option
 @friendly_errors
-def import_(path: str, lab_name: str, fmt: str | None, db_path: str | None, labs_file: str | None) -> None:
+def import_(path: str, lab_name: str, fmt: str | None, as_of: str | None, db_path: str | None,
+            labs_file: str | None) -> None:
     """Import a saved response body, a HAR file or JSON lines of postings.
+
+    The postings are stored as seen when the file was saved: older data never reopens a posting closed
+    since, nor moves its last_seen forward. Postings are committed in batches: an import stopped
+    half-way keeps what it committed, and importing the same file again completes it.
 
     \b
     Examples:
         asr-jobs import board.json --lab anthropic
         asr-jobs import postings.jsonl.gz --lab remote --format jsonl
         asr-jobs import session.har --lab nvidia --format har
+        asr-jobs import board.json --lab anthropic --as-of 2026-11-01T09:30:00Z
     """
+    from .db.store import now_iso, utc_iso
+
+    if as_of is not None:
+        try:
+            as_of = utc_iso(as_of)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--as-of") from None
+        if as_of > now_iso():
+            raise click.BadParameter(f"{as_of} is in the future", param_hint="--as-of")
     labs = get_labs(labs_file)
     check_recording_lab(path, lab_name, labs, fmt)
     db = get_db(db_path)
@@ -315,13 +333,16 @@ def import_(path: str, lab_name: str, fmt: str | None, db_path: str | None, labs
         stderr_console().print(f"note: {escape(note)}", highlight=False)
     from .ingest import import_file
 
-    imported = import_file(db, path, lab, fmt)
+    imported = import_file(db, path, lab, fmt, as_of)
     for note in imported.notes:
         stderr_console().print(f"note: {escape(note)}", highlight=False)
     saved = imported.saved
     dropped = f"; {saved.dropped} dropped by the lab's filters" if lab.filters else ""
+    reopened = f", {saved.reopened} reopened" if saved.reopened else ""
+    older = f", {saved.older} left as stored (seen or closed after this file)" if saved.older else ""
     click.echo(f"{path}: {imported.format} format, {saved.seen} postings ({saved.new} new, {saved.updated} updated, "
-               f"{saved.unchanged} unchanged) for {lab_name}{dropped}")
+               f"{saved.unchanged} unchanged{reopened}{older}) for {lab_name} as of {imported.saved_at} "
+               f"({imported.saved_by}){dropped}")
 
 
 @cli.command()

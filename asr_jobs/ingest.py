@@ -14,6 +14,7 @@ import can never store what a scrape of the same lab would drop.
 from __future__ import annotations
 
 import asyncio
+import math
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
@@ -30,7 +31,7 @@ from .enrich import posting_fields
 from .models import Lab, Posting, ScrapeError
 from .readers import file_batches
 from .sanitize import sanitized
-from .scrapers.fetch import Fetcher, LabContext, LabStats, ResponseCache
+from .scrapers.fetch import Fetcher, LabContext, LabStats, ResponseCache, time_budget
 from .scrapers.har import RecordingTransport
 from .scrapers.registry import adapter
 from .workers import in_worker
@@ -76,36 +77,70 @@ class Ingested(store.SaveResult):
 
 @dataclass
 class ImportResult:
-    """An imported file: what was saved, the file's format, and notes on entries that were skipped."""
+    """An imported file: what was saved, the file's format, when its data was saved (and how that is known),
+    and notes on entries that were skipped."""
 
     saved: Ingested
     format: str
     notes: list[str]
+    saved_at: str = ""
+    saved_by: str = ""
 
 
-def import_file(db: sqlite_utils.Database, path: str | Path, lab: Lab, fmt: str | None = None) -> ImportResult:
-    """Read a saved file and ingest its postings (an import never closes anything).
+# Postings prepared and committed per transaction of an import: another process waiting to write (a
+# scrape) gets its turn within one batch, a second or two, instead of after the whole file.
+COMMIT_BATCH = 500
+# The least time the write lock is left free between two batches: a waiting writer polls it every 100 ms.
+LOCK_GAP = 0.15
 
-    JSON lines are read as a stream and stored BATCH postings at a time, so that a corpus of any size
-    fits in memory; the whole import is still one transaction (a bad line imports nothing).
+
+def import_file(db: sqlite_utils.Database, path: str | Path, lab: Lab, fmt: str | None = None,
+                as_of: str | None = None) -> ImportResult:
+    """Read a saved file and ingest its postings as of the time it was saved (an import never closes anything).
+
+    The time is `as_of`, else the HAR's first startedDateTime, else the file's modification time: data
+    older than what is stored neither reopens a posting closed since nor moves its last_seen. JSON lines
+    are read as a stream, BATCH postings at a time, so that a corpus of any size fits in memory; a bad
+    line stops the import before anything is stored. Postings are committed COMMIT_BATCH at a time, so
+    an import killed half-way keeps whole batches, and importing the file again completes it to the state
+    one uninterrupted import gives.
     """
-    batches, fmt, notes = file_batches(path, lab, fmt)
-    return ImportResult(save_batches(db, lab, batches), fmt, notes)
+    saved = file_batches(path, lab, fmt, as_of)
+    return ImportResult(save_batches(db, lab, saved.batches, as_of=saved.saved_at), saved.format, saved.notes,
+                        saved.saved_at, saved.saved_by)
 
 
-def save_batches(db: sqlite_utils.Database, lab: Lab, batches: Iterable[list[Posting]]) -> Ingested:
-    """Ingest batches of postings in one transaction (each through `prepare`); the counts summed."""
+def save_batches(db: sqlite_utils.Database, lab: Lab, batches: Iterable[list[Posting]], *,
+                 as_of: str | None = None) -> Ingested:
+    """Ingest batches of postings, each through `prepare`, committed COMMIT_BATCH at a time; the counts summed.
+
+    Each commit is all or nothing; preparing a batch (the slow part: reading pay and level from the
+    text) happens before its transaction, so the write lock is held only while rows are written.
+    """
     result = Ingested()
+    as_of = as_of or store.now_iso()
     with store.write_transaction(db):
         store.save_labs(db, [lab])
-        for batch in batches:
-            prepared = prepare(lab, batch)
-            saved = store.save_postings(db, prepared.postings, fields=prepared.fields)
-            for name in ("seen", "new", "updated", "unchanged", "reopened"):
-                setattr(result, name, getattr(result, name) + getattr(saved, name))
-            result.new_ids.extend(saved.new_ids)
-            result.dropped += prepared.dropped
+    committed = -math.inf
+    for batch in batches:
+        for start in range(0, len(batch), COMMIT_BATCH):
+            prepared = prepare(lab, batch[start:start + COMMIT_BATCH])
+            pause = committed + LOCK_GAP - time.monotonic()
+            if pause > 0:  # a writer waiting in another process gets its chance between two batches
+                time.sleep(pause)
+            with store.write_transaction(db):
+                saved = store.save_postings(db, prepared.postings, fields=prepared.fields, now=as_of)
+            committed = time.monotonic()
+            _add(result, saved, prepared.dropped)
     return result
+
+
+def _add(result: Ingested, saved: store.SaveResult, dropped: int) -> None:
+    """Sum one committed batch into an import's result."""
+    for name in ("seen", "new", "updated", "unchanged", "reopened", "older"):
+        setattr(result, name, getattr(result, name) + getattr(saved, name))
+    result.new_ids.extend(saved.new_ids)
+    result.dropped += dropped
 
 
 # --- scrape: one run over labs ---------------------------------------------------------------------
@@ -149,8 +184,15 @@ async def scrape_prepared(ctx: LabContext) -> Prepared:
     """Run the lab's adapter and prepare what it found; raises ScrapeError on failure.
 
     The listing keys of dropped postings go to ctx.dropped, so that the next run skips their details.
+    When the lab's time budget runs out before the adapter has its listing, nothing is found (the run
+    is partial: ctx.out_of_time).
     """
-    postings = await adapter(ctx.lab.adapter).scrape(ctx)
+    try:
+        postings = await adapter(ctx.lab.adapter).scrape(ctx)
+    except ScrapeError:  # an adapter may pass OutOfTime on as its own error
+        if not ctx.out_of_time:
+            raise
+        return Prepared([], {})
     # Reading pay and level from hundreds of descriptions runs away from the event loop: other labs'
     # requests go on (a big board's in the scrape's worker process, on another core).
     prepared = await in_worker(prepare, ctx.lab, postings, size=sum(len(p.description) for p in postings))
@@ -173,8 +215,14 @@ async def scrape_one(
     ctx: LabContext | None = None
     try:
         ctx = lab_context(lab, fetcher, db)
+        budget = time_budget(lab)
+        ctx.ends = asyncio.get_running_loop().time() + budget
         prepared = await scrape_prepared(ctx)
         complete = not ctx.partial and not ctx.stats.rate_limited
+        if ctx.out_of_time:
+            ctx.warn(f"{lab.name}: stopped at its time budget of {budget:g} s (time_budget in labs.toml, or "
+                     "ASR_JOBS_TIME_BUDGET); the run is partial: nothing was closed, postings it did not "
+                     "see are kept as uncertain")
         if ctx.stats.rate_limited:
             ctx.warn(f"{lab.name}: rate-limited (HTTP 429) during the scrape; postings not seen were kept as uncertain")
         outcome.saved = store.save_scrape(db, lab.name, prepared.postings, complete=complete, gone=ctx.gone_ids,
@@ -260,6 +308,8 @@ async def scrape_labs(
     With `http_cache`, GETs are conditional requests against the answers stored in the database (a 304
     reuses the stored body).
     """
+    for lab in labs:
+        time_budget(lab)  # a bad ASR_JOBS_TIME_BUDGET is a one-line error before any request, not a failed lab each
     store.interrupt_stale_runs(db)
     with store.write_transaction(db):
         store.save_labs(db, labs)

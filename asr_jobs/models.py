@@ -145,6 +145,7 @@ class Lab:
     max_details: int = 400
     homepage: str = ""
     headers: dict[str, str] = field(default_factory=dict)  # sent with every request to the lab's sites
+    time_budget: float | None = None  # seconds its scrape may take (None: fetch.time_budget's default)
 
     def keep(self, posting: Posting) -> bool:
         """Whether a posting passes this lab's filters (all filter kinds must match)."""

@@ -5,10 +5,13 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
+from .db.store import now_iso, utc_iso
 from .models import Lab, ParseError, Posting
 from .scrapers.adapters import jsonl
 from .scrapers.har import entry_body, load_har
@@ -82,10 +85,15 @@ def parse_file(path: str | Path, lab: Lab, fmt: str | None = None) -> tuple[list
 
 def parse_har(path: str | Path, lab: Lab) -> tuple[list[Posting], list[str]]:
     """Every response in a HAR file routed to its parser: the lab's adapter, else the detected one."""
+    return parse_har_entries(load_har(path), lab)
+
+
+def parse_har_entries(entries: list[dict], lab: Lab) -> tuple[list[Posting], list[str]]:
+    """The postings of HAR entries (each 2xx response parsed), and notes on the entries skipped."""
     postings: list[Posting] = []
     notes: list[str] = []
     own = lab.adapter if lab.adapter in adapter_names() and lab.adapter != "jsonl" else None
-    for entry in load_har(path):
+    for entry in entries:
         url = entry.get("request", {}).get("url", "")
         status = entry.get("response", {}).get("status", 0)
         if not 200 <= status < 300:
@@ -132,12 +140,61 @@ def jsonl_batches(path: str | Path, lab: Lab) -> Iterator[list[Posting]]:
         yield merge(batch)
 
 
-def file_batches(path: str | Path, lab: Lab, fmt: str | None = None) -> tuple[Iterator[list[Posting]], str, list[str]]:
-    """The postings of a saved file in batches (JSON lines streamed, BATCH at a time), its format, and notes."""
+@dataclass
+class SavedFile:
+    """A saved file's postings in batches, its format, when its data was saved (and how that is known), notes."""
+
+    batches: Iterator[list[Posting]]
+    format: str
+    saved_at: str  # UTC ISO 8601: what the import stores as the time the postings were seen
+    saved_by: str  # where saved_at comes from: "--as-of", "the HAR's first startedDateTime", "the file's time"
+    notes: list[str] = field(default_factory=list)
+
+
+def file_batches(path: str | Path, lab: Lab, fmt: str | None = None, as_of: str | None = None) -> SavedFile:
+    """The postings of a saved file in batches (JSON lines streamed, BATCH at a time) and when they were saved.
+
+    The time is `as_of` when given, else the first startedDateTime of a HAR's answers, else the file's
+    modification time; never later than now. A JSON-lines file is read through once before its first
+    batch, so that a bad line anywhere stops the import before anything is stored.
+    """
     if fmt == "jsonl" or (fmt is None and looks_jsonl(path)):
-        return jsonl_batches(path, lab), "jsonl", []
+        for _ in jsonl_batches(path, lab):
+            pass
+        return SavedFile(jsonl_batches(path, lab), "jsonl", *_saved_at(path, as_of))
+    fmt = fmt or detect_format(read_text(path), lab, f"file://{Path(path).resolve()}")
+    if fmt == "har":
+        entries = load_har(path)
+        postings, notes = parse_har_entries(entries, lab)
+        return SavedFile(iter([postings]), "har", *_saved_at(path, as_of, entries), notes)
     postings, fmt, notes = parse_file(path, lab, fmt)
-    return iter([postings]), fmt, notes
+    return SavedFile(iter([postings]), fmt, *_saved_at(path, as_of), notes)
+
+
+def _saved_at(path: str | Path, as_of: str | None, entries: list[dict] | None = None) -> tuple[str, str]:
+    """When a file's data was saved, and how that is known (see file_batches); never later than now."""
+    if as_of is not None:
+        return utc_iso(as_of), "--as-of"
+    started = sorted(utc_iso(t) for t in _started_times(entries or []))
+    if started:
+        when, source = started[0], "the HAR's first startedDateTime"
+    else:
+        when = utc_iso(datetime.fromtimestamp(Path(path).stat().st_mtime, UTC))
+        source = "the file's modification time"
+    now = now_iso()
+    return (now, f"{source}, in the future: now") if when > now else (when, source)
+
+
+def _started_times(entries: list[dict]) -> Iterator[str]:
+    """The startedDateTime of each 2xx answer of a HAR that is a readable time."""
+    for entry in entries:
+        status = entry.get("response", {}).get("status", 0)
+        started = entry.get("startedDateTime")
+        if isinstance(status, int) and 200 <= status < 300 and isinstance(started, str):
+            try:
+                yield utc_iso(started)
+            except ValueError:
+                continue
 
 
 def _open_text(path: str | Path) -> IO[str]:

@@ -40,9 +40,10 @@ def every_posting_row(db: sqlite_utils.Database) -> Iterator[tuple[str, str, str
 
 
 def save_profile_rows(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None:
-    """Insert or replace rows of the profiles table."""
+    """Insert or replace rows of the profiles table (waiting its turn, as every write does)."""
     if rows:
-        db.table("profiles").upsert_all(rows, pk="name")
+        with write_transaction(db):
+            db.table("profiles").upsert_all(rows, pk="name")
 
 
 def replace_matches(db: sqlite_utils.Database, profile: str, rows: list[dict[str, Any]]) -> None:

@@ -26,6 +26,29 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def utc_iso(value: str | datetime) -> str:
+    """A time as the store writes it (UTC, ISO 8601 to the second); a time without a zone is taken as UTC.
+
+    ValueError names the value when it is not an ISO 8601 time.
+    """
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"{value!r} is not an ISO 8601 time (e.g. 2026-11-01T09:30:00Z)") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _before(a: str | None, b: str | None) -> bool:
+    """Whether time `a` is strictly before time `b` (False when either is unknown).
+
+    Every time the store writes is UTC ISO 8601 to the second (now_iso, utc_iso): such times order as text.
+    """
+    return bool(a and b) and str(a) < str(b)
+
+
 def default_db_path() -> str:
     return os.environ.get("ASR_JOBS_DB") or DEFAULT_DB
 
@@ -84,6 +107,7 @@ class SaveResult:
     reopened: int = 0
     closed: int = 0
     uncertain: int = 0
+    older: int = 0  # stored state newer than the data (seen or closed after it): left as it was
     suspicious: str | None = None
     new_ids: list[str] = field(default_factory=list)
 
@@ -97,7 +121,9 @@ def save_postings(
 ) -> SaveResult:
     """Insert new postings, update changed ones (keeping their versions), touch the rest; closes nothing.
 
-    A posting seen again after it was closed is reopened: status open, reopened_at set, a status version kept.
+    `now` is when the data was seen (a saved file's time for an import). A posting seen again after it
+    was closed is reopened: status open, reopened_at set, a status version kept. Data older than what is
+    stored (the posting was seen or closed after `now`) changes nothing: it is counted as `older`.
     """
     now = now or now_iso()
     fields = fields or {}
@@ -113,6 +139,9 @@ def save_postings(
             row.update(first_seen=now, last_seen=now, status="open")
             new_rows.append(row)
             result.new_ids.append(pid)
+            continue
+        if _before(now, old["last_seen"]) or (old["status"] == "closed" and _before(now, old["closed_at"])):
+            result.older += 1
             continue
         reopened = old["status"] == "closed"
         if reopened:
@@ -144,7 +173,8 @@ def save_postings(
 
 def _existing(db: sqlite_utils.Database, ids: list[str]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
-    columns = ", ".join(("id", "status", "first_seen", "reopened_at", "content_hash") + CONTENT_FIELDS)
+    columns = ", ".join(("id", "status", "first_seen", "last_seen", "closed_at", "reopened_at", "content_hash")
+                        + CONTENT_FIELDS)
     for row in rows_in(db, f"SELECT {columns} FROM postings WHERE id IN ({{ids}})", ids):
         found[row["id"]] = row
     return found

@@ -5,7 +5,6 @@ from __future__ import annotations
 if __name__ != "asr_jobs.matcher":  # the folder also sits at the repository root: one importable copy only
     raise ImportError(f"import asr_jobs.matcher, not {__name__}: matcher/ is installed as part of the asr_jobs package")
 
-import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -195,7 +194,6 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
     now = now or now_iso()
     sig = incremental.signature(needed(chosen, profiles), settings, min_score, vocabulary)
     if names:
-        matching.forget_fit(db)
         plan = incremental.Plan(False, "some profiles only: fitted on all open postings (the next run over all "
                                        "profiles refits too)")
     else:
@@ -211,15 +209,19 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
 
     ranking = rank(tracked(matching.open_posting_rows(db)), chosen, available=profiles, settings=settings,
                    vocabulary=vocabulary)
-    counts: dict[str, int] = {}
-    top: dict[str, list[tuple[str, float]]] = {}
-    for column, profile in enumerate(chosen):
-        rows = match_rows(ranking, column, profile, min_score, now)
-        matching.replace_matches(db, profile.name, rows)
-        counts[profile.name] = len(rows)
-        top[profile.name] = [(r["posting_id"], r["score"]) for r in rows[:3]]
-    if not names:
-        incremental.save_fit(db, sig, ranking.vectorizer, hashes)
+    stored = {profile.name: match_rows(ranking, column, profile, min_score, now)
+              for column, profile in enumerate(chosen)}
+    # Every profile's matches and the fit in one transaction: a run killed at any moment leaves the
+    # matches of the run before, never some profiles of each (which no later incremental run would mend).
+    with write_transaction(db):
+        if names:
+            matching.forget_fit(db)
+        for name, rows in stored.items():
+            matching.replace_matches(db, name, rows)
+        if not names:
+            incremental.save_fit(db, sig, ranking.vectorizer, hashes)
+    counts = {name: len(rows) for name, rows in stored.items()}
+    top = {name: [(r["posting_id"], r["score"]) for r in rows[:3]] for name, rows in stored.items()}
     return MatchSummary(len(ranking.ids), counts, top, "full", plan.reason)
 
 
@@ -229,16 +231,18 @@ def _update(db, plan: incremental.Plan, state: dict[str, Any], chosen: list, pro
     rows = list(matching.posting_rows(db, plan.changed))
     hashes = {row["id"]: row["content_hash"] or "" for row in rows}
     gone = plan.changed + plan.removed
-    with write_transaction(db) if gone else contextlib.nullcontext():
-        matching.drop_matches(db, gone)
-        if rows:
-            vectorizer = incremental.restored(state, vocabulary, settings)
-            postings = vectorizer.transform((row_text(row) for row in rows), parallel.workers())
-            ranking = _ranking(vectorizer, postings, [r["id"] for r in rows], [row_level(r) for r in rows], chosen,
-                               needed(chosen, profiles))
-            for column, profile in enumerate(chosen):
-                matching.add_matches(db, match_rows(ranking, column, profile, min_score, now))
-        if gone:
+    added: list[dict[str, Any]] = []
+    if rows:  # scored before the transaction: the write lock is held only while rows are written
+        vectorizer = incremental.restored(state, vocabulary, settings)
+        postings = vectorizer.transform((row_text(row) for row in rows), parallel.workers())
+        ranking = _ranking(vectorizer, postings, [r["id"] for r in rows], [row_level(r) for r in rows], chosen,
+                           needed(chosen, profiles))
+        for column, profile in enumerate(chosen):
+            added.extend(match_rows(ranking, column, profile, min_score, now))
+    if gone:
+        with write_transaction(db):
+            matching.drop_matches(db, gone)
+            matching.add_matches(db, added)
             for profile in chosen:
                 matching.rerank(db, profile.name)
             matching.note_update(db, hashes, plan.removed)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..models import Lab, Posting
-from .fetch import LabContext
+from .fetch import LabContext, OutOfTime
 
 T = TypeVar("T")
 
@@ -44,6 +44,14 @@ async def gather_or_cancel(coros: Iterable[Awaitable[T]]) -> list[T]:
         raise
 
 
+async def _in_time(fetch: Callable[[Listed], Awaitable[Posting | None]], item: Listed) -> Posting | None | OutOfTime:
+    """The detail, or the OutOfTime that stopped it (the run goes on with what the listing showed)."""
+    try:
+        return await fetch(item)
+    except OutOfTime as exc:
+        return exc
+
+
 async def fetch_details(
     ctx: LabContext, listed: list[Listed], fetch: Callable[[Listed], Awaitable[Posting | None]]
 ) -> list[Posting]:
@@ -73,9 +81,11 @@ async def fetch_details(
         for index in skipped:
             # Stored text beats listing text (no description); without a listing key it is fetched next run.
             out[index] = ctx.previous.get(listed[index].posting.source_id) or listed[index].posting
-    results = await gather_or_cancel(fetch(listed[i]) for i in todo)
+    results = await gather_or_cancel(_in_time(fetch, listed[i]) for i in todo)
     for index, result in zip(todo, results, strict=True):
-        if result is not None:
+        if isinstance(result, OutOfTime):  # the lab's time budget ran out: as for postings over max_details
+            out[index] = ctx.previous.get(listed[index].posting.source_id) or listed[index].posting
+        elif result is not None:
             result.extra["listing_key"] = listed[index].key
             out[index] = result
     return [out[i] for i in sorted(out)]

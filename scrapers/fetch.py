@@ -252,6 +252,25 @@ BINARY_TYPES = ("image/", "audio/", "video/", "font/", "application/pdf", "appli
                 "application/octet-stream")
 GONE_STATUSES = frozenset({404, 410})
 MAX_REDIRECTS = 10
+# Seconds one lab's scrape may take, on top of what its own politeness needs (interval x max_details):
+# a server trickling bytes otherwise holds a run for the deadline of every request, page after page.
+DEFAULT_TIME_BUDGET = 300.0
+
+
+class OutOfTime(ScrapeError):
+    """The lab's time budget ran out: its run ends as partial (nothing closed)."""
+
+    default_kind = "timeout"
+
+
+def time_budget(lab: Lab, env: Mapping[str, str] | None = None) -> float:
+    """Seconds the lab's scrape may take: its labs.toml time_budget, else $ASR_JOBS_TIME_BUDGET, else
+    DEFAULT_TIME_BUDGET plus the time its politeness asks for its detail requests (interval x max_details)."""
+    if lab.time_budget is not None:
+        return lab.time_budget
+    env = os.environ if env is None else env
+    default = DEFAULT_TIME_BUDGET + lab.politeness.interval * max(0, lab.max_details)
+    return _env_number(env, "ASR_JOBS_TIME_BUDGET", default, minimum=0.01)
 
 
 class Fetcher:
@@ -328,15 +347,26 @@ class Fetcher:
         politeness: Politeness,
         stats: LabStats,
         ok_statuses: frozenset[int] = frozenset(),
+        ends: float | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
-        """Send with retries; return a 2xx (or an allowed) response, else raise ScrapeError."""
+        """Send with retries; return a 2xx (or an allowed) response, else raise ScrapeError.
+
+        `ends` (event-loop time) is when the lab's time budget runs out: a request still under way then
+        is cancelled, and no retry starts that could not finish before it (OutOfTime either way).
+        """
         host = urlsplit(url).hostname or ""
         waited = 0.0
         attempt = 0
+        if ends is not None and asyncio.get_running_loop().time() >= ends:
+            raise OutOfTime(lab, url, "the lab's time budget ran out before this request")
         while True:
             attempt += 1
-            outcome = await self._attempt(lab, method, url, host, politeness, stats, ok_statuses, kwargs)
+            try:
+                async with asyncio.timeout_at(ends):
+                    outcome = await self._attempt(lab, method, url, host, politeness, stats, ok_statuses, kwargs)
+            except TimeoutError:
+                raise OutOfTime(lab, url, f"the lab's time budget ran out during attempt {attempt}") from None
             if isinstance(outcome, httpx.Response):
                 return outcome
             reason, status, asked, kind = outcome
@@ -350,6 +380,9 @@ class Fetcher:
             delay = asked if asked is not None else self.retry.backoff(attempt)
             if waited + delay > self.retry.max_total:
                 break
+            if ends is not None and asyncio.get_running_loop().time() + delay * self.retry.scale >= ends:
+                raise OutOfTime(lab, url, f"{reason}; the lab's time budget runs out before another try "
+                                f"(after {attempt} attempt(s))", status=status)
             waited += delay
             stats.retries += 1
             await self._sleep(delay * self.retry.scale)
@@ -371,7 +404,10 @@ class Fetcher:
                      "PoolTimeout": "pool"}.get(type(exc).__name__, "")
             return f"timed out ({which + ' timeout' if which else type(exc).__name__})", None, None, "timeout"
         except TimeoutError:
-            return f"timed out (no complete response within {self.deadline:g} s)", None, None, "timeout"
+            # The whole deadline used (a server trickling bytes): another try would take as long again.
+            raise ScrapeError(lab, url, f"timed out (no complete response within {self.deadline:g} s); not "
+                              "retried, a server this slow would use the whole deadline again",
+                              kind="timeout") from None
         except httpx.UnsupportedProtocol as exc:
             raise ScrapeError(lab, url, f"unsupported URL ({exc})", kind="config") from None
         except httpx.ConnectError as exc:
@@ -580,6 +616,8 @@ class LabContext:
     gone_ids: dict[str, str] = field(default_factory=dict)  # source_id -> URL that answered 404/410
     dropped_keys: dict[str, str] = field(default_factory=dict)  # source_id -> listing key the filters dropped last run
     dropped: dict[str, str] = field(default_factory=dict)  # the same, for this run (kept for the next one)
+    ends: float | None = None  # event-loop time at which the lab's time budget runs out (None: no budget)
+    out_of_time: bool = False  # set once a request was stopped by the time budget
 
     @property
     def name(self) -> str:
@@ -592,9 +630,12 @@ class LabContext:
         """One request with the lab's politeness; the lab's own headers first, the call's own over them."""
         if self.lab.headers:
             kwargs["headers"] = {**self.lab.headers, **(kwargs.get("headers") or {})}
-        response = await self.fetcher.request(
-            self.name, method, url, politeness=self.lab.politeness, stats=self.stats, ok_statuses=ok_statuses, **kwargs
-        )
+        try:
+            response = await self.fetcher.request(self.name, method, url, politeness=self.lab.politeness,
+                                                  stats=self.stats, ok_statuses=ok_statuses, ends=self.ends, **kwargs)
+        except OutOfTime:
+            self.out_of_time = self.partial = True
+            raise
         self._warn_if_not_text(response)
         return response
 

@@ -136,7 +136,17 @@ def _lab(name: str, entry: dict[str, Any], defaults: dict[str, Any], source: Pat
         max_details=int(entry.get("max_details", 400)),
         homepage=entry.get("homepage", ""),
         headers=_headers(name, entry.get("headers", {}), source),
+        time_budget=_time_budget(name, entry.get("time_budget"), source),
     )
+
+
+def _time_budget(name: str, value: Any, source: Path) -> float | None:
+    """A lab's `time_budget` (seconds its scrape may take), checked to be a positive number; None when unset."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise ConfigError(f"{source}: lab {name!r} time_budget must be a positive number of seconds, not {value!r}")
+    return float(value)
 
 
 def _headers(name: str, headers: Any, source: Path) -> dict[str, str]:

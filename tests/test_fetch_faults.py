@@ -216,17 +216,21 @@ async def test_binary_content_type_is_refused(kind):
     assert str(err.value) == f"acme: unexpected content type {kind!r} (5 bytes) where a web page or JSON was expected ({URL})"
 
 
-async def test_deadline_stops_a_server_that_never_finishes():
+async def test_deadline_stops_a_server_that_never_finishes_and_is_not_retried():
+    calls = []
+
     async def slow(request):
+        calls.append(request)
         await asyncio.sleep(5)
         return OK
 
     sleeps = Sleeps()
     fetcher = Fetcher(httpx.MockTransport(slow), deadline=0.05, sleep=sleeps, retry=RetryPolicy(attempts=2))
     started = time.monotonic()
-    with pytest.raises(ScrapeError, match=r"timed out \(no complete response within 0.05 s\), gave up after 2"):
+    with pytest.raises(ScrapeError, match=r"timed out \(no complete response within 0.05 s\); not retried"):
         await get(fetcher)
     assert time.monotonic() - started < 2
+    assert len(calls) == 1 and sleeps == []  # the whole deadline used: another try would take as long
 
 
 async def test_unsupported_scheme_fails_without_retry():
