@@ -85,6 +85,8 @@ TABLES: dict[str, TableShape] = {
     # Validators and zlib-compressed bodies of earlier GET answers, for conditional requests.
     "http_cache": TableShape({"url": str, "etag": str, "last_modified": str, "content_type": str, "body": bytes,
                          "stored_at": str, "used_at": str}, pk="url"),
+    # What an adapter keeps about its lab between runs (db/lab_state.py), e.g. Meta's working doc_id.
+    "lab_state": TableShape({"lab": str, "key": str, "value": str, "updated_at": str}, pk=("lab", "key")),
 }
 
 

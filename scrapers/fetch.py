@@ -482,6 +482,7 @@ class LabContext:
     gone_ids: dict[str, str] = field(default_factory=dict)  # source_id -> URL that answered 404/410
     dropped_keys: dict[str, str] = field(default_factory=dict)  # source_id -> listing key the filters dropped last run
     dropped: dict[str, str] = field(default_factory=dict)  # the same, for this run (kept for the next one)
+    state: dict[str, str] = field(default_factory=dict)  # what the adapter keeps between runs (db/lab_state.py)
 
     @property
     def name(self) -> str:

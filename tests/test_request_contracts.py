@@ -10,6 +10,7 @@ many sample postings their sites serve (`postings`), and one `[[request]]` per d
     url = "https://host/path/{id}/"        # scheme, host and path; {name} stands for one path segment
     query = { content = "true" }           # the whole query (default: none)
     headers = { Referer = "..." }          # checked as a subset of what was sent (names case-insensitive)
+    absent = ["Origin"]                    # headers that must not be sent
     json = { ... }  or  form = { ... }     # the whole body (default: none); a form value given as a table
                                            # or list is compared with the sent value's JSON
     evidence = ["owner/repo:path — what it shows"]
@@ -127,6 +128,8 @@ class Kind:
             got = sent.headers.get(name.lower())
             if got is None or not _text_matches(value, got):
                 out.append(f"header {name}: {got!r} != {value!r}")
+        out.extend(f"header {name} sent ({sent.headers[name.lower()]!r})" for name in spec.get("absent", [])
+                   if name.lower() in sent.headers)
         out.extend(self._body_problems(sent))
         return out
 
@@ -310,6 +313,13 @@ def test_a_changed_request_is_reported_with_its_toml():
     (problem, unused) = differences(kinds, [changed])
     assert "closest kind 'board': query {'content': 'false'}" in problem
     assert 'query = { content = "false" }' in problem and unused == "kind 'board' was never sent"
+
+
+def test_absent_headers():
+    kind = Kind("page", {"method": "GET", "url": "https://h.test/", "absent": ["Origin"]})
+    sent = Sent("GET", "https://h.test/", {}, {"origin": "https://h.test"}, ("", None))
+    assert kind.problems(sent) == ["header Origin sent ('https://h.test')"]
+    assert kind.problems(dataclasses.replace(sent, headers={})) == []
 
 
 def test_placeholders_in_bodies_forms_and_paths():
