@@ -55,8 +55,8 @@ NAVIGATE = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*
             "Sec-Fetch-Dest": "document", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Site": "none",
             "Sec-Fetch-User": "?1", "Upgrade-Insecure-Requests": "1"}
 SCRIPT = {"Accept": "*/*", "Sec-Fetch-Dest": "script", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Site": "cross-site"}
-NOT_NAVIGATION = frozenset({"origin"})
-TYPED = NOT_NAVIGATION | {"referer"}  # the search page is opened as if typed in: no referrer (Sec-Fetch-Site: none)
+NOT_NAVIGATION = frozenset({"Origin"})
+TYPED = NOT_NAVIGATION | {"Referer"}  # the search page is opened as if typed in: no referrer (Sec-Fetch-Site: none)
 _DECODER = json.JSONDecoder()
 
 
@@ -239,13 +239,11 @@ async def _search(ctx: LabContext, session: Session, doc_id: str, query: str) ->
 
 async def _request(ctx: LabContext, method: str, url: str, *, own: dict[str, str],
                    drop: frozenset[str] = frozenset(), **kwargs: Any) -> httpx.Response:
-    """One request with the lab's headers under the call's own (names compared case-insensitively; `drop` left
-    off), and Meta's bot wall (HTTP 400/403) named as such."""
-    mine = {name.lower() for name in own} | drop
-    headers = {**{k: v for k, v in ctx.lab.headers.items() if k.lower() not in mine}, **own}
+    """ctx.send with the call's own headers over the lab's (`drop` leaves lab headers off), and Meta's bot wall
+    (HTTP 400/403) named as such."""
+    headers: dict[str, str | None] = {**dict.fromkeys(drop), **own}
     try:
-        return await ctx.fetcher.request(ctx.name, method, url, politeness=ctx.lab.politeness, stats=ctx.stats,
-                                         headers=headers, **kwargs)
+        return await ctx.send(method, url, headers=headers, **kwargs)
     except ScrapeError as exc:
         raise _named_waf(ctx, url, exc) from None
 
