@@ -6,7 +6,7 @@ import pytest
 
 from asr_jobs.db import store
 from asr_jobs.ingest import scrape_labs
-from asr_jobs.models import Lab, ParseError, Politeness, Posting
+from asr_jobs.models import Lab, ParseError, Politeness, Posting, ScrapeError
 from asr_jobs.samplesites import apple as sample_apple
 from asr_jobs.samplesites.transport import routes_transport
 from asr_jobs.scrapers.adapters import apple
@@ -351,3 +351,19 @@ async def test_demo_recording_replays(labs):
     assert "Responsibilities\n- " in speech.description and speech.team == "Machine Learning and AI"
     assert len(postings) == 3 and ctx.partial is False and ctx.warnings == []
     assert "Software Engineer, Siri Platform Infrastructure" not in titles  # outside the ML/AI team filter
+
+
+async def test_no_answer_to_the_handshake_stops_the_lab(labs):
+    """Best effort is for a handshake Apple answers without a token, not for a site that does not answer."""
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    async with Fetcher(httpx.MockTransport(refuse), retry=RetryPolicy(attempts=1)) as fetcher:
+        with pytest.raises(ScrapeError) as err:
+            await apple.scrape(LabContext(lab(labs, queries=["speech"]), fetcher))
+    assert str(err.value).endswith("(https://jobs.apple.com/api/v1/CSRFToken)") and "connection failed" in str(err.value)
+
+
+def test_a_labs_own_referer_wins(labs):
+    own = lab(labs, headers={"referer": "https://jobs.apple.com/en-gb/search"})
+    assert "Referer" not in apple.request_headers(own) and apple.request_headers(own)["Origin"] == "https://jobs.apple.com"
