@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import sqlite_utils
 
-from .db import filtered, store
+from .db import filtered, lab_state, store
 from .db.http_cache import HttpCache
 from .enrich import posting_fields
 from .models import Lab, Posting, ScrapeError
@@ -177,7 +177,8 @@ class LabOutcome:
 def lab_context(lab: Lab, fetcher: Fetcher, db: sqlite_utils.Database) -> LabContext:
     """The adapter's view of a run, with the lab's stored postings so unchanged details can be skipped."""
     previous, keys = store.previous_postings(db, lab.name)
-    return LabContext(lab, fetcher, previous=previous, previous_keys=keys, dropped_keys=filtered.load(db, lab))
+    return LabContext(lab, fetcher, previous=previous, previous_keys=keys, dropped_keys=filtered.load(db, lab),
+                      state=lab_state.load(db, lab.name))
 
 
 async def scrape_prepared(ctx: LabContext) -> Prepared:
@@ -245,11 +246,20 @@ async def scrape_one(
     if ctx is not None:
         outcome.stats = ctx.stats
         outcome.warnings[:0] = ctx.warnings
+        _keep_state(db, ctx, outcome)
     outcome.seconds = time.monotonic() - started
     _record(db, run_id, outcome)
     if on_done:
         on_done(outcome)
     return outcome
+
+
+def _keep_state(db: sqlite_utils.Database, ctx: LabContext, outcome: LabOutcome) -> None:
+    """Keep what the adapter learned about its lab (a failed run may have learned it too)."""
+    try:
+        lab_state.save(db, ctx.name, ctx.state)
+    except sqlite3.Error as exc:
+        outcome.warnings.append(f"{ctx.name}: could not keep the lab's state for the next run: {exc}")
 
 
 def _record(db: sqlite_utils.Database, run_id: int, outcome: LabOutcome) -> None:

@@ -88,6 +88,8 @@ TABLES: dict[str, TableShape] = {
                          "stored_at": str, "used_at": str}, pk="url"),
     # Facts about the database itself; DEMO_MARKER's row marks a database `asr-jobs demo` made.
     "meta": TableShape({"key": str, "value": str}, pk="key"),
+    # What an adapter keeps about its lab between runs (db/lab_state.py), e.g. Meta's working doc_id.
+    "lab_state": TableShape({"lab": str, "key": str, "value": str, "updated_at": str}, pk=("lab", "key")),
 }
 
 DEMO_MARKER = ("made_by", "asr-jobs demo")  # (key, value) in meta: sample data, safe for the demo to replace

@@ -602,6 +602,14 @@ def _env_number(env: Mapping[str, str], name: str, default: float, *, minimum: f
     return value
 
 
+def merged_headers(lab: Mapping[str, str], own: Mapping[str, str | None]) -> dict[str, str]:
+    """A lab's headers under a call's own, names compared case-insensitively; a call's None leaves a lab's header off."""
+    mine = {name.lower() for name in own}
+    merged = {name: value for name, value in lab.items() if name.lower() not in mine}
+    merged.update({name: value for name, value in own.items() if value is not None})
+    return merged
+
+
 @dataclass
 class LabContext:
     """What an adapter sees of a run: its lab, the fetcher, and what is already stored."""
@@ -618,6 +626,7 @@ class LabContext:
     dropped: dict[str, str] = field(default_factory=dict)  # the same, for this run (kept for the next one)
     ends: float | None = None  # event-loop time at which the lab's time budget runs out (None: no budget)
     out_of_time: bool = False  # set once a request was stopped by the time budget
+    state: dict[str, str] = field(default_factory=dict)  # what the adapter keeps between runs (db/lab_state.py)
 
     @property
     def name(self) -> str:
@@ -628,8 +637,8 @@ class LabContext:
 
     async def send(self, method: str, url: str, *, ok_statuses: frozenset[int] = frozenset(), **kwargs: Any) -> httpx.Response:
         """One request with the lab's politeness; the lab's own headers first, the call's own over them."""
-        if self.lab.headers:
-            kwargs["headers"] = {**self.lab.headers, **(kwargs.get("headers") or {})}
+        if self.lab.headers or kwargs.get("headers"):
+            kwargs["headers"] = merged_headers(self.lab.headers, kwargs.get("headers") or {})
         try:
             response = await self.fetcher.request(self.name, method, url, politeness=self.lab.politeness,
                                                   stats=self.stats, ok_statuses=ok_statuses, ends=self.ends, **kwargs)

@@ -102,6 +102,9 @@ def test_a_labs_headers_go_with_every_request_and_a_calls_own_win(tmp_path):
             ctx = LabContext(lab, fetcher)
             await ctx.send("GET", "https://boards-api.greenhouse.io/v1/boards/anthropic/jobs")
             await ctx.send("GET", "https://boards-api.greenhouse.io/v1/boards/anthropic/jobs", headers={"Accept": "application/json"})
+            # Names compare case-insensitively; a call's None leaves the lab's header off.
+            await ctx.send("GET", "https://boards-api.greenhouse.io/v1/boards/anthropic/jobs",
+                           headers={"accept": "*/*", "Referer": None})
         finally:
             await fetcher.aclose()
 
@@ -109,6 +112,7 @@ def test_a_labs_headers_go_with_every_request_and_a_calls_own_win(tmp_path):
     assert seen[0]["referer"] == "https://example.org/jobs" and seen[0]["accept"] == "text/html"
     assert seen[0]["user-agent"] == USER_AGENT
     assert seen[1]["accept"] == "application/json" and seen[1]["referer"] == "https://example.org/jobs"
+    assert seen[2].get_list("accept") == ["*/*"] and "referer" not in seen[2]
 
 
 def test_bad_headers_in_a_lab_file_name_the_file_and_the_lab(tmp_path):

@@ -93,7 +93,8 @@ def test_every_lab_answers_with_the_postings_its_site_reports_and_no_detail_requ
     assert rows["anthropic"]["postings"] == 6 and rows["nvidia"]["postings"] >= 1
     for lab, server in servers.items():
         paths = [path for _, path, _ in server.log]
-        assert len(paths) == rows[lab]["requests"] and 1 <= len(paths) <= 2, (lab, paths)
+        # The listing and any token; Meta also reads its two JS bundles when no doc_id has worked yet.
+        assert len(paths) == rows[lab]["requests"] and 1 <= len(paths) <= 4, (lab, paths)
         assert not any(DETAIL.search(path) for path in paths), (lab, paths)
     assert seconds < 30
 

@@ -1,10 +1,12 @@
 import json
+from pathlib import Path
 
 import pytest
 
 from asr_jobs.models import ParseError
 from asr_jobs.scrapers.adapters import greenhouse
 from asr_jobs.scrapers.fetch import Fetcher, LabContext
+from asr_jobs.scrapers.har import ReplayTransport
 
 from .conftest import fixture_bytes, json_transport, real_sample
 
@@ -93,3 +95,23 @@ def test_real_capture_single_job(labs):
     path = real_sample("greenhouse-job-single-trimmed__rahul-k-r-jobwatch-bot-anthropic.json")
     (posting,) = greenhouse.parse(path.read_bytes(), labs["anthropic"], "u")
     assert posting.source_id == "5391151008"
+
+
+def test_speechmatics_is_a_greenhouse_board(labs):
+    lab = labs["speechmatics"]
+    assert lab.adapter == "greenhouse" and lab.params == {"token": "speechmatics"}
+    assert greenhouse.board_url(lab) == "https://boards-api.greenhouse.io/v1/boards/speechmatics/jobs?content=true"
+
+
+async def test_speechmatics_demo_recording_replays(labs):
+    transport = ReplayTransport.from_files(Path(__file__).resolve().parent.parent / "asr_jobs" / "demo" / "speechmatics.har")
+    async with Fetcher(transport) as fetcher:
+        postings = await greenhouse.scrape(LabContext(labs["speechmatics"], fetcher))
+    titles = {p.title: p for p in postings}
+    assert set(titles) == {"Senior Speech Recognition Research Scientist", "Research Intern - Speaker Diarization",
+                           "Senior Software Engineer - Real-time Platform", "Customer Success Manager"}
+    scientist = titles["Senior Speech Recognition Research Scientist"]
+    assert scientist.company == "Speechmatics" and scientist.team == "Machine Learning"
+    assert scientist.url == "https://job-boards.eu.greenhouse.io/speechmatics/jobs/4602811101"
+    assert "- Pretrain speech foundation models on millions of hours of unlabelled audio" in scientist.description
+    assert titles["Senior Software Engineer - Real-time Platform"].workplace == "remote"

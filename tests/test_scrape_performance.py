@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 SIZES = {"workday": 45, "eightfold": 30, "amazon": 20, "apple": 45, "google": 45, "meta": 20, "mit": 12}
 INTERVAL_SCALE = 0.05  # Eightfold 50 ms, Workday 25 ms: real gaps, still a fast test
 # Requests for one posting's own page, which a re-scrape of unchanged listings must not make.
-DETAIL = re.compile(r"^GET (/wday/cxs/[^ ]*/job/|/api/pcsx/position_details|/api/v1/jobDetails/|/jobs/\d+/|"
+DETAIL = re.compile(r"^GET (/wday/cxs/[^ ]*/job/|/api/pcsx/position_details|/api/v1/jobDetails/|/jobs/\d+/|/profile/job_details/|"
                     r"/jobs/bench-|/opportunities/bench-)")
 
 
@@ -85,7 +85,7 @@ async def test_a_rescrape_with_nothing_changed_asks_only_for_listings(server, tm
     # Every GET listing with a validator came back 304; the POST searches (Workday, Apple, Meta) cannot.
     for host, stats in again.items():
         gets = [p for p in stats["paths"] if p.startswith("GET ")]
-        tokens = [p for p in gets if p in ("GET /api/v1/CSRFToken", "GET /jobs")]  # asked fresh (no-store)
+        tokens = [p for p in gets if p in ("GET /api/v1/CSRFToken", "GET /jobsearch/")]  # asked fresh (no-store)
         assert stats["not_modified"] == len(gets) - len(tokens), host
     requests = sum(s["requests"] for s in again.values())
     assert requests < 0.3 * sum(s["requests"] for s in first.values())

@@ -69,7 +69,7 @@ JOBS = {
     ),
     "200713550": (
         "Audio Machine Learning Engineer, Spatial Audio", "audio-machine-learning-engineer-spatial-audio",
-        "2026-11-05T18:20:40.771Z", "HRDWR", ["0836"],
+        "2026-11-05T18:20:40.771Z", "MLAI", ["0836"],
         "Bring machine learning to the audio experiences of AirPods, HomePod and Apple Vision Pro.",
         {
             "description": "The Audio Algorithms team develops signal processing and machine learning for "
@@ -97,13 +97,15 @@ JOBS = {
         "The base pay range for this role is between $157,400 and $282,100.",
     ),
 }
-# Which postings each query of the apple-ml lab finds (newest first, as sort=newest returns them).
+# Which postings each query of the apple-ml lab finds within its team filter (Machine Learning and AI), newest
+# first as sort=newest returns them; the Siri infrastructure role (Software and Services) is outside the filter.
 QUERIES = {
     "speech recognition": ["200714001", "200714077"],
     "speech research": ["200714001", "200714077"],
-    "siri speech": ["200714001", "200714077", "200709912"],
+    "siri speech": ["200714001", "200714077"],
     "audio machine learning": ["200713550"],
 }
+DEMO_TEAMS = ["teamsAndSubTeams-MLAI"]
 
 
 def search_rows(position_id: str) -> list[dict]:
@@ -140,10 +142,11 @@ def recordings() -> dict[str, list[dict]]:
     entries = [entry("GET", f"{BASE}/api/v1/CSRFToken", b"", headers={"x-apple-csrf-token": TOKEN})]
     for query, ids in QUERIES.items():
         rows = [r for pid in ids for r in search_rows(pid)]
-        body = {"query": query, "filters": {}, "page": 1, "locale": "en-us", "sort": "newest", "format": FORMAT}
+        body = {"query": query, "filters": {"teams": [{"team": team} for team in DEMO_TEAMS]}, "page": 1,
+                "locale": "en-us", "sort": "newest", "format": FORMAT}
         entries.append(entry("POST", f"{BASE}/api/v1/search", {"res": {"searchResults": rows, "totalRecords": len(rows)}},
                              request_json=body))
-    for position_id in JOBS:
+    for position_id in dict.fromkeys(pid for ids in QUERIES.values() for pid in ids):
         entries.append(entry("GET", f"{BASE}/api/v1/jobDetails/{position_id}?locale=en-us", detail(position_id)))
     return {"apple-ml": entries}
 
@@ -172,8 +175,11 @@ def site(lab: Lab, n: int, host: str) -> Routes:
         details[pid] = answer
         queries[pid] = in_queries(i, lab.queries)
     pages: dict[tuple[str, int], dict] = {}
+    teams = {str(code).partition("/")[0] for code in lab.params.get("teams") or []}
     for query in lab.queries or [""]:
-        rows = [row for pid, qs in queries.items() if query in qs for row in rows_of[pid]]
+        # The team filter: only rows of the lab's teams come back.
+        rows = [row for pid, qs in queries.items() if query in qs for row in rows_of[pid]
+                if not teams or row["team"]["teamID"] in teams]
         for page in range(1, max(1, -(-len(rows) // adapter.PAGE_SIZE)) + 1):
             chunk = rows[(page - 1) * adapter.PAGE_SIZE:page * adapter.PAGE_SIZE]
             pages[(query, page)] = {"res": {"searchResults": chunk, "totalRecords": len(rows)}}

@@ -1,4 +1,4 @@
-"""Sample Greenhouse boards (Anthropic, Google DeepMind, AssemblyAI, Ai2) for the demo recording."""
+"""Sample Greenhouse boards (Anthropic, Google DeepMind, AssemblyAI, Ai2, Speechmatics) for the demo recording."""
 
 from __future__ import annotations
 
@@ -14,11 +14,15 @@ EEO = ("We are an equal opportunity employer. All qualified applicants will rece
        "disability, or veteran status. We offer competitive benefits, including health insurance and 401(k).")
 
 
+BOARDS = "https://job-boards.greenhouse.io"
+EU_BOARDS = "https://job-boards.eu.greenhouse.io"  # EU-hosted boards' public pages (their API is the global host)
+
+
 def job(token: str, company: str, job_id: int, title: str, location: str, department: str, html_body: str,
-        published: str, updated: str, location_type: str = "On-Site") -> dict:
+        published: str, updated: str, location_type: str = "On-Site", boards: str = BOARDS) -> dict:
     """A job object as Greenhouse's board API returns it with ?content=true (content entity-escaped)."""
     return {
-        "absolute_url": f"https://job-boards.greenhouse.io/{token}/jobs/{job_id}",
+        "absolute_url": f"{boards}/{token}/jobs/{job_id}",
         "data_compliance": [{"type": "gdpr", "requires_consent": False, "requires_processing_consent": False,
                              "requires_retention_consent": False, "retention_period": None,
                              "demographic_data_consent_applies": False}],
@@ -142,7 +146,59 @@ def recordings() -> dict[str, list[dict]]:
         "google-deepmind": [board("deepmind", deepmind)],
         "assemblyai": [board("assemblyai", assemblyai)],
         "ai2": [board("thealleninstitute", ai2)],
+        "speechmatics": [board("speechmatics", speechmatics_jobs())],
     }
+
+
+SPEECHMATICS_ABOUT = ("<p><strong>About Speechmatics</strong></p><p>Speechmatics builds the most accurate and "
+                      "inclusive speech technology in the world, understanding every voice in 55+ languages. Our "
+                      "research team in Cambridge has pioneered self-supervised learning for speech since 2019.</p>")
+SPEECHMATICS_BENEFITS = ["25 days holiday plus bank holidays", "Private medical insurance", "Share options",
+                         "Flexible hybrid working from our Cambridge or London office"]
+
+
+def speechmatics_jobs() -> list[dict]:
+    """Speechmatics' sample board: an EU-hosted board (public pages on job-boards.eu.greenhouse.io)."""
+    def speechmatics(job_id: int, title: str, location: str, department: str, body: str, published: str,
+                     updated: str, location_type: str) -> dict:
+        return job("speechmatics", "Speechmatics", job_id, title, location, department, SPEECHMATICS_ABOUT + body,
+                   published, updated, location_type, boards=EU_BOARDS)
+
+    return [
+        speechmatics(4602811101, "Senior Speech Recognition Research Scientist", "Cambridge, UK; London, UK",
+                     "Machine Learning", paragraphs(
+                         "# The role",
+                         "You will lead research on our next-generation ASR engine: large self-supervised acoustic "
+                         "models, end-to-end transducers, and real-time streaming recognition with low latency.",
+                         "# What you'll do",
+                         ["Pretrain speech foundation models on millions of hours of unlabelled audio",
+                          "Improve accuracy on accented, noisy and code-switched speech across 55+ languages",
+                          "Publish at Interspeech and ICASSP and mentor junior researchers"],
+                         "# What you'll bring",
+                         ["PhD in speech recognition, machine learning or a related field",
+                          "Hands-on experience with CTC, RNN-T or attention-based encoder-decoder models",
+                          "Strong PyTorch and large-scale training skills"],
+                         "Salary: £95,000 - £125,000 plus share options.",
+                         "# Benefits", SPEECHMATICS_BENEFITS),
+                     "2026-11-03T09:00:00+00:00", "2026-11-17T16:40:00+00:00", "Hybrid"),
+        speechmatics(4615090101, "Research Intern - Speaker Diarization", "Cambridge, UK", "Machine Learning",
+                     paragraphs(
+                         "A 12-week summer internship for PhD students working on speaker diarization and "
+                         "multi-talker speech recognition.",
+                         ["Current PhD student in speech or audio machine learning", "Experience with PyTorch"],
+                         "Stipend: £3,200 per month."),
+                     "2026-11-14T10:30:00+00:00", "2026-11-14T10:30:00+00:00", "On-Site"),
+        speechmatics(4571733101, "Senior Software Engineer - Real-time Platform", "Remote - Czechia", "Engineering",
+                     paragraphs(
+                         "Build the low-latency services that stream audio to our recognition engine.",
+                         ["5+ years of Go, Rust or C++", "Kubernetes and WebSockets at scale"],
+                         "# Benefits", SPEECHMATICS_BENEFITS),
+                     "2026-09-22T08:00:00+00:00", "2026-11-02T12:00:00+00:00", "Remote"),
+        speechmatics(4590412101, "Customer Success Manager", "London, UK", "Customer Success",
+                     paragraphs("Help our enterprise customers get the most from speech-to-text.",
+                                ["3+ years in customer success for B2B SaaS"]),
+                     "2026-10-15T09:00:00+00:00", "2026-10-29T09:00:00+00:00", "Hybrid"),
+    ]
 
 
 def real_host(lab: Lab) -> str:

@@ -1,4 +1,5 @@
-"""Sample Meta FAIR postings (metacareers.com jobs page, GraphQL search, JSON-LD job pages) for the demo recording."""
+"""Sample Meta FAIR postings (metacareers.com search page, JS bundles holding the doc_id, GraphQL search, JSON-LD
+job pages on the newer path or the older permalink) for the demo recording."""
 
 from __future__ import annotations
 
@@ -9,11 +10,16 @@ from urllib.parse import urlencode
 from ..models import Lab
 from ..scrapers.adapters import meta as adapter
 from .common import Answer, Routes, entry, host_of, in_queries, json_bytes, key
+from .sites import virtual
 
 BASE = "https://www.metacareers.com"
 LSD = "AVpT8qZr1Xw"
-DOC_ID = "9114524511922157"
+DOC_ID = "27129360303422352"
+COMMON_BUNDLE = "https://static.xx.fbcdn.net/rsrc.php/v4/yM/r/CareersCommon-sample.js"
+CAREERS_BUNDLE = "https://static.xx.fbcdn.net/rsrc.php/v4iQ3/yQ/l/en_US/CareersJobSearch-sample.js"
+NOT_FOUND = "<!DOCTYPE html><html><head><title>Page not found</title></head><body>This page isn't available</body></html>"
 HTML = "text/html; charset=utf-8"
+JS = "application/x-javascript; charset=utf-8"
 FAIR_TEAMS = {"teams": ["AI Research", "Artificial Intelligence", "Research"],
               "sub_teams": ["Research", "Artificial Intelligence"]}
 
@@ -74,22 +80,37 @@ PAGES: dict[str, Any] = {
 }
 
 
-def jobs_page() -> str:
-    """The start of the jobs page: the LSD token sits in the server's haste data, as on metacareers.com."""
+def search_page() -> str:
+    """The start of the search page: the LSD token in the server's haste data and the JS bundles (one in a
+    script tag, one JSON-escaped in the bootloader's data), as on metacareers.com."""
+    escaped = CAREERS_BUNDLE.replace("/", "\\/")
     return ("<!DOCTYPE html><html lang=\"en\" id=\"facebook\"><head><meta charset=\"utf-8\"><title>Jobs at Meta</title>"
+            f"<script src=\"{COMMON_BUNDLE}\" nonce=\"7rX2b9Qa\" async></script>"
             "<script nonce=\"7rX2b9Qa\">requireLazy([\"HasteSupportData\"],function(m){m.handle({\"define\":["
             f"[\"LSD\",[],{{\"token\":\"{LSD}\"}},323],[\"SiteData\",[],{{\"server_revision\":1029384756}},317]]}})}});"
-            "</script></head><body><div id=\"careers-root\"></div></body></html>")
+            f"requireLazy([\"Bootloader\"],function(b){{b.handlePayload({{\"rsrcMap\":{{\"qT4sX\":{{\"type\":\"js\","
+            f"\"src\":\"{escaped}\"}}}}}})}});</script></head><body><div id=\"careers-root\"></div></body></html>")
 
 
-def search_form(query: str) -> str:
-    variables = {"search_input": {
-        "q": query, "divisions": [], "offices": [], "roles": [], "leadership_levels": [], "saved_jobs": [],
-        "saved_searches": [], "sub_teams": [], "teams": [], "is_leadership": False, "is_remote_only": False,
-        "sort_by_new": True, "results_per_page": None}}
-    return urlencode({"lsd": LSD, "doc_id": DOC_ID, "fb_api_caller_class": "RelayModern",
-                      "fb_api_req_friendly_name": "CareersJobSearchResultsV2DataQuery",
-                      "variables": json.dumps(variables, separators=(",", ":"))})
+def common_bundle() -> str:
+    """A bundle without the search's module (Meta's pages load many)."""
+    return ('__d("CometRelayEnvironment",["RelayModern"],(function(t,n,r,o,a,i){a.exports={}}),null);\n'
+            '__d("CareersSavedJobsQuery_candidate_portalRelayOperation",[],(function(t,n,r,o,a,i){'
+            'a.exports="8812334455667788"}),null);\n')
+
+
+def careers_bundle() -> str:
+    """The bundle holding the search's RelayOperation module, whose exports is the current doc_id."""
+    return ('__d("CareersJobSearchResultsV2DataQuery_candidate_portalRelayOperation",[],(function(t,n,r,o,a,i){'
+            f'a.exports="{DOC_ID}"}}),null);\n'
+            '__d("CareersJobSearchResultsV2DataQuery.graphql",["CareersJobSearchResultsV2DataQuery_candidate_portal'
+            'RelayOperation"],(function(t,n,r,o,a,i){a.exports={kind:"Request"}}),null);\n')
+
+
+def search_form(lab: Lab | None, query: str) -> str:
+    """The search's form, as the adapter sends it for the sample's lsd token and doc_id."""
+    name = adapter.operation(lab) if lab is not None else adapter.OPERATION
+    return urlencode(adapter.search_form(LSD, DOC_ID, name, query))
 
 
 def search_answer(ids: list[str]) -> str:
@@ -120,14 +141,26 @@ def job_page(job_id: str) -> str:
             "</head><body><div id=\"careers-root\"></div></body></html>")
 
 
+def older_only(job_id: str) -> bool:
+    """Whether a sample job page answers on the older permalink only (the newer path answers 404)."""
+    return job_id == "1047733925510288"
+
+
 def recordings() -> dict[str, list[dict]]:
-    entries = [entry("GET", f"{BASE}/jobs", jobs_page(), content_type=HTML)]
+    entries = [entry("GET", f"{BASE}{adapter.PAGE_PATH}", search_page(), content_type=HTML),
+               entry("GET", COMMON_BUNDLE, common_bundle(), content_type=JS),
+               entry("GET", CAREERS_BUNDLE, careers_bundle(), content_type=JS)]
     for query, ids in QUERIES.items():
         # The GraphQL answer is JSON sent as text/html.
-        entries.append(entry("POST", f"{BASE}/api/graphql/", search_answer(ids), content_type=HTML,
-                             request_data=search_form(query)))
+        entries.append(entry("POST", f"{BASE}{adapter.GRAPHQL_PATH}", search_answer(ids), content_type=HTML,
+                             request_data=search_form(None, query)))
     for job_id in PAGES:
-        entries.append(entry("GET", f"{BASE}/jobs/{job_id}/", job_page(job_id), content_type=HTML))
+        newer = f"{BASE}/profile/job_details/{job_id}/"
+        if older_only(job_id):
+            entries.append(entry("GET", newer, NOT_FOUND, status=404, content_type=HTML))
+            entries.append(entry("GET", f"{BASE}/jobs/{job_id}/", job_page(job_id), content_type=HTML))
+        else:
+            entries.append(entry("GET", newer, job_page(job_id), content_type=HTML))
     return {"meta-fair": entries}
 
 
@@ -137,25 +170,35 @@ def real_host(lab: Lab) -> str:
 
 
 def site(lab: Lab, n: int, host: str) -> Routes:
-    """The sample meta site scaled to n postings on the virtual `host`: every request the adapter makes, answered."""
+    """The sample meta site scaled to n postings on the virtual `host`: every request the adapter makes, answered.
+
+    The JS bundles are served on the virtual host of Meta's static host (for the real URLs) and on `host` (for a
+    lab pointed at a server with base_url, whose bundle requests go there).
+    """
     base = adapter.base_url(lab)
-    if str(lab.params.get("doc_id")) != DOC_ID:
-        raise ValueError(f"{lab.name}: the bench serves doc_id {DOC_ID} only")
     samples = list(JOBS)
     jobs, queries = [], []
-    routes: Routes = {key(host, "GET", f"{base}/jobs"): Answer(jobs_page().encode("utf-8"), HTML)}
+    routes: Routes = {key(host, "GET", f"{base}{adapter.PAGE_PATH}"): Answer(search_page().encode("utf-8"), HTML)}
+    for bundle, body in ((COMMON_BUNDLE, common_bundle()), (CAREERS_BUNDLE, careers_bundle())):
+        for bundle_host in (host, virtual(host_of(bundle))):
+            routes[key(bundle_host, "GET", bundle)] = Answer(body.encode("utf-8"), JS)
     for i in range(n):
         sample = samples[i % len(samples)]
         job_id = str(2_000_000_000_000_000 + i)
         jobs.append({"id": job_id, **JOBS[sample]})
         queries.append(in_queries(i, lab.queries))
         if sample in PAGES:
-            routes[key(host, "GET", f"{base}/jobs/{job_id}/")] = Answer(job_page(sample).encode("utf-8"), HTML)
+            page = Answer(job_page(sample).encode("utf-8"), HTML)
+            if older_only(sample):
+                routes[key(host, "GET", f"{base}/profile/job_details/{job_id}/")] = Answer(NOT_FOUND.encode(), HTML, 404)
+                routes[key(host, "GET", f"{base}/jobs/{job_id}/")] = page
+            else:
+                routes[key(host, "GET", f"{base}/profile/job_details/{job_id}/")] = page
     path = str(lab.params.get("graphql_path", adapter.GRAPHQL_PATH))
     for query in lab.queries or [""]:
         found = [job for job, qs in zip(jobs, queries, strict=True) if query in qs]
         answer = {"data": {"job_search_with_featured_jobs_v2": {"all_jobs": found, "featured_jobs": []}},
                   "extensions": {"is_final": True}}
         # The GraphQL answer is JSON sent as text/html, as Meta sends it.
-        routes[key(host, "POST", base + path, search_form(query))] = Answer(json_bytes(answer), HTML)
+        routes[key(host, "POST", base + path, search_form(lab, query))] = Answer(json_bytes(answer), HTML)
     return routes

@@ -1,4 +1,5 @@
-"""Sample Workable account (Speechmatics) for the demo recording."""
+"""A sample Workable account (Acme Voice, a made-up employer) for labs of one's own on Workable: no built-in lab
+is on Workable, so there is no demo recording; the sample site serves any workable lab a --labs file adds."""
 
 from __future__ import annotations
 
@@ -6,11 +7,10 @@ import copy
 
 from ..models import Lab
 from ..scrapers.adapters import workable as adapter
-from .common import Answer, Routes, board_jobs, entry, host_of, json_bytes, key, paragraphs
+from .common import Answer, Routes, host_of, json_bytes, key, paragraphs
 
-ABOUT = ("<p><strong>About Speechmatics</strong></p><p>Speechmatics builds the most accurate and inclusive speech "
-         "technology in the world, understanding every voice in 55+ languages. Our research team in Cambridge "
-         "has pioneered self-supervised learning for speech since 2019.</p>")
+ABOUT = ("<p><strong>About Acme Voice</strong></p><p>Acme Voice builds speech recognition for call centres in "
+         "55+ languages. Our research team in Cambridge works on self-supervised learning for speech.</p>")
 BENEFITS = ["25 days holiday plus bank holidays", "Private medical insurance", "Share options",
             "Flexible hybrid working from our Cambridge or London office"]
 
@@ -49,7 +49,8 @@ def job(shortcode: str, title: str, department: str | None, places: list[str], e
     }
 
 
-def recordings() -> dict[str, list[dict]]:
+def account() -> dict:
+    """The sample account as the widget API answers it with ?details=true."""
     jobs = [
         job("7D3A1C9E20", "Senior Speech Recognition Research Scientist", "Machine Learning", ["Cambridge", "London"],
             "Full-time", "Mid-Senior level", "2026-11-03", "2026-10-27", paragraphs(
@@ -81,11 +82,13 @@ def recordings() -> dict[str, list[dict]]:
             paragraphs("Help our enterprise customers get the most from speech-to-text.",
                        ["3+ years in customer success for B2B SaaS"])),
     ]
-    body = {"name": "Speechmatics",
-            "description": "<p>Speechmatics is the world's most accurate speech-to-text and voice AI technology.</p>",
+    return {"name": "Acme Voice", "description": "<p>Acme Voice makes speech-to-text for call centres.</p>",
             "jobs": jobs}
-    url = "https://apply.workable.com/api/v1/widget/accounts/speechmatics?details=true"
-    return {"speechmatics": [entry("GET", url, body)]}
+
+
+def recordings() -> dict[str, list[dict]]:
+    """No demo recording: no built-in lab is on Workable."""
+    return {}
 
 
 def real_host(lab: Lab) -> str:
@@ -95,7 +98,7 @@ def real_host(lab: Lab) -> str:
 
 def site(lab: Lab, n: int, host: str) -> Routes:
     """The sample workable site scaled to n postings on the virtual `host`: every request the adapter makes, answered."""
-    samples = board_jobs(recordings())
+    samples = account()["jobs"]
     jobs = []
     for i in range(n):
         job = copy.deepcopy(samples[i % len(samples)])
@@ -103,5 +106,5 @@ def site(lab: Lab, n: int, host: str) -> Routes:
         job.update(shortcode=code, url=f"https://apply.workable.com/j/{code}", shortlink=f"https://apply.workable.com/j/{code}",
                    application_url=f"https://apply.workable.com/j/{code}/apply")
         jobs.append(job)
-    body = {"name": "Speechmatics", "description": "<p>Speech technology.</p>", "jobs": jobs}
+    body = {"name": "Acme Voice", "description": "<p>Speech technology.</p>", "jobs": jobs}
     return {key(host, "GET", adapter.account_url(lab)): Answer(json_bytes(body))}

@@ -20,6 +20,9 @@ BASE_URL = "https://jobs.apple.com"
 PUBLIC_URL = "https://jobs.apple.com"  # job pages for humans stay on the real site when base_url points at a mirror
 PAGE_SIZE = 20  # fixed by the search API
 MAX_PAGES = 10  # per query; params.max_pages overrides
+# Apple answers about one valid search in five with {"searchResults": [], "totalRecords": 0} (and every malformed
+# one): a page 1 saying 0 is asked again this many times before the query is given up as unread (never "no jobs").
+EMPTY_RETRIES = 4
 # The search answers an empty result set when the body lacks `format` (reported by public scrapers).
 DATE_FORMAT = {"longDate": "MMMM D, YYYY", "mediumDate": "MMM D, YYYY"}
 SECTIONS = (
@@ -46,6 +49,14 @@ def locale_headers(lab) -> dict[str, str]:
     return {"browserlocale": value, "locale": value.replace("-", "_").upper()}
 
 
+def request_headers(lab) -> dict[str, str]:
+    """What every request sends besides the lab's own headers (which win): the locale headers, and the search
+    page as Referer (the API answers 404 without it) and Origin, as Apple's search page sends them."""
+    own = {**locale_headers(lab), "Referer": f"{PUBLIC_URL}/{locale(lab)}/search", "Origin": PUBLIC_URL}
+    set_by_lab = {name.lower() for name in lab.headers}
+    return {name: value for name, value in own.items() if name.lower() not in set_by_lab}
+
+
 def search_body(lab, query: str, page: int) -> dict[str, Any]:
     """The JSON body of POST /api/v1/search; team and location filters only when the lab sets them."""
     filters: dict[str, Any] = {}
@@ -67,7 +78,7 @@ def _team_filter(code: str) -> dict[str, str]:
 
 async def scrape(ctx: LabContext) -> list[Posting]:
     base = base_url(ctx.lab)
-    headers = {**locale_headers(ctx.lab), "x-apple-csrf-token": await csrf_token(ctx, base)}
+    headers = await session_headers(ctx, base)
     # Queries are independent: all are requested at once (the host gate keeps the lab's limits).
     found = await each(ctx.lab.queries or [""], lambda query: _search(ctx, base, headers, query))
     rows = [row for query_rows in found for row in query_rows]
@@ -75,15 +86,52 @@ async def scrape(ctx: LabContext) -> list[Posting]:
     return await fetch_details(ctx, listed, lambda item: _detail(ctx, headers, item.posting))
 
 
-async def csrf_token(ctx: LabContext, base: str) -> str:
-    """The session's CSRF token (the httpx client keeps the cookies that come with it)."""
+async def probe(ctx: LabContext) -> int | None:
+    """The CSRF handshake and page 1 of the lab's first query: the totalRecords Apple reports for it."""
+    base = base_url(ctx.lab)
+    headers = await session_headers(ctx, base)
+    query = (ctx.lab.queries or [""])[0]
+    url = f"{base}/api/v1/search"
+    rows, total = await _first_page(ctx, url, headers, query)
+    if not rows and not total:
+        raise ParseError(ctx.name, url, f"res.totalRecords is 0 on {EMPTY_RETRIES + 1} tries for query {query!r}: "
+                                        "check the search body (format, filters) before reading this as no jobs")
+    return total
+
+
+async def session_headers(ctx: LabContext, base: str) -> dict[str, str]:
+    """The headers of every search and detail request: request_headers, and the CSRF token when Apple gives one."""
+    headers = request_headers(ctx.lab)
+    token = await csrf_token(ctx, base)
+    return {**headers, "x-apple-csrf-token": token} if token else headers
+
+
+async def csrf_token(ctx: LabContext, base: str) -> str | None:
+    """The session's CSRF token (the httpx client keeps the cookies that come with it), or None with a warning:
+    the search answers without one, so a handshake Apple changed or dropped does not stop the lab."""
     url = f"{base}/api/v1/CSRFToken"
-    # no-store: the token (a response header) must be fresh, never a stored answer revalidated by a 304.
-    response = await ctx.send("GET", url, headers={**locale_headers(ctx.lab), "Cache-Control": "no-store"})
+    try:
+        # no-store: the token (a response header) must be fresh, never a stored answer revalidated by a 304.
+        response = await ctx.send("GET", url, headers={**request_headers(ctx.lab), "Cache-Control": "no-store"})
+    except ScrapeError as exc:
+        if exc.status is None:
+            raise  # no answer at all: the search would not answer either
+        ctx.warn(f"no CSRF token ({exc.reason} from {url}): searching without one")
+        return None
     token = response.headers.get("x-apple-csrf-token")
     if not token:
-        raise ScrapeError(ctx.name, url, "no x-apple-csrf-token header in the answer (Apple changed its CSRF handshake?)")
-    return token
+        ctx.warn(f"no x-apple-csrf-token header in the answer of {url}: searching without one")
+    return token or None
+
+
+async def _first_page(ctx: LabContext, url: str, headers: dict[str, str], query: str) -> tuple[list[dict], int]:
+    """Page 1 of a query, asked again (EMPTY_RETRIES times at most) while it says totalRecords 0."""
+    for _ in range(EMPTY_RETRIES + 1):
+        body = search_body(ctx.lab, query, 1)
+        rows, total = parse_search((await ctx.send("POST", url, json=body, headers=headers)).content, ctx.lab, url)
+        if rows or total:
+            break
+    return rows, total
 
 
 async def _search(ctx: LabContext, base: str, headers: dict[str, str], query: str) -> list[dict]:
@@ -92,6 +140,8 @@ async def _search(ctx: LabContext, base: str, headers: dict[str, str], query: st
     max_pages = int(ctx.param("max_pages", MAX_PAGES))
 
     async def page(index: int) -> tuple[list[dict], int]:
+        if index == 0:
+            return await _first_page(ctx, url, headers, query)
         body = search_body(ctx.lab, query, index + 1)
         return parse_search((await ctx.send("POST", url, json=body, headers=headers)).content, ctx.lab, url)
 
@@ -101,6 +151,11 @@ async def _search(ctx: LabContext, base: str, headers: dict[str, str], query: st
     async with contextlib.aclosing(prefetched(page, lambda first: pages_for(first[1], PAGE_SIZE), max_pages)) as pages:
         async for page_rows, page_total in pages:
             number += 1
+            if number == 1 and not page_rows and not page_total:
+                ctx.warn(f"query {query!r}: page 1 said totalRecords 0 on {EMPTY_RETRIES + 1} tries (Apple answers "
+                         "that to about one search in five): not read as no jobs; nothing closed this run")
+                ctx.partial = True
+                return rows
             # Page 1's total counts: an empty answer to a later page says totalRecords 0.
             total = page_total if total is None else total
             rows.extend(page_rows)
@@ -318,13 +373,3 @@ def _unique(values) -> list[str]:
 def detail_route(lab: Lab, posting: Posting) -> str:
     """GET jobDetails of the position in the lab's locale: description sections and pay."""
     return f"{base_url(lab)}/api/v1/jobDetails/{quote(posting.source_id, safe='')}?locale={locale(lab)}"
-
-
-async def probe(ctx: LabContext) -> int:
-    """The CSRF handshake and page 1 of the first query's search (no details): the totalRecords Apple reports."""
-    base = base_url(ctx.lab)
-    headers = {**locale_headers(ctx.lab), "x-apple-csrf-token": await csrf_token(ctx, base)}
-    url = f"{base}/api/v1/search"
-    body = search_body(ctx.lab, (ctx.lab.queries or [""])[0], 1)
-    _, total = parse_search((await ctx.send("POST", url, json=body, headers=headers)).content, ctx.lab, url)
-    return total
