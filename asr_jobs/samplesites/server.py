@@ -25,9 +25,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 
+from ..scrapers.adapters import google as google_adapter
 from .common import Answer, Key, Routes, key
 
 LOGIN_WALL = (b"<!DOCTYPE html><html><head><title>Sign in</title></head><body><form action='/login'>"
@@ -183,6 +185,7 @@ class _Handler(BaseHTTPRequestHandler):
     # delayed ACK (about 40 ms per answer on keep-alive connections).
     disable_nagle_algorithm = True
     server: _QuietServer
+    request_body = b""
 
     def log_message(self, format: str, *args: object) -> None:  # keep test output clean
         return
@@ -196,6 +199,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        self.request_body = body  # the paging faults read the page a request asks for
         owner = self.server.owner
         if self.path.startswith("/__server/"):
             self._control(owner)
@@ -344,11 +348,124 @@ FAULTS: dict[str, Action] = {
 }
 
 
+# The paging parameter of each sample site's page requests (query string or JSON body) and its first page's value.
+PAGE_PARAMS = {"offset": 0, "start": 0, "skip": 0, "page": 1}
+ITEM_KEYS = ("jobs", "jobPostings", "positions", "searchResults")  # a page's items, beside its total
+TOTAL_KEYS = ("hits", "total", "count", "totalRecords")
+
+
+def page_request(path: str, body: bytes) -> tuple[str, int] | None:
+    """(paging parameter, its value) of a page request; None for a request that is no page."""
+    for name, value in parse_qsl(urlsplit(path).query):
+        if name in PAGE_PARAMS and value.isdigit():
+            return name, int(value)
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        return None
+    if isinstance(data, dict):
+        for name in PAGE_PARAMS:
+            if isinstance(data.get(name), int):
+                return name, data[name]
+    return None
+
+
+def first_page_of(path: str, body: bytes) -> tuple[str, bytes]:
+    """The (path, body) of the first page of the listing a page request reads."""
+    parts = urlsplit(path)
+    query = [(k, str(PAGE_PARAMS[k]) if k in PAGE_PARAMS else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    path = parts.path + (f"?{urlencode(query)}" if query else "")
+    if body:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return path, body
+        if isinstance(data, dict):
+            body = json.dumps({k: PAGE_PARAMS.get(k, v) if isinstance(v, int) else v for k, v in data.items()}).encode()
+    return path, body
+
+
+def edited_page(content: bytes, items: Callable[[list], list], total: Callable[[int], int]) -> bytes:
+    """A result page with its items and its announced total changed (JSON, bare JSON list, or Google's ds:1 page)."""
+    text = content.decode("utf-8", "replace")
+    call = google_adapter.DS1_CALL.search(text)
+    if call is not None:
+        start = google_adapter.DATA_KEY.search(text, call.end())
+        if start is None:
+            return content
+        data, end = google_adapter._DECODER.raw_decode(text, start.end())
+        data[0] = items(data[0] or [])
+        if isinstance(data[2], int) and data[2]:
+            data[2] = total(data[2])
+        return (text[:start.end()] + json.dumps(data, ensure_ascii=False) + text[end:]).encode("utf-8")
+    data = json.loads(content)
+    if isinstance(data, list):
+        return json.dumps(items(data)).encode()
+    page = _holder(data)
+    if page is None:
+        return content
+    for name in ITEM_KEYS:
+        if isinstance(page.get(name), list):
+            page[name] = items(page[name])
+    for name in TOTAL_KEYS:
+        if isinstance(page.get(name), int) and page[name]:
+            page[name] = total(page[name])
+    return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
+def _holder(data: Any) -> dict | None:
+    """The object holding a page's items, at any depth."""
+    if isinstance(data, dict):
+        if any(isinstance(data.get(name), list) for name in ITEM_KEYS):
+            return data
+        return next((found for value in data.values() if (found := _holder(value)) is not None), None)
+    return None
+
+
+def page_items(content: bytes) -> int:
+    """How many items a result page holds."""
+    counted: list[int] = []
+    edited_page(content, lambda items: counted.append(len(items)) or items, lambda total: total)
+    return counted[0] if counted else 0
+
+
+def _paging(make: Callable[[_Handler, SampleServer, bytes], bytes], first_too: bool = False) -> Action:
+    """A fault on the pages after a listing's first (and on the first too when `first_too`); other requests as they are."""
+    def act(h: _Handler, owner: SampleServer, status: int, headers: list, content: bytes) -> None:
+        position = page_request(h.path, h.request_body)
+        if status != 200 or position is None or (not first_too and position[1] == PAGE_PARAMS[position[0]]):
+            h._send(status, headers, content)
+            return
+        h._send(200, headers, make(h, owner, content))
+    return act
+
+
+def _first_page(h: _Handler, owner: SampleServer) -> bytes:
+    """The body of the first page of the listing the request pages through."""
+    path, body = first_page_of(h.path, h.request_body)
+    host = (h.headers.get("Host") or "").rsplit(":", 1)[0]
+    return owner.answer(host, h.command, path, body)[1].body
+
+
+PAGING_FAULTS: dict[str, Action] = {
+    # A page inside the announced total comes back empty.
+    "page-empty": _paging(lambda h, owner, content: edited_page(content, lambda items: [], lambda total: total)),
+    # A page inside the total holds half its items.
+    "page-short": _paging(lambda h, owner, content: edited_page(content, lambda items: items[:len(items) // 2],
+                                                               lambda total: total)),
+    # The site ignores the offset: every page is the first one again.
+    "page-repeat": _paging(lambda h, owner, content: _first_page(h, owner)),
+    # Every page announces a total of just the first page's items, while full pages keep coming.
+    "total-small": _paging(lambda h, owner, content: edited_page(
+        content, lambda items: items, lambda total: page_items(_first_page(h, owner))), first_too=True),
+}
+
+
 def play(h: _Handler, owner: SampleServer, kind: str, status: int, headers: list, content: bytes) -> None:
     if kind.startswith("oversized:"):
         _body(oversized(int(kind.split(":", 1)[1])))(h, owner, status, headers, content)
         return
-    FAULTS[kind](h, owner, status, headers, content)
+    (PAGING_FAULTS.get(kind) or FAULTS[kind])(h, owner, status, headers, content)
 
 
 class Blackhole:
