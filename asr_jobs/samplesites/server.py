@@ -13,12 +13,15 @@ Labs are pointed at it one way: a --labs file from `labs_toml`, whose base_url i
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import io
 import json
 import multiprocessing
 import re
 import socket
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -71,14 +74,21 @@ class HostStats:
     first: float | None = None
     last: float | None = None
     paths: list[str] = field(default_factory=list)  # "METHOD /path?query" of each request, in order
+    arrivals: list[float] = field(default_factory=list)  # sorted
 
-    def arrive(self, now: float, what: str) -> None:
-        """Count one request arriving at `now`."""
-        if self.last is not None:
-            gap = now - self.last
+    def arrive(self, when: float, what: str) -> None:
+        """Count one request that arrived at `when`.
+
+        Handler threads may count requests out of order (a loaded server reads request N after N+1): the
+        gaps are those between neighbours in arrival order, not in the order of counting.
+        """
+        index = bisect.bisect(self.arrivals, when)
+        neighbours = self.arrivals[max(0, index - 1):index + 1]
+        self.arrivals.insert(index, when)
+        for other in neighbours:
+            gap = abs(when - other)
             self.min_gap = gap if self.min_gap is None else min(self.min_gap, gap)
-        self.first = now if self.first is None else self.first
-        self.last = now
+        self.first, self.last = self.arrivals[0], self.arrivals[-1]
         self.paths.append(what)
         self.requests += 1
         self.in_flight += 1
@@ -147,16 +157,18 @@ class SampleServer:
     def stats(self) -> dict[str, Any]:
         """What every host saw since the last reset, and the first requests that no route answered."""
         with self._lock:
-            return {"hosts": {h: asdict(s) for h, s in self.hosts.items()}, "misses": self.misses[:20]}
+            hosts = {h: {k: v for k, v in asdict(s).items() if k != "arrivals"} for h, s in self.hosts.items()}
+            return {"hosts": hosts, "misses": self.misses[:20]}
 
-    def arrive(self, host: str, method: str, path: str) -> tuple[HostStats, str | None]:
-        """Count a request; its host's stats and the fault kind to play on it, if any."""
+    def arrive(self, host: str, method: str, path: str, when: float | None = None) -> tuple[HostStats, str | None]:
+        """Count a request that arrived at `when` (time.time(); now if None); its host's stats and the fault to play."""
+        when = time.time() if when is None else when
         with self._lock:
             index = len(self.log)
             fault = self.fault.kind if self.fault and self.fault.which(method, path, index) else None
             self.log.append((method, path, fault or "replay"))
             stats = self.hosts.setdefault(host, HostStats())
-            stats.arrive(time.monotonic(), f"{method} {path}")
+            stats.arrive(when, f"{method} {path}")
         return stats, fault
 
     def answer(self, host: str, method: str, path: str, body: bytes) -> tuple[Key, Answer]:
@@ -179,6 +191,47 @@ class _QuietServer(ThreadingHTTPServer):
         """A client hanging up mid-answer is what the faults are for; no tracebacks on stderr."""
 
 
+# Kernel receive timestamps of a socket's data (Linux SO_TIMESTAMPNS, 35 in asm-generic; the socket module does
+# not name it): when a request reached the server, however late its handler thread gets to read it. Elsewhere,
+# the time the handler reads it.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35) if sys.platform == "linux" else None
+_TIMESPEC = struct.Struct("@ll")  # the kernel's struct timespec of the old (native long) layout
+_STAMP_SPACE = socket.CMSG_SPACE(_TIMESPEC.size) if hasattr(socket, "CMSG_SPACE") else 0
+
+
+class _StampedReads(io.RawIOBase):
+    """A connection's reads, noting when the first bytes since `clear()` reached the machine."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.arrival: float | None = None
+        self.stamped = False
+        if SO_TIMESTAMPNS is not None and _STAMP_SPACE:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+                self.stamped = True
+            except OSError:
+                pass
+
+    def readable(self) -> bool:
+        return True
+
+    def clear(self) -> None:
+        self.arrival = None
+
+    def readinto(self, buffer: Any) -> int:
+        if self.stamped:
+            size, ancillary, _, _ = self.sock.recvmsg_into([buffer], _STAMP_SPACE)
+            stamps = [data for level, kind, data in ancillary if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS]
+            seconds, nanos = _TIMESPEC.unpack(stamps[0][:_TIMESPEC.size]) if stamps else (0, 0)
+            when = seconds + nanos / 1e9 if stamps else time.time()
+        else:
+            size, when = self.sock.recv_into(buffer), time.time()
+        if size and self.arrival is None:
+            self.arrival = when
+        return size
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # Headers and body go out in two writes: with Nagle's algorithm the body would wait for the client's
@@ -189,6 +242,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:  # keep test output clean
         return
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()
+        self.reads = _StampedReads(self.connection)
+        self.rfile = io.BufferedReader(self.reads)
+
+    def handle_one_request(self) -> None:
+        # The client sends its next request once it has the answer, so the reader's buffer is empty here
+        # and the next read brings the request's first bytes.
+        self.reads.clear()
+        super().handle_one_request()
 
     def do_GET(self) -> None:
         self._serve()
@@ -205,7 +270,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._control(owner)
             return
         host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
-        stats, fault = owner.arrive(host, self.command, self.path)
+        stats, fault = owner.arrive(host, self.command, self.path, self.reads.arrival)
         try:
             if owner.latency:
                 time.sleep(owner.latency)
