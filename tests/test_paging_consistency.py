@@ -174,3 +174,14 @@ def test_max_pages_allows_the_page_after_a_total_that_ends_on_a_full_page():
 @pytest.mark.parametrize(("total", "planned"), [(None, 1), (35, 4), (40, 5), (1000, 10)])
 def test_pages_requested_at_once_include_the_page_past_a_full_total(total, planned):
     assert Listing("q", TEN, max_pages=10).planned(page(range(10), total)) == planned
+
+
+def test_the_reported_case_amazon_250_hits_with_an_empty_page_at_offset_200(tmp_path, monkeypatch):
+    monkeypatch.setitem(LABS, "amazon-science", (250, {}))  # 100 a page, the site's own size
+    site = Site(tmp_path, "amazon-science")
+    assert site.scrape(250)[1]["status"] == "ok"
+    code, run, server = site.scrape(250, Fault("page-empty", lambda method, path, index: "offset=200" in path))
+    assert [what for _, path, what in server.log if "offset=200" in path] == ["page-empty"]
+    assert (run["status"], run["closed"]) == ("partial", 0)
+    assert "offset=200&sort=recent came back empty with 200 of 250 announced matches seen" in run["message"]
+    assert set(site.statuses().values()) == {"open", "uncertain"}  # the 50 it could not see: not closed

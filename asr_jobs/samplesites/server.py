@@ -490,7 +490,12 @@ def _holder(data: Any) -> dict | None:
 def page_items(content: bytes) -> int:
     """How many items a result page holds."""
     counted: list[int] = []
-    edited_page(content, lambda items: counted.append(len(items)) or items, lambda total: total)
+
+    def count(items: list) -> list:
+        counted.append(len(items))
+        return items
+
+    edited_page(content, count, lambda total: total)
     return counted[0] if counted else 0
 
 
