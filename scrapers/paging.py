@@ -98,8 +98,7 @@ class Listing:
     that changes between pages, or reaching max_pages first. A partial listing closes nothing.
     """
 
-    def __init__(self, what: str, totals: Totals, max_pages: int):
-        self.what = what
+    def __init__(self, totals: Totals, max_pages: int):
         self.totals = totals
         self.max_pages = max_pages
         self.total: int | None = None
@@ -177,7 +176,7 @@ async def read_listing(ctx: LabContext, what: str, fetch: Callable[[int], Awaita
     `fetch(index)` returns page `index` (0-based). A partial listing keeps what it read, warns naming the
     page and what was inconsistent, and sets ctx.partial, so that the store closes nothing.
     """
-    listing = Listing(what, totals, max_pages)
+    listing = Listing(totals, max_pages)
     kept: list[T] = []
     # One page beyond max_pages may be read: the page past a total that ends on a full last page.
     async with contextlib.aclosing(prefetched(fetch, listing.planned, max_pages + 1)) as pages:

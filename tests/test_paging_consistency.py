@@ -157,23 +157,23 @@ CASES: dict[str, tuple[Totals, list[Page], str | None]] = {
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_listing_is_complete_only_when_its_pages_add_up(case):
     totals, pages, problem = CASES[case]
-    listing = Listing("query 'x'", totals, max_pages=10)
+    listing = Listing(totals, max_pages=10)
     assert read(listing, *pages) == [True] * (len(pages) - 1) + [False]  # the last page decides
     assert listing.verdict() == problem
 
 
 def test_max_pages_allows_the_page_after_a_total_that_ends_on_a_full_page():
-    exact = Listing("q", TEN, max_pages=2)
+    exact = Listing(TEN, max_pages=2)
     assert read(exact, page(range(10), 20), page(range(10, 20), 20), page([], 20)) == [True, True, False]
     assert exact.verdict() is None
-    more = Listing("q", TEN, max_pages=2)
+    more = Listing(TEN, max_pages=2)
     assert read(more, page(range(10), 25), page(range(10, 20), 25)) == [True, False]
     assert more.verdict() == "stopped after 2 pages (20 of 25 postings); raise params.max_pages to see more"
 
 
 @pytest.mark.parametrize(("total", "planned"), [(None, 1), (35, 4), (40, 5), (1000, 10)])
 def test_pages_requested_at_once_include_the_page_past_a_full_total(total, planned):
-    assert Listing("q", TEN, max_pages=10).planned(page(range(10), total)) == planned
+    assert Listing(TEN, max_pages=10).planned(page(range(10), total)) == planned
 
 
 def test_the_reported_case_amazon_250_hits_with_an_empty_page_at_offset_200(tmp_path, monkeypatch):

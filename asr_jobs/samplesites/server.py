@@ -3,7 +3,9 @@ sites or HAR recordings), by virtual host (the Host header) or for any host, opt
 ETag validators on GET answers (a matching If-None-Match gets 304), and plays faults on request.
 
 It measures per host what the politeness rules promise: requests, body bytes, most requests in flight and
-the shortest gap between two request arrivals (GET /__server/stats; POST /__server/reset clears them).
+the shortest gap between two request arrivals, as the kernel stamped them (GET /__server/stats; POST
+/__server/reset clears them). Besides transport and format faults it plays paging faults (PAGING_FAULTS):
+an empty or short page inside the announced total, the offset ignored, a total smaller than the pages.
 It runs in a thread (tests; it stops by itself after `lifetime` seconds at the latest) or in a process of
 its own (the benchmark: its work must not share the scraper's interpreter).
 
