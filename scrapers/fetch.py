@@ -95,6 +95,7 @@ class HostGate:
     written: a request held up on the way (the event loop busy with another lab's board) neither
     reaches the server just before the next one nor delays it by more than its own delay. Transports
     that send no traces (mock, replay) are paced when they pass the gate, from the end of the request before.
+    `min_gap` is what the host was given: the least time between two requests starting to be written.
     """
 
     def __init__(self, politeness: Politeness, clock: Callable[[], float] = time.monotonic):
@@ -105,6 +106,9 @@ class HostGate:
         self._previous: asyncio.Event | None = None  # set once the request paced last was sent
         self._clock = clock
         self.traced = False  # learned from the first request: this host's requests report when they are sent
+        # What the site was promised, as this client measured it: the closest two requests started writing.
+        self.min_gap: float | None = None
+        self._last_start: float | None = None
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[HostSlot]:
@@ -114,6 +118,7 @@ class HostGate:
         try:
             if not self.traced:
                 await self.pace(slot)
+                self.starting()
                 slot.paced = True
             yield slot
         finally:
@@ -127,10 +132,23 @@ class HostGate:
         async with self._lock:
             if self._previous is not None and self._previous is not slot.sent_event:
                 await self._previous.wait()
-            wait = self._last_sent + self.politeness.interval - self._clock()
-            if wait > 0:
+            due = self._last_sent + self.politeness.interval
+            # The event loop may run a timer up to its clock resolution early: sleep again until it is due.
+            while (wait := due - self._clock()) > 0:
                 await asyncio.sleep(wait)
             self._previous = slot.sent_event
+
+    def starting(self, *, again: bool = False) -> None:
+        """Note that a paced request starts being written now (for min_gap).
+
+        `again`: the request noted when it passed the gate is being written only now (the first requests,
+        before the gate knows that its transport traces): the mark moves to now, its gap already counted.
+        """
+        now = self._clock()
+        if self._last_start is not None and not again:
+            gap = now - self._last_start
+            self.min_gap = gap if self.min_gap is None else min(self.min_gap, gap)
+        self._last_start = now
 
 
 class HostSlot:
@@ -154,8 +172,10 @@ class HostSlot:
             self.gate.traced = True
             if self.paced:
                 self.paced = False
+                self.gate.starting(again=True)
             else:
                 await self.gate.pace(self)  # each hop of a redirect chain is paced too
+                self.gate.starting()
         elif name.endswith("send_request_headers.complete"):
             self.sent()
 

@@ -107,12 +107,16 @@ async def test_scrape_pages_by_offset_and_merges_queries_without_duplicates(labs
     assert not ctx.partial and not ctx.warnings
 
 
-async def test_scrape_stops_on_an_empty_page_even_if_hits_says_more(labs):
+async def test_a_short_page_before_the_announced_hits_makes_the_run_partial(labs):
     seen: list[httpx.Request] = []
     lab = fast(labs["amazon-science"], queries=["speech"])
     async with Fetcher(search_transport(lab, {"speech": [job(1), job(2)]}, seen, hits={"speech": 900})) as fetcher:
-        postings = await amazon.scrape(LabContext(lab, fetcher))
-    assert len(postings) == 2 and len(seen) == 2  # offset 0, then the next page (offset 100) answers no jobs
+        ctx = LabContext(lab, fetcher)
+        postings = await amazon.scrape(ctx)
+    assert len(postings) == 2 and len(seen) == 1  # the short first page ends the reading, kept but not trusted
+    assert ctx.partial and ctx.warnings == [
+        f"query 'speech': {SEARCH}?base_query=speech&result_limit=100&offset=0&sort=recent holds 2 of 100 matches "
+        "with 2 of 900 announced matches seen; nothing is closed this run"]
 
 
 async def test_scrape_page_cap_warns_and_marks_partial(labs):
@@ -122,7 +126,8 @@ async def test_scrape_page_cap_warns_and_marks_partial(labs):
         ctx = LabContext(lab, fetcher)
         postings = await amazon.scrape(ctx)
     assert len(seen) == 2 and len(postings) == 6
-    assert ctx.partial and ctx.warnings == ["query 'speech': stopped after 2 pages (6 of 10 matches)"]
+    assert ctx.partial and ctx.warnings == ["query 'speech': stopped after 2 pages (6 of 10 matches); raise params.max_pages to see more; "
+                                         "nothing is closed this run"]
 
 
 async def test_scrape_http_error_names_lab_url_and_cause(labs):

@@ -29,7 +29,8 @@ def detail_fixture() -> dict:
 
 
 def row(position: int, title: str = "Engineer", location: str = "Cupertino") -> dict:
-    return {"id": f"{position}-0836", "positionId": str(position), "postingTitle": title,
+    code = "0836" if location == "Cupertino" else f"{sum(map(ord, location)):04d}"  # a row id per location, as Apple's
+    return {"id": f"{position}-{code}", "positionId": str(position), "postingTitle": title,
             "transformedPostingTitle": title.lower(), "postDateInGMT": "2026-11-01T10:00:00.000Z",
             "locations": [{"name": location, "countryName": "United States of America"}],
             "team": {"teamName": "Machine Learning and AI"}}
@@ -250,7 +251,8 @@ async def test_empty_page_inside_total_stops_as_partial(labs):
     details = {str(i): {"res": {"jobSummary": "d"}} for i in range(20)}
     postings, ctx = await run(lab(labs, queries=["speech"]), AppleSite(pages, details))
     assert len(postings) == 20 and ctx.partial is True
-    assert "page 2 came back empty although totalRecords is 45" in ctx.warnings[0]
+    assert ctx.warnings == ["query 'speech': https://jobs.apple.com/api/v1/search (page 2) came back empty with 20 of "
+                            "45 announced rows seen; nothing is closed this run"]
 
 
 async def test_page_cap_warns(labs):

@@ -161,10 +161,11 @@ async def test_scrape_pages_by_start_and_fetches_details(labs):
     assert ctx.stats.requests == 26 and not ctx.partial and not ctx.warnings
 
 
-async def test_scrape_stops_when_count_is_reached(labs):
+async def test_a_count_ending_on_a_full_page_is_confirmed_by_the_empty_page_after_it(labs):
     fake = SamplePcsx({"speech": [position(n, f"Scientist {n}") for n in range(20)]})
-    await run(fast(labs["microsoft-research"], queries=["speech"]), fake)
-    assert fake.searched() == [("speech", "0"), ("speech", "10")]  # no empty third page
+    postings, ctx = await run(fast(labs["microsoft-research"], queries=["speech"]), fake)
+    assert fake.searched() == [("speech", "0"), ("speech", "10"), ("speech", "20")]  # the third page: empty
+    assert len(postings) == 20 and not ctx.partial
 
 
 async def test_scrape_merges_queries_without_duplicates(labs):
@@ -216,7 +217,7 @@ async def test_page_cap_warns_and_marks_partial(labs):
     lab = fast(labs["jhu-clsp"], queries=["speech"], params=dict(labs["jhu-clsp"].params, max_pages=2))
     postings, ctx = await run(lab, SamplePcsx({"speech": items}))
     assert len(postings) == 20 and ctx.partial
-    assert "query 'speech': stopped after 2 pages (20 of 35 positions, newest first)" in ctx.warnings[0]
+    assert "query 'speech': stopped after 2 pages (20 of 35 positions); raise params.max_pages" in ctx.warnings[0]
 
 
 async def test_gone_position_is_left_out(labs):

@@ -142,10 +142,12 @@ async def test_scrape_pages_until_total_and_merges_queries(labs):
     assert ctx.partial is False and ctx.warnings == []
 
 
-async def test_short_page_ends_query_even_when_total_says_more(labs):
+async def test_a_short_page_before_the_total_ends_the_query_as_partial(labs):
     site = GoogleSite({"speech": [job("1"), job("2")]}, totals={"speech": 300})
     postings, ctx = await run(lab(labs, queries=["speech"]), site)
-    assert len(postings) == 2 and len(site.requests) == 1 and not ctx.partial
+    assert len(postings) == 2 and len(site.requests) == 1 and ctx.partial  # kept, but nothing is closed
+    assert ctx.warnings == [f"query 'speech': {site.requests[0].url} holds 2 of 20 jobs with 2 of 300 announced jobs "
+                            "seen; nothing is closed this run"]
 
 
 async def test_page_cap_warns_and_marks_partial(labs):
@@ -153,7 +155,8 @@ async def test_page_cap_warns_and_marks_partial(labs):
     lab_ = lab(labs, queries=["speech"], params={"max_pages": 2})
     postings, ctx = await run(lab_, GoogleSite({"speech": jobs}, totals={"speech": 500}))
     assert len(postings) == 40 and ctx.partial
-    assert ctx.warnings == ["query 'speech': stopped after 2 pages of 20 (total 500); raise max_pages"]
+    assert ctx.warnings == ["query 'speech': stopped after 2 pages (40 of 500 jobs); raise params.max_pages to see more; "
+                            "nothing is closed this run"]
 
 
 async def test_base_url_and_location_params(labs):

@@ -102,15 +102,27 @@ async def test_scrape_pages_until_short_page():
     assert not ctx.partial and not ctx.warnings
 
 
-async def test_scrape_exact_multiple_needs_one_empty_page_and_dedups_shifted_postings():
+async def test_scrape_exact_multiple_needs_one_empty_page():
     seen: list[str] = []
-    # A posting published mid-scrape pushes job 1 onto the next page as well.
-    pages = {0: [posting(0), posting(1)], 2: [posting(1), posting(2)]}
+    pages = {0: [posting(0), posting(1)], 2: [posting(2), posting(3)]}
     async with Fetcher(paged_transport(pages, seen)) as fetcher:
-        postings = await lever.scrape(LabContext(acme(page_size=2), fetcher))
-    assert [p.source_id for p in postings] == ["id-0", "id-1", "id-2"]
+        ctx = LabContext(acme(page_size=2), fetcher)
+        postings = await lever.scrape(ctx)
+    assert [p.source_id for p in postings] == ["id-0", "id-1", "id-2", "id-3"] and not ctx.partial
     assert [u.split("?")[1] for u in seen] == ["mode=json&skip=0&limit=2", "mode=json&skip=2&limit=2",
                                                 "mode=json&skip=4&limit=2"]
+
+
+async def test_a_page_repeating_earlier_postings_keeps_them_once_and_makes_the_run_partial():
+    seen: list[str] = []
+    # A posting published mid-scrape pushes job 1 onto the next page as well (or the board ignored skip).
+    pages = {0: [posting(0), posting(1)], 2: [posting(1), posting(2)]}
+    async with Fetcher(paged_transport(pages, seen)) as fetcher:
+        ctx = LabContext(acme(page_size=2), fetcher)
+        postings = await lever.scrape(ctx)
+    assert [p.source_id for p in postings] == ["id-0", "id-1", "id-2"] and len(seen) == 2
+    assert ctx.partial and ctx.warnings == [f"board: {seen[1]} repeats 1 of its 2 postings from earlier pages (the site "
+                                            "ignored the offset?); nothing is closed this run"]
 
 
 async def test_scrape_page_cap_warns_and_marks_partial():
@@ -120,7 +132,8 @@ async def test_scrape_page_cap_warns_and_marks_partial():
         ctx = LabContext(acme(page_size=2, max_pages=3), fetcher)
         postings = await lever.scrape(ctx)
     assert len(seen) == 3 and len(postings) == 6
-    assert ctx.partial and ctx.warnings == ["stopped after 3 pages of 2 postings; the board may hold more"]
+    assert ctx.partial and ctx.warnings == ["board: stopped after 3 pages (6 of an unknown number of postings); "
+                                           "raise params.max_pages to see more; nothing is closed this run"]
 
 
 async def test_scrape_unknown_company_names_lab_url_and_cause():

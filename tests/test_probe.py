@@ -45,14 +45,15 @@ async def test_every_demo_lab_probes_with_the_first_requests_of_its_recorded_scr
         assert isinstance(count, int) and count > 0, name
         asked = [normalized_url(e["request"]["url"]) for e in recorder.entries]
         # A probe asks the listing (and any token; Meta's bundles while it has no working doc_id), never a
-    # posting's detail: what the scrape asked first.
+        # posting's detail: what the scrape asked first.
         assert asked == [normalized_url(e["request"]["url"]) for e in entries][:requests] and requests <= 4, name
         probed_adapters.add(labs[name].adapter)
-    assert {"greenhouse", "ashby", "workable", "workday", "eightfold", "amazon", "apple", "google", "meta",
+    assert {"greenhouse", "ashby", "workday", "eightfold", "amazon", "apple", "google", "meta",
             "mit"} <= probed_adapters
 
 
 LEVER = Lab("acme", "Acme", "startup", "lever", params={"company": "acme"})
+WORKABLE = Lab("acme-ml", "Acme ML", "startup", "workable", params={"account": "acme-ml"})
 JSONL = Lab("export", "Export", "startup", "jsonl", params={"url": "https://export.example/postings.jsonl"})
 JSONLD = Lab("acme-careers", "Acme", "startup", "jsonld",
              params={"pages": ["https://careers.acme.test/open-positions"], "link_pattern": r"/jobs/\d+"})
@@ -60,6 +61,7 @@ JSONLD = Lab("acme-careers", "Acme", "startup", "jsonld",
 
 @pytest.mark.parametrize("lab, body, kind", [
     (LEVER, fixture_bytes("lever_postings.json"), "application/json"),
+    (WORKABLE, fixture_bytes("workable_account.json"), "application/json"),
     (JSONL, fixture_bytes("jsonl_postings.jsonl"), "application/x-ndjson"),
     (JSONLD, fixture_bytes("jsonld_listing.html"), "text/html"),
 ])

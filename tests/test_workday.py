@@ -188,11 +188,12 @@ async def test_scrape_pages_with_total_only_on_first_page_then_fetches_details(l
     assert ctx.stats.requests == 48 and not ctx.partial and not ctx.warnings
 
 
-async def test_scrape_stops_on_first_page_total(labs):
+async def test_a_total_ending_on_a_full_page_is_confirmed_by_the_empty_page_after_it(labs):
     items = [item(f"JR{n}", f"Scientist {n}") for n in range(40)]  # exactly two full pages
     fake = SampleWorkday({"asr": items})
-    await run(fast(labs["nvidia"], queries=["asr"]), fake)
-    assert [b["offset"] for b in fake.posts()] == [0, 20]  # total 40 reached: no empty third page
+    postings, ctx = await run(fast(labs["nvidia"], queries=["asr"]), fake)
+    assert [b["offset"] for b in fake.posts()] == [0, 20, 40]  # the empty third page: no more pages come
+    assert len(postings) == 40 and not ctx.partial and not ctx.warnings
 
 
 async def test_scrape_merges_queries_without_duplicates(labs):

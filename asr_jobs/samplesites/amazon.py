@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from ..models import Lab
 from ..scrapers.adapters import amazon as adapter
-from .common import Answer, Routes, entry, host_of, in_queries, json_bytes, key
+from .common import Answer, Routes, entry, host_of, in_queries, json_bytes, key, page_starts
 
 QUERIES = ["speech recognition", "ASR scientist", "applied scientist speech", "research scientist speech",
            "audio scientist"]
@@ -194,8 +194,8 @@ def search_routes(lab: Lab, host: str, searches: dict[str, list[dict]], hits: di
     routes: Routes = {}
     for query, found in searches.items():
         total = (hits or {}).get(query, len(found))
-        pages = list(range(0, max(1, len(found)), limit))
-        offsets = pages + [pages[-1] + limit] if total > len(found) else pages
+        pages = page_starts(len(found), limit)
+        offsets = pages + [pages[-1] + limit] if total > len(found) and len(found) % limit else pages
         for offset in offsets:
             body: dict[str, Any] = {"error": None, "hits": total, "facets": {},
                                     "content": {"sidebar": {}, "search_results": {}},

@@ -7,7 +7,7 @@ import json
 
 from ..models import Lab
 from ..scrapers.adapters import apple as adapter
-from .common import Answer, Routes, entry, host_of, in_queries, json_bytes, key
+from .common import Answer, Routes, entry, host_of, in_queries, json_bytes, key, page_starts
 
 BASE = "https://jobs.apple.com"
 TOKEN = "demo-csrf-5d2c1b7e"
@@ -180,9 +180,10 @@ def site(lab: Lab, n: int, host: str) -> Routes:
         # The team filter: only rows of the lab's teams come back.
         rows = [row for pid, qs in queries.items() if query in qs for row in rows_of[pid]
                 if not teams or row["team"]["teamID"] in teams]
-        for page in range(1, max(1, -(-len(rows) // adapter.PAGE_SIZE)) + 1):
+        for page in (start // adapter.PAGE_SIZE + 1 for start in page_starts(len(rows), adapter.PAGE_SIZE)):
             chunk = rows[(page - 1) * adapter.PAGE_SIZE:page * adapter.PAGE_SIZE]
-            pages[(query, page)] = {"res": {"searchResults": chunk, "totalRecords": len(rows)}}
+            # The page past the end answers totalRecords 0, as the site does.
+            pages[(query, page)] = {"res": {"searchResults": chunk, "totalRecords": len(rows) if chunk or page == 1 else 0}}
     return token_routes(lab, host) | search_routes(lab, host, pages) | detail_routes(lab, host, dict(details))
 
 

@@ -107,6 +107,15 @@ def entry(method: str, url: str, body: Any, *, status: int = 200, content_type: 
     return har_entry(request, response, STARTED, 120.0)
 
 
+def page_starts(count: int, size: int) -> list[int]:
+    """Where each result page of `count` items starts; a full last page is followed by an empty one.
+
+    Real sites answer the page past the end with no items; the adapters read it whenever the total ends
+    on a full page, to see that no more pages come.
+    """
+    return list(range(0, count + 1, size) if count % size == 0 else range(0, count, size))
+
+
 def paragraphs(*blocks: str | list[str]) -> str:
     """HTML from paragraphs (str), headings (str starting with #) and bullet lists (list of str)."""
     out = []

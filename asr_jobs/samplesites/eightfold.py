@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..models import Lab
 from ..scrapers.adapters import eightfold as adapter
 from ..scrapers.registry import load_labs
-from .common import Answer, Routes, entry, in_queries, json_bytes, key, paragraphs
+from .common import Answer, Routes, entry, in_queries, json_bytes, key, page_starts, paragraphs
 
 DAY = 86400
 GONE = {"status": 404, "error": {"message": "Position not found", "body": ""}, "data": None}
@@ -200,7 +200,7 @@ def search_routes(lab: Lab, host: str, searches: dict[str, list[dict]]) -> Route
     """Each query's search pages: PAGE_SIZE results by `start`, the query's whole count on every page."""
     routes: Routes = {}
     for query, hits in searches.items():
-        for start in range(0, max(1, len(hits)), adapter.PAGE_SIZE):
+        for start in page_starts(len(hits), adapter.PAGE_SIZE):
             page = search_page(hits[start:start + adapter.PAGE_SIZE])
             page["data"]["count"] = len(hits)
             routes[key(host, "GET", adapter.search_url(lab, query, start))] = Answer(json_bytes(page))

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from ..models import Lab
 from ..scrapers.adapters import google as adapter
-from .common import HTML, Answer, Routes, entry, host_of, in_queries, key, paragraphs
+from .common import HTML, Answer, Routes, entry, host_of, in_queries, key, page_starts, paragraphs
 
 RESULTS = "https://www.google.com/about/careers/applications/jobs/results"
 TENANT = ("projects/gweb-careers-proto/tenants/60107626-8e00-0000-0000-0071646e0806/"
@@ -144,7 +144,7 @@ def search_routes(lab: Lab, host: str, searches: dict[str, list[list]], totals: 
     routes: Routes = {}
     for query, hits in searches.items():
         total = (totals or {}).get(query, len(hits))
-        for page in range(1, max(1, -(-len(hits) // adapter.PAGE_SIZE)) + 1):
+        for page in (start // adapter.PAGE_SIZE + 1 for start in page_starts(len(hits), adapter.PAGE_SIZE)):
             chunk = hits[(page - 1) * adapter.PAGE_SIZE:page * adapter.PAGE_SIZE]
             routes[key(host, "GET", adapter.results_url(lab, query, page))] = Answer(
                 results_page(chunk, total).encode("utf-8"), HTML)

@@ -3,7 +3,9 @@ sites or HAR recordings), by virtual host (the Host header) or for any host, opt
 ETag validators on GET answers (a matching If-None-Match gets 304), and plays faults on request.
 
 It measures per host what the politeness rules promise: requests, body bytes, most requests in flight and
-the shortest gap between two request arrivals (GET /__server/stats; POST /__server/reset clears them).
+the shortest gap between two request arrivals, as the kernel stamped them (GET /__server/stats; POST
+/__server/reset clears them). Besides transport and format faults it plays paging faults (PAGING_FAULTS):
+an empty or short page inside the announced total, the offset ignored, a total smaller than the pages.
 It runs in a thread (tests; it stops by itself after `lifetime` seconds at the latest) or in a process of
 its own (the benchmark: its work must not share the scraper's interpreter).
 
@@ -13,21 +15,26 @@ Labs are pointed at it one way: a --labs file from `labs_toml`, whose base_url i
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import io
 import json
 import multiprocessing
 import re
 import socket
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 
+from ..scrapers.adapters import google as google_adapter
 from .common import Answer, Key, Routes, key
 
 LOGIN_WALL = (b"<!DOCTYPE html><html><head><title>Sign in</title></head><body><form action='/login'>"
@@ -69,14 +76,21 @@ class HostStats:
     first: float | None = None
     last: float | None = None
     paths: list[str] = field(default_factory=list)  # "METHOD /path?query" of each request, in order
+    arrivals: list[float] = field(default_factory=list)  # sorted
 
-    def arrive(self, now: float, what: str) -> None:
-        """Count one request arriving at `now`."""
-        if self.last is not None:
-            gap = now - self.last
+    def arrive(self, when: float, what: str) -> None:
+        """Count one request that arrived at `when`.
+
+        Handler threads may count requests out of order (a loaded server reads request N after N+1): the
+        gaps are those between neighbours in arrival order, not in the order of counting.
+        """
+        index = bisect.bisect(self.arrivals, when)
+        neighbours = self.arrivals[max(0, index - 1):index + 1]
+        self.arrivals.insert(index, when)
+        for other in neighbours:
+            gap = abs(when - other)
             self.min_gap = gap if self.min_gap is None else min(self.min_gap, gap)
-        self.first = now if self.first is None else self.first
-        self.last = now
+        self.first, self.last = self.arrivals[0], self.arrivals[-1]
         self.paths.append(what)
         self.requests += 1
         self.in_flight += 1
@@ -145,16 +159,18 @@ class SampleServer:
     def stats(self) -> dict[str, Any]:
         """What every host saw since the last reset, and the first requests that no route answered."""
         with self._lock:
-            return {"hosts": {h: asdict(s) for h, s in self.hosts.items()}, "misses": self.misses[:20]}
+            hosts = {h: {k: v for k, v in asdict(s).items() if k != "arrivals"} for h, s in self.hosts.items()}
+            return {"hosts": hosts, "misses": self.misses[:20]}
 
-    def arrive(self, host: str, method: str, path: str) -> tuple[HostStats, str | None]:
-        """Count a request; its host's stats and the fault kind to play on it, if any."""
+    def arrive(self, host: str, method: str, path: str, when: float | None = None) -> tuple[HostStats, str | None]:
+        """Count a request that arrived at `when` (time.time(); now if None); its host's stats and the fault to play."""
+        when = time.time() if when is None else when
         with self._lock:
             index = len(self.log)
             fault = self.fault.kind if self.fault and self.fault.which(method, path, index) else None
             self.log.append((method, path, fault or "replay"))
             stats = self.hosts.setdefault(host, HostStats())
-            stats.arrive(time.monotonic(), f"{method} {path}")
+            stats.arrive(when, f"{method} {path}")
         return stats, fault
 
     def answer(self, host: str, method: str, path: str, body: bytes) -> tuple[Key, Answer]:
@@ -177,15 +193,69 @@ class _QuietServer(ThreadingHTTPServer):
         """A client hanging up mid-answer is what the faults are for; no tracebacks on stderr."""
 
 
+# Kernel receive timestamps of a socket's data (Linux SO_TIMESTAMPNS, 35 in asm-generic; the socket module does
+# not name it): when a request reached the server, however late its handler thread gets to read it. Elsewhere,
+# the time the handler reads it.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35) if sys.platform == "linux" else None
+_TIMESPEC = struct.Struct("@ll")  # the kernel's struct timespec of the old (native long) layout
+_STAMP_SPACE = socket.CMSG_SPACE(_TIMESPEC.size) if hasattr(socket, "CMSG_SPACE") else 0
+
+
+class _StampedReads(io.RawIOBase):
+    """A connection's reads, noting when the first bytes since `clear()` reached the machine."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.arrival: float | None = None
+        self.stamped = False
+        if SO_TIMESTAMPNS is not None and _STAMP_SPACE:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+                self.stamped = True
+            except OSError:
+                pass
+
+    def readable(self) -> bool:
+        return True
+
+    def clear(self) -> None:
+        self.arrival = None
+
+    def readinto(self, buffer: Any) -> int:
+        if self.stamped:
+            size, ancillary, _, _ = self.sock.recvmsg_into([buffer], _STAMP_SPACE)
+            stamps = [data for level, kind, data in ancillary if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS]
+            seconds, nanos = _TIMESPEC.unpack(stamps[0][:_TIMESPEC.size]) if stamps else (0, 0)
+            when = seconds + nanos / 1e9 if stamps else time.time()
+        else:
+            size, when = self.sock.recv_into(buffer), time.time()
+        if size and self.arrival is None:
+            self.arrival = when
+        return size
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # Headers and body go out in two writes: with Nagle's algorithm the body would wait for the client's
     # delayed ACK (about 40 ms per answer on keep-alive connections).
     disable_nagle_algorithm = True
     server: _QuietServer
+    request_body = b""
 
     def log_message(self, format: str, *args: object) -> None:  # keep test output clean
         return
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()
+        self.reads = _StampedReads(self.connection)
+        self.rfile = io.BufferedReader(self.reads)
+
+    def handle_one_request(self) -> None:
+        # The client sends its next request once it has the answer, so the reader's buffer is empty here
+        # and the next read brings the request's first bytes.
+        self.reads.clear()
+        super().handle_one_request()
 
     def do_GET(self) -> None:
         self._serve()
@@ -196,12 +266,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        self.request_body = body  # the paging faults read the page a request asks for
         owner = self.server.owner
         if self.path.startswith("/__server/"):
             self._control(owner)
             return
         host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
-        stats, fault = owner.arrive(host, self.command, self.path)
+        stats, fault = owner.arrive(host, self.command, self.path, self.reads.arrival)
         try:
             if owner.latency:
                 time.sleep(owner.latency)
@@ -351,11 +422,129 @@ FAULTS: dict[str, Action] = {
 }
 
 
+# The paging parameter of each sample site's page requests (query string or JSON body) and its first page's value.
+PAGE_PARAMS = {"offset": 0, "start": 0, "skip": 0, "page": 1}
+ITEM_KEYS = ("jobs", "jobPostings", "positions", "searchResults")  # a page's items, beside its total
+TOTAL_KEYS = ("hits", "total", "count", "totalRecords")
+
+
+def page_request(path: str, body: bytes) -> tuple[str, int] | None:
+    """(paging parameter, its value) of a page request; None for a request that is no page."""
+    for name, value in parse_qsl(urlsplit(path).query):
+        if name in PAGE_PARAMS and value.isdigit():
+            return name, int(value)
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        return None
+    if isinstance(data, dict):
+        for name in PAGE_PARAMS:
+            if isinstance(data.get(name), int):
+                return name, data[name]
+    return None
+
+
+def first_page_of(path: str, body: bytes) -> tuple[str, bytes]:
+    """The (path, body) of the first page of the listing a page request reads."""
+    parts = urlsplit(path)
+    query = [(k, str(PAGE_PARAMS[k]) if k in PAGE_PARAMS else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    path = parts.path + (f"?{urlencode(query)}" if query else "")
+    if body:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return path, body
+        if isinstance(data, dict):
+            body = json.dumps({k: PAGE_PARAMS.get(k, v) if isinstance(v, int) else v for k, v in data.items()}).encode()
+    return path, body
+
+
+def edited_page(content: bytes, items: Callable[[list], list], total: Callable[[int], int]) -> bytes:
+    """A result page with its items and its announced total changed (JSON, bare JSON list, or Google's ds:1 page)."""
+    text = content.decode("utf-8", "replace")
+    call = google_adapter.DS1_CALL.search(text)
+    if call is not None:
+        start = google_adapter.DATA_KEY.search(text, call.end())
+        if start is None:
+            return content
+        data, end = google_adapter._DECODER.raw_decode(text, start.end())
+        data[0] = items(data[0] or [])
+        if isinstance(data[2], int) and data[2]:
+            data[2] = total(data[2])
+        return (text[:start.end()] + json.dumps(data, ensure_ascii=False) + text[end:]).encode("utf-8")
+    data = json.loads(content)
+    if isinstance(data, list):
+        return json.dumps(items(data)).encode()
+    page = _holder(data)
+    if page is None:
+        return content
+    for name in ITEM_KEYS:
+        if isinstance(page.get(name), list):
+            page[name] = items(page[name])
+    for name in TOTAL_KEYS:
+        if isinstance(page.get(name), int) and page[name]:
+            page[name] = total(page[name])
+    return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
+def _holder(data: Any) -> dict | None:
+    """The object holding a page's items, at any depth."""
+    if isinstance(data, dict):
+        if any(isinstance(data.get(name), list) for name in ITEM_KEYS):
+            return data
+        return next((found for value in data.values() if (found := _holder(value)) is not None), None)
+    return None
+
+
+def page_items(content: bytes) -> int:
+    """How many items a result page holds."""
+    counted: list[int] = []
+
+    def count(items: list) -> list:
+        counted.append(len(items))
+        return items
+
+    edited_page(content, count, lambda total: total)
+    return counted[0] if counted else 0
+
+
+def _paging(make: Callable[[_Handler, SampleServer, bytes], bytes], first_too: bool = False) -> Action:
+    """A fault on the pages after a listing's first (and on the first too when `first_too`); other requests as they are."""
+    def act(h: _Handler, owner: SampleServer, status: int, headers: list, content: bytes) -> None:
+        position = page_request(h.path, h.request_body)
+        if status != 200 or position is None or (not first_too and position[1] == PAGE_PARAMS[position[0]]):
+            h._send(status, headers, content)
+            return
+        h._send(200, headers, make(h, owner, content))
+    return act
+
+
+def _first_page(h: _Handler, owner: SampleServer) -> bytes:
+    """The body of the first page of the listing the request pages through."""
+    path, body = first_page_of(h.path, h.request_body)
+    host = (h.headers.get("Host") or "").rsplit(":", 1)[0]
+    return owner.answer(host, h.command, path, body)[1].body
+
+
+PAGING_FAULTS: dict[str, Action] = {
+    # A page inside the announced total comes back empty.
+    "page-empty": _paging(lambda h, owner, content: edited_page(content, lambda items: [], lambda total: total)),
+    # A page inside the total holds half its items.
+    "page-short": _paging(lambda h, owner, content: edited_page(content, lambda items: items[:len(items) // 2],
+                                                               lambda total: total)),
+    # The site ignores the offset: every page is the first one again.
+    "page-repeat": _paging(lambda h, owner, content: _first_page(h, owner)),
+    # Every page announces a total of just the first page's items, while full pages keep coming.
+    "total-small": _paging(lambda h, owner, content: edited_page(
+        content, lambda items: items, lambda total: page_items(_first_page(h, owner))), first_too=True),
+}
+
+
 def play(h: _Handler, owner: SampleServer, kind: str, status: int, headers: list, content: bytes) -> None:
     if kind.startswith("oversized:"):
         _body(oversized(int(kind.split(":", 1)[1])))(h, owner, status, headers, content)
         return
-    FAULTS[kind](h, owner, status, headers, content)
+    (PAGING_FAULTS.get(kind) or FAULTS[kind])(h, owner, status, headers, content)
 
 
 class Blackhole:

@@ -11,7 +11,7 @@ from typing import Any
 from ..models import Lab
 from ..scrapers.adapters import workday as adapter
 from ..scrapers.registry import load_labs
-from .common import Answer, Routes, entry, host_of, in_queries, json_bytes, key, paragraphs
+from .common import Answer, Routes, entry, host_of, in_queries, json_bytes, key, page_starts, paragraphs
 
 GONE = Answer(json_bytes({"errorCode": "S22", "httpStatus": 404, "message": "not found"}), status=404)
 
@@ -259,7 +259,7 @@ def search_routes(lab: Lab, host: str, searches: dict[str, list[dict]]) -> Route
     """Each query's POST search pages: PAGE_SIZE items by offset, the total on the first page only (later pages say 0)."""
     routes: Routes = {}
     for query, hits in searches.items():
-        for offset in range(0, max(1, len(hits)), adapter.PAGE_SIZE):
+        for offset in page_starts(len(hits), adapter.PAGE_SIZE):
             page = {"total": len(hits) if offset == 0 else 0, "jobPostings": hits[offset:offset + adapter.PAGE_SIZE],
                     "facets": [], "userAuthenticated": False}
             body = json.dumps(adapter.search_body(query, offset))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from typing import Any
@@ -12,7 +11,7 @@ from ...models import Lab, ParseError, Posting
 from ...workers import off_loop
 from ..fetch import LabContext
 from ..html_text import html_to_text, safe_url
-from ..paging import each, pages_for, prefetched
+from ..paging import Page, Totals, each, read_listing
 from ..parsing import as_list, clean, load_json, require, shape_of
 
 BASE_URL = "https://www.amazon.jobs"
@@ -50,29 +49,19 @@ async def _query(ctx: LabContext, query: str) -> list[Posting]:
     """Every page of one query; once page one tells the number of hits, the other pages are requested at once."""
     lab = ctx.lab
     limit = int(ctx.param("page_size", PAGE_SIZE))
-    max_pages = int(ctx.param("max_pages", MAX_PAGES))
 
-    async def page(number: int) -> tuple[list[Posting], int]:
+    async def page(number: int) -> Page[list[Posting]]:
         url = search_url(lab, query, number * limit, limit)
-        return await off_loop(parse_page, (await ctx.send("GET", url)).content, lab, url)
+        jobs, hits = await off_loop(parse_page, (await ctx.send("GET", url)).content, lab, url)
+        return Page(url, [job.source_id for job in jobs], hits, jobs)
 
-    def planned(first: tuple[list[Posting], int]) -> int:
-        jobs, hits = first
-        return pages_for(hits, limit) if len(jobs) >= limit else 1  # a short first page is the whole answer
+    pages = await read_listing(ctx, f"query {query!r}", page, paging(limit), int(ctx.param("max_pages", MAX_PAGES)))
+    return [job for jobs in pages for job in jobs]
 
-    found: list[Posting] = []
-    offset = number = 0
-    async with contextlib.aclosing(prefetched(page, planned, max_pages)) as pages:
-        async for jobs, hits in pages:
-            found.extend(jobs)
-            offset += len(jobs)
-            number += 1
-            if not jobs or offset >= hits:
-                break
-            if number == max_pages:
-                ctx.warn(f"query {query!r}: stopped after {max_pages} pages ({offset} of {hits} matches)")
-                ctx.partial = True
-    return found
+
+def paging(limit: int = PAGE_SIZE) -> Totals:
+    """Every page says `hits`, the whole count of the query; a complete listing has exactly that many."""
+    return Totals(limit, unit="matches")
 
 
 def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import re
 from datetime import datetime
@@ -13,7 +12,7 @@ from ...models import Lab, ParseError, Posting, ScrapeError
 from ..details import Listed, fetch_details
 from ..fetch import LabContext
 from ..html_text import html_to_text
-from ..paging import each, pages_for, prefetched
+from ..paging import Page, Totals, each, read_listing
 from ..parsing import as_list, clean, load_json, require
 
 BASE_URL = "https://jobs.apple.com"
@@ -23,6 +22,8 @@ MAX_PAGES = 10  # per query; params.max_pages overrides
 # Apple answers about one valid search in five with {"searchResults": [], "totalRecords": 0} (and every malformed
 # one): a page 1 saying 0 is asked again this many times before the query is given up as unread (never "no jobs").
 EMPTY_RETRIES = 4
+# Page 1's totalRecords counts rows (one per location); later pages may say 0. A complete listing has that many.
+PAGING = Totals(PAGE_SIZE, first_only=True, unit="rows")
 # The search answers an empty result set when the body lacks `format` (reported by public scrapers).
 DATE_FORMAT = {"longDate": "MMMM D, YYYY", "mediumDate": "MMM D, YYYY"}
 SECTIONS = (
@@ -145,30 +146,18 @@ async def _search(ctx: LabContext, base: str, headers: dict[str, str], query: st
         body = search_body(ctx.lab, query, index + 1)
         return parse_search((await ctx.send("POST", url, json=body, headers=headers)).content, ctx.lab, url)
 
-    rows: list[dict] = []
-    total: int | None = None
-    number = 0
-    async with contextlib.aclosing(prefetched(page, lambda first: pages_for(first[1], PAGE_SIZE), max_pages)) as pages:
-        async for page_rows, page_total in pages:
-            number += 1
-            if number == 1 and not page_rows and not page_total:
-                ctx.warn(f"query {query!r}: page 1 said totalRecords 0 on {EMPTY_RETRIES + 1} tries (Apple answers "
-                         "that to about one search in five): not read as no jobs; nothing closed this run")
-                ctx.partial = True
-                return rows
-            # Page 1's total counts: an empty answer to a later page says totalRecords 0.
-            total = page_total if total is None else total
-            rows.extend(page_rows)
-            if number * PAGE_SIZE >= total:
-                return rows
-            if not page_rows:
-                # Apple sometimes answers an in-range page empty; that is not the end of the results.
-                ctx.warn(f"query {query!r}: page {number} came back empty although totalRecords is {total}")
-                ctx.partial = True
-                return rows
-    ctx.warn(f"query {query!r}: stopped after {max_pages} pages of {PAGE_SIZE} (totalRecords {total}); raise max_pages")
-    ctx.partial = True
-    return rows
+    first = await page(0)
+    if not first[0] and not first[1]:
+        ctx.warn(f"query {query!r}: page 1 said totalRecords 0 on {EMPTY_RETRIES + 1} tries (Apple answers "
+                 "that to about one search in five): not read as no jobs; nothing closed this run")
+        ctx.partial = True
+        return []
+
+    async def checked(index: int) -> Page[list[dict]]:
+        rows, total = first if index == 0 else await page(index)
+        return Page(f"{url} (page {index + 1})", [str(row.get("id") or position_id(row)) for row in rows], total, rows)
+
+    return [row for rows in await read_listing(ctx, f"query {query!r}", checked, PAGING, max_pages) for row in rows]
 
 
 async def _detail(ctx: LabContext, headers: dict[str, str], posting: Posting) -> Posting | None:

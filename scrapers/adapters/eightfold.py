@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -11,11 +10,13 @@ from ...models import Lab, ParseError, Posting, ScrapeError
 from ..details import Listed, fetch_details, listing_match
 from ..fetch import GONE_STATUSES, LabContext
 from ..html_text import html_to_text, safe_url
-from ..paging import each, pages_for, prefetched
+from ..paging import Page, Totals, each, read_listing
 from ..parsing import clean, iso_from_epoch, load_json, require
 
 PAGE_SIZE = 10  # fixed by the API; it ignores larger page sizes
 DEFAULT_MAX_PAGES = 10  # per query, newest first: 100 positions
+# Every page says `count`, the query's whole count; a complete listing has exactly that many positions.
+PAGING = Totals(PAGE_SIZE, unit="positions")
 # Statuses whose body says why (e.g. {"message": "Not authorized for PCSX"}); retrying does not help them.
 ERROR_STATUSES = frozenset({400, 401, 403, 404})
 WORKPLACES = {"onsite": "onsite", "on-site": "onsite", "hybrid": "hybrid", "remote": "remote", "remote_local": "remote"}
@@ -65,33 +66,17 @@ async def scrape(ctx: LabContext) -> list[Posting]:
 
 async def _search(ctx: LabContext, query: str) -> list[Listed]:
     """All pages of one query, in order; once page one tells the count, the other pages are requested at once."""
-    max_pages = int(ctx.param("max_pages", DEFAULT_MAX_PAGES))
-    found: list[Listed] = []
-    start, count = 0, None
 
-    async def page(index: int) -> tuple[str, dict]:
+    async def page(index: int) -> Page[list[Listed]]:
         url = search_url(ctx.lab, query, index * PAGE_SIZE)
-        return url, envelope_data(await _get(ctx, url), ctx.lab, url)
+        data = envelope_data(await _get(ctx, url), ctx.lab, url)
+        positions = require(data, "positions", list, ctx.name, url)
+        listed = [Listed(position_posting(p, ctx.lab, url, i), listing_key(p), p) for i, p in enumerate(positions)]
+        count = data["count"] if isinstance(data.get("count"), int) else None
+        return Page(url, [item.posting.source_id for item in listed], count, listed)
 
-    def planned(first: tuple[str, dict]) -> int:
-        positions, total = first[1].get("positions"), first[1].get("count")
-        full = isinstance(positions, list) and len(positions) >= PAGE_SIZE
-        return pages_for(total, PAGE_SIZE) if full and isinstance(total, int) else 1
-
-    async with contextlib.aclosing(prefetched(page, planned, max_pages)) as pages:
-        async for url, data in pages:
-            positions = require(data, "positions", list, ctx.name, url)
-            count = data["count"] if isinstance(data.get("count"), int) else count
-            for index, position in enumerate(positions):
-                posting = position_posting(position, ctx.lab, url, index)
-                found.append(Listed(posting, listing_key(position), position))
-            start += len(positions)
-            if len(positions) < PAGE_SIZE or (count is not None and start >= count):
-                return found
-    ctx.warn(f"query {query!r}: stopped after {max_pages} pages ({start} of {count} positions, newest first); "
-             "raise params.max_pages to see more")
-    ctx.partial = True
-    return found
+    max_pages = int(ctx.param("max_pages", DEFAULT_MAX_PAGES))
+    return [item for items in await read_listing(ctx, f"query {query!r}", page, PAGING, max_pages) for item in items]
 
 
 async def _get(ctx: LabContext, url: str) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from typing import Any
@@ -12,7 +11,7 @@ from ...models import Lab, ParseError, Posting
 from ...workers import off_loop
 from ..fetch import LabContext
 from ..html_text import html_to_text, safe_url
-from ..paging import each, pages_for, prefetched
+from ..paging import Page, Totals, each, read_listing
 from ..parsing import clean, iso_from_epoch
 
 BASE_URL = "https://www.google.com"
@@ -20,6 +19,8 @@ RESULTS_PATH = "/about/careers/applications/jobs/results"
 PUBLIC_URL = BASE_URL + RESULTS_PATH  # job pages for humans stay on the real site when base_url points at a mirror
 PAGE_SIZE = 20
 MAX_PAGES = 5  # per query; params.max_pages overrides
+# Every page says the query's total (ds:1 data[2]) and its page size (data[3]); a complete listing has that many.
+PAGING = Totals(PAGE_SIZE, unit="jobs")
 
 # Positions in a job tuple (reverse-engineered by public scrapers; Google changes them without notice).
 ID, TITLE, APPLY_URL, RESPONSIBILITIES, QUALIFICATIONS, COMPANY, LOCATIONS, ABOUT = 0, 1, 2, 3, 4, 7, 9, 10
@@ -47,7 +48,7 @@ async def scrape(ctx: LabContext) -> list[Posting]:
 
 
 async def _query(ctx: LabContext, query: str) -> list[Posting]:
-    """Every page of one query: until page*size reaches the total, a short page, or max_pages.
+    """Every page of one query: until a short or empty page that agrees with the total, or max_pages.
 
     Once page 1 tells the total, the other pages are requested at once.
     """
@@ -57,22 +58,11 @@ async def _query(ctx: LabContext, query: str) -> list[Posting]:
         url = results_url(ctx.lab, query, index + 1)
         return await off_loop(parse_page, (await ctx.send("GET", url)).text, ctx.lab, url)
 
-    def planned(first: tuple[list[Posting], int | None, int]) -> int:
-        jobs, total, size = first
-        return pages_for(total, size) if len(jobs) >= size else 1
+    async def checked(index: int) -> Page[list[Posting]]:
+        jobs, total, size = await page(index)
+        return Page(results_url(ctx.lab, query, index + 1), [job.source_id for job in jobs], total, jobs, size)
 
-    postings: list[Posting] = []
-    total = None
-    number = 0
-    async with contextlib.aclosing(prefetched(page, planned, max_pages)) as pages:
-        async for jobs, total, size in pages:
-            number += 1
-            postings.extend(jobs)
-            if len(jobs) < size or total is None or number * size >= total:
-                return postings
-    ctx.warn(f"query {query!r}: stopped after {max_pages} pages of {PAGE_SIZE} (total {total}); raise max_pages")
-    ctx.partial = True
-    return postings
+    return [job for jobs in await read_listing(ctx, f"query {query!r}", checked, PAGING, max_pages) for job in jobs]
 
 
 def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from ...models import Lab, ParseError, Posting, ScrapeError
 from ..fetch import LabContext
 from ..html_text import html_to_text, safe_url
+from ..paging import Page, Totals, read_listing
 from ..parsing import as_list, clean, iso_from_epoch, load_json, shape_of
 
 API_HOSTS = {"": "https://api.lever.co", "global": "https://api.lever.co", "eu": "https://api.eu.lever.co"}
@@ -35,20 +36,19 @@ def page_url(lab, skip: int, limit: int = PAGE_SIZE) -> str:
 async def scrape(ctx: LabContext) -> list[Posting]:
     lab = ctx.lab
     limit = int(ctx.param("page_size", PAGE_SIZE))
-    max_pages = int(ctx.param("max_pages", MAX_PAGES))
+
+    async def page(index: int) -> Page[list[Posting]]:
+        url = page_url(lab, index * limit, limit)
+        items = _items(load_json((await ctx.send("GET", url)).content, lab.name, url), lab, url)
+        found = [parse_posting(item, lab, url, i) for i, item in enumerate(items)]
+        return Page(url, [p.source_id for p in found], None, found)
+
+    # No total is announced: a short page ends the board, a page repeating earlier postings makes it partial.
+    pages = await read_listing(ctx, "board", page, Totals(limit), int(ctx.param("max_pages", MAX_PAGES)))
     postings: dict[str, Posting] = {}
-    for page in range(max_pages):
-        url = page_url(lab, page * limit, limit)
-        response = await ctx.send("GET", url)
-        items = _items(load_json(response.content, lab.name, url), lab, url)
-        for index, item in enumerate(items):
-            posting = parse_posting(item, lab, url, index)
-            # A posting can shift to the next page while we read; the first copy wins.
-            postings.setdefault(posting.source_id, posting)
-        if len(items) < limit:
-            return list(postings.values())
-    ctx.warn(f"stopped after {max_pages} pages of {limit} postings; the board may hold more")
-    ctx.partial = True
+    for found in pages:
+        for posting in found:
+            postings.setdefault(posting.source_id, posting)  # listed twice on one page: the first copy wins
     return list(postings.values())
 
 

@@ -9,7 +9,6 @@ job found by several queries; its externalPath is kept in the listing key, so a 
 
 from __future__ import annotations
 
-import contextlib
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -19,7 +18,7 @@ from ...models import Lab, ParseError, Posting, ScrapeError
 from ..details import Listed, fetch_details
 from ..fetch import GONE_STATUSES, LabContext
 from ..html_text import html_to_text, safe_url
-from ..paging import each, pages_for, prefetched
+from ..paging import Page, Totals, each, read_listing
 from ..parsing import clean, load_json, require, shape_of
 
 PAGE_SIZE = 20  # the largest `limit` Workday accepts
@@ -75,46 +74,24 @@ async def scrape(ctx: LabContext) -> list[Posting]:
 async def _search(ctx: LabContext, query: str) -> list[Listed]:
     """All pages of one query, in order; once page one tells the total, the other pages are requested at once."""
     url = jobs_url(ctx.lab)
-    max_pages = int(ctx.param("max_pages", DEFAULT_MAX_PAGES))
     today = datetime.now(UTC).date()
-    found: list[Listed] = []
-    total, offset, paths, number = 0, 0, set(), 0
 
-    async def page(index: int) -> dict:
-        return await _list_page(ctx, url, query, index * PAGE_SIZE)
+    async def page(index: int) -> Page[list[Listed]]:
+        data = await _list_page(ctx, url, query, index * PAGE_SIZE)
+        items = require(data, "jobPostings", list, ctx.name, url)
+        postings = [list_posting(item, ctx.lab, url, i) for i, item in enumerate(items)]
+        total = data.get("total") if isinstance(data.get("total"), int) else None
+        where = f"{url} (offset {index * PAGE_SIZE})"  # a POST: the offset is in the body
+        return Page(where, [p.extra["external_path"] for p in postings], total,
+                    [Listed(p, listing_key(item, today), p.extra["external_path"]) for p, item in zip(postings, items, strict=True)])
 
-    def planned(first: dict) -> int:
-        items, count = first.get("jobPostings"), first.get("total")
-        full = isinstance(items, list) and len(items) >= PAGE_SIZE
-        return pages_for(count, PAGE_SIZE) if full and isinstance(count, int) else 1
+    max_pages = int(ctx.param("max_pages", DEFAULT_MAX_PAGES))
+    return [item for items in await read_listing(ctx, f"query {query!r}", page, paging(), max_pages) for item in items]
 
-    async with contextlib.aclosing(prefetched(page, planned, max_pages)) as pages:
-        async for data in pages:
-            items = require(data, "jobPostings", list, ctx.name, url)
-            if number == 0 and isinstance(data.get("total"), int):
-                total = data["total"]  # only the first page tells; later pages say 0
-            number += 1
-            fresh = 0
-            for index, item in enumerate(items):
-                posting = list_posting(item, ctx.lab, url, index)
-                path = posting.extra["external_path"]
-                if path in paths:
-                    continue
-                paths.add(path)
-                fresh += 1
-                found.append(Listed(posting, listing_key(item, today), path))
-            offset += len(items)
-            if len(items) < PAGE_SIZE or (total and offset >= total):
-                return found
-            if not fresh:
-                ctx.warn(f"query {query!r}: the page at offset {offset - len(items)} repeated earlier postings; "
-                         "stopped paging")
-                ctx.partial = True
-                return found
-    ctx.warn(f"query {query!r}: stopped after {max_pages} pages ({offset} of {total or 'an unknown number of'} "
-             "postings); raise params.max_pages to see more")
-    ctx.partial = True
-    return found
+
+def paging() -> Totals:
+    """Only the first page's `total` counts (later pages say 0); a complete listing has exactly that many."""
+    return Totals(PAGE_SIZE, first_only=True)
 
 
 async def _list_page(ctx: LabContext, url: str, query: str, offset: int) -> dict:
