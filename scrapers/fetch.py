@@ -23,6 +23,7 @@ from .. import __version__
 from ..models import Lab, ParseError, Politeness, Posting, ScrapeError
 from .har import ReplayMiss
 from .parsing import load_json
+from .robots import ANSWERED, RobotsRules
 
 USER_AGENT = f"asr-jobs/{__version__} (+https://github.com/asr-jobs/asr-jobs; job search for speech researchers)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 522, 524})
@@ -248,6 +249,7 @@ class Fetcher:
         self._sleep = sleep
         self._gates: dict[str, HostGate] = {}
         self.cache = cache
+        self.robots = RobotsRules(replaying=self.offline)  # each host's robots.txt, read once per run
 
     @classmethod
     def from_env(cls, transport: httpx.AsyncBaseTransport | None = None,
@@ -526,6 +528,17 @@ class LabContext:
             self.gone(source_id, str(response.url))
             return None
         return response
+
+    async def allowed(self, url: str) -> bool:
+        """Whether robots.txt lets our User-Agent fetch this web page; a page it does not is warned about, never
+        fetched, and makes the run partial (nothing is closed for not being seen)."""
+        agent = next((v for k, v in self.lab.headers.items() if k.lower() == "user-agent"), USER_AGENT)
+        verdict = await self.fetcher.robots.verdict(url, agent, lambda robots_url: self.send(
+            "GET", robots_url, ok_statuses=ANSWERED, headers={"Accept": "text/plain, */*;q=0.5"}))
+        if not verdict.allowed:
+            self.warn(f"{self.name}: skipped {url}: {verdict.reason}")
+            self.partial = True
+        return verdict.allowed
 
     def gone(self, source_id: str, url: str = "") -> None:
         """Report that a posting's own page answered 404/410: the store closes it, even in a partial run."""
