@@ -153,13 +153,21 @@ def parse_feed(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
         fields = job_fields(element)
         if fields.get("employer", "").lower() not in wanted:
             continue  # DeepMind's roles are the google-deepmind lab's (Greenhouse): never twice
-        # The filters see the description with its tags merely stripped: turning HTML into tidy text costs
-        # more than parsing the whole feed, and only the few roles kept need it.
+        # The title filter first, on the title alone; then every filter, on the description with its tags merely
+        # stripped: turning HTML into tidy text costs more than parsing the whole feed, and few roles need it.
+        if not title_passes(lab, fields.get("title", "")):
+            continue
         rough = feed_posting(fields, element, lab, url, index, text=rough_text)
         if lab.keep(rough):
             posting = dataclasses.replace(rough, description=html_to_text(fields.get("description", "")))
             postings.setdefault(posting.source_id, posting)
     return list(postings.values())
+
+
+def title_passes(lab: Lab, title: str) -> bool:
+    """Whether a title passes the lab's title filter (any of its patterns), as Lab.keep checks it."""
+    patterns = lab.filters.get("title")
+    return not patterns or any(re.search(p, title, re.I) for p in patterns)
 
 
 def count_feed(body: bytes | str, lab: Lab, url: str) -> int:
