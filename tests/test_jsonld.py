@@ -315,3 +315,11 @@ def test_any_field_value_never_crashes(field, value):
     node = {"@type": "JobPosting", "title": "Speech Scientist", field: value}
     postings = jsonld.postings_from_nodes([node], acme(), PAGE)
     assert all(isinstance(p.title, str) and isinstance(p.description, str) for p in postings)
+
+
+async def test_probe_counts_what_the_listing_pages_show_without_reading_posting_pages():
+    seen: list[str] = []
+    async with Fetcher(site(listing_site(), seen)) as fetcher:
+        found = await jsonld.probe(LabContext(acme(pages=[LISTING], link_pattern=r"/jobs/\d+"), fetcher))
+    assert seen == [ROBOTS, LISTING]
+    assert found == 3  # the listing links 4711, 4712 and 4713 (and shows no JobPosting itself)

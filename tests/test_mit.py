@@ -207,3 +207,10 @@ async def test_demo_recording_replays(labs):
     assert "Postdoctoral Associate, Speech and Multimodal Learning" in titles
     assert len(postings) == 4 and all(p.description for p in postings)
     assert not ctx.partial and ctx.warnings == []
+
+
+async def test_probe_counts_the_posting_links_of_the_listing_pages_only(labs):
+    site = default_site()
+    async with Fetcher(httpx.MockTransport(site), retry=RetryPolicy(attempts=1)) as fetcher:
+        assert await mit.probe(LabContext(lab(labs), fetcher)) == 3
+    assert [str(r.url) for r in site.requests] == ["https://www.csail.mit.edu/robots.txt", CAREERS]
