@@ -531,10 +531,14 @@ class LabContext:
 
     async def allowed(self, url: str) -> bool:
         """Whether robots.txt lets our User-Agent fetch this web page; a page it does not is warned about, never
-        fetched, and makes the run partial (nothing is closed for not being seen)."""
+        fetched, and makes the run partial (nothing is closed for not being seen). An unreachable robots.txt
+        (429/5xx after retries) raises ScrapeError: no page of that host is fetched (scrapers/robots.py)."""
         agent = next((v for k, v in self.lab.headers.items() if k.lower() == "user-agent"), USER_AGENT)
         verdict = await self.fetcher.robots.verdict(url, agent, lambda robots_url: self.send(
             "GET", robots_url, ok_statuses=ANSWERED, headers={"Accept": "text/plain, */*;q=0.5"}))
+        if not verdict.allowed and verdict.status is not None:
+            raise ScrapeError(self.name, url, verdict.reason, status=verdict.status,
+                              kind="throttled" if verdict.status == 429 else "http")
         if not verdict.allowed:
             self.warn(f"{self.name}: skipped {url}: {verdict.reason}")
             self.partial = True

@@ -1,11 +1,13 @@
 """robots.txt: whether our User-Agent may fetch a web page, read once per host per run (RFC 9309, with Protego).
 
 The rule for each answer to `GET /robots.txt` (RFC 9309, section 2.3.1):
-  2xx                      its rules apply (Protego reads them as Google does: longest match, wildcards)
+  2xx                        its rules apply (Protego reads them as Google does: longest match, wildcards);
+                             a page they disallow is skipped with a warning and the run is partial (nothing
+                             is closed for not being seen)
   4xx but 429, 3xx off-site  "unavailable": no rules, every page may be fetched
-  429, 5xx                 "unreachable": every page of the host is disallowed for this run (the RFC's
-                           complete disallow); the pages are skipped and the run is partial, so nothing is
-                           closed and they are tried again next run
+  429, 5xx                   retried like any request; still so, "unreachable": no page of the host is fetched
+                             this run (the RFC's complete disallow), and the lab fails with that error (it closes
+                             nothing and is tried again next run), as it would if its pages answered so
   no answer (DNS, refused, timeout)  the lab's error, as for any request: its pages could not be fetched anyway
 A replayed recording without the robots.txt answer (made before this check) allows every page.
 """
@@ -22,9 +24,9 @@ from protego import Protego
 
 from ..models import ScrapeError
 
-# What fetching robots.txt may answer without a retry or an error: each status has its rule above.
-ANSWERED = frozenset(range(300, 600))
 UNREACHABLE = frozenset({429}) | frozenset(range(500, 600))
+# What fetching robots.txt may answer without a retry or an error ("unavailable"); 429 and 5xx are retried.
+ANSWERED = frozenset(range(300, 500)) - UNREACHABLE
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class Verdict:
 
     allowed: bool
     reason: str = ""
-
+    status: int | None = None  # the robots.txt status that made the whole host unreachable
 
 Send = Callable[[str], Awaitable[httpx.Response]]
 
@@ -69,12 +71,11 @@ class RobotsRules:
                 return Verdict(True)
             if exc.status is not None and 300 <= exc.status < 400:
                 return Verdict(True)  # redirected off the site: no robots.txt of its own
+            if exc.status in UNREACHABLE:
+                return Verdict(False, f"robots.txt unreachable ({exc.reason}): no page of the host is fetched this "
+                                      "run (RFC 9309: an unreachable robots.txt disallows everything)", exc.status)
             raise
-        status = response.status_code
-        if status in UNREACHABLE:
-            return Verdict(False, f"{robots_url} answered HTTP {status}: the host's pages are not fetched this run "
-                                  "(RFC 9309: an unreachable robots.txt disallows everything)")
-        if status >= 300:
+        if response.status_code >= 300:
             return Verdict(True)
         return Protego.parse(response.content.decode("utf-8", "replace"))
 

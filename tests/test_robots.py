@@ -60,16 +60,41 @@ async def test_allowed_pages_are_fetched(robots):
 @pytest.mark.parametrize("robots, reason", [
     ("User-agent: *\nDisallow: /open-positions\n", f"robots.txt of {HOST} disallows it for our User-Agent"),
     ("User-agent: asr-jobs\nDisallow: /\n", f"robots.txt of {HOST} disallows it for our User-Agent"),
-    # RFC 9309 2.3.1.4: an unreachable robots.txt (5xx, and 429 here) disallows the whole host.
-    (503, f"{HOST}/robots.txt answered HTTP 503: the host's pages are not fetched this run"),
-    (429, f"{HOST}/robots.txt answered HTTP 429: the host's pages are not fetched this run"),
 ])
 async def test_disallowed_pages_are_skipped_with_a_warning_and_the_run_is_partial(robots, reason):
     seen: list[str] = []
     postings, ctx = await scrape(acme(), site(robots, seen))
     assert seen == [f"{HOST}/robots.txt"]  # the page itself is never requested
     assert postings == [] and ctx.partial  # partial: nothing stored is closed for not being seen
-    assert len(ctx.warnings) == 1 and ctx.warnings[0].startswith(f"acme: skipped {LISTING}: {reason}")
+    assert ctx.warnings == [f"acme: skipped {LISTING}: {reason}"]
+
+
+@pytest.mark.parametrize("status, kind", [(503, "http"), (500, "http"), (429, "throttled")])
+async def test_an_unreachable_robots_txt_disallows_the_host_and_fails_the_lab(status, kind):
+    """RFC 9309 2.3.1.4: 5xx (and 429 here), still so after the retries, means complete disallow."""
+    seen: list[str] = []
+    async with Fetcher(site(status, seen), retry=RetryPolicy(attempts=2, scale=0)) as fetcher:
+        with pytest.raises(ScrapeError) as err:
+            await jsonld.scrape(LabContext(acme(), fetcher))
+    assert seen == [f"{HOST}/robots.txt"] * 2  # retried once, then no page of the host is asked
+    assert err.value.kind == kind and err.value.status == status
+    assert f"robots.txt unreachable (HTTP {status}" in str(err.value) and "disallows everything" in str(err.value)
+
+
+async def test_a_transient_robots_txt_error_is_retried():
+    answers = iter([503])
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        if request.url.path == "/robots.txt":
+            return httpx.Response(next(answers, 404))
+        return httpx.Response(200, text=PAGE, headers={"content-type": "text/html"})
+
+    async with Fetcher(httpx.MockTransport(handler), retry=RetryPolicy(attempts=2, scale=0)) as fetcher:
+        ctx = LabContext(acme(), fetcher)
+        postings = await jsonld.scrape(ctx)
+    assert seen == [f"{HOST}/robots.txt", f"{HOST}/robots.txt", LISTING] and len(postings) == 1 and not ctx.partial
 
 
 async def test_robots_txt_is_read_once_per_host_per_run_for_every_lab():

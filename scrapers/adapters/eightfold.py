@@ -87,9 +87,13 @@ class Session:
                 return
             self.bootstrapped = True
             page = careers_url(ctx.lab)
-            if not await ctx.allowed(page):
+            try:
+                if not await ctx.allowed(page):
+                    return
+                response = await ctx.send("GET", page, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+            except ScrapeError as exc:  # best effort: the request is asked again without a token
+                ctx.warn(f"{ctx.name}: no session from {page} ({exc.reason}): asking again without a token")
                 return
-            response = await ctx.send("GET", page, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
             found = CSRF_META.search(response.text)
             if found is None:
                 ctx.warn(f"{ctx.name}: no <meta name=\"_csrf\"> on {page}: asking again without a token")
@@ -104,6 +108,8 @@ class Session:
         answered = allowed | {FIREWALL_STATUS} | (SESSION_STATUSES if not self.bootstrapped else frozenset())
         response = await ctx.send("GET", url, ok_statuses=answered, headers=self.headers)
         firewall_check(ctx, url, response)
+        if response.status_code == 429:
+            ctx.stats.rate_limited = True  # as when the fetcher retries one: this run closes nothing
         if needs_session(ctx, url, response) and not self.bootstrapped:
             await self.bootstrap(ctx)
             # Asked again: a 429 now goes through the fetcher's backoff and retries.

@@ -132,7 +132,7 @@ def listing_posting(url: str, text: str, lab) -> Posting:
 
 async def _posting_page(ctx: LabContext, posting: Posting) -> Posting | None:
     """The posting read from its page; None when robots.txt disallows it, or (reported gone) on 404/410."""
-    url = detail_route(ctx.lab, posting)
+    url = fetch_url(ctx.lab, posting.url)
     if not await ctx.allowed(url):
         return None
     response = await ctx.detail(posting.source_id, url)
@@ -210,6 +210,9 @@ def detect(data: Any, url: str = "") -> bool:
     return "mit.edu" in url or "client_mit" in url
 
 
-def detail_route(lab: Lab, posting: Posting) -> str:
-    """GET the posting's own page (the link the listing page shows), on params.base_url's host when set."""
+def detail_route(lab: Lab, posting: Posting) -> str | None:
+    """GET the posting's own page (the link the listing page shows), on params.base_url's host when set;
+    None for a link to a page that cannot be read (PeopleClick): the listing is all there is."""
+    if listing_only(lab, posting.url):
+        return None
     return fetch_url(lab, posting.url)
