@@ -253,3 +253,18 @@ def test_import_of_a_saved_feed_detects_it(labs):
     body = sample_google.demo_feed().decode()
     assert google.detect(body, "feed.xml") and google.is_feed(body)
     assert len(google.parse(body, labs["google-research"], "feed.xml")) == 2
+
+
+def test_import_command_reads_a_saved_feed(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from asr_jobs.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ASR_JOBS_DB", raising=False)
+    (tmp_path / "feed.xml").write_bytes(sample_google.demo_feed())
+    result = CliRunner().invoke(cli, ["import", "feed.xml", "--lab", "google-research", "--db", "jobs.db"])
+    assert result.exit_code == 0, result.output
+    assert "feed.xml: google format, 2 postings (2 new" in result.output
+    shown = CliRunner().invoke(cli, ["show", "google-research:118230450296881862", "--db", "jobs.db", "--json"])
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["title"] == "Research Scientist, Speech Recognition"
