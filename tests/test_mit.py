@@ -3,7 +3,7 @@ import copy
 import httpx
 import pytest
 
-from asr_jobs.models import Lab, ParseError, Politeness, Posting
+from asr_jobs.models import Lab, ParseError, Politeness, Posting, ScrapeError
 from asr_jobs.scrapers.adapters import mit
 from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
 from asr_jobs.scrapers.har import ReplayTransport
@@ -214,3 +214,17 @@ async def test_probe_counts_the_posting_links_of_the_listing_pages_only(labs):
     async with Fetcher(httpx.MockTransport(site), retry=RetryPolicy(attempts=1)) as fetcher:
         assert await mit.probe(LabContext(lab(labs), fetcher)) == 3
     assert [str(r.url) for r in site.requests] == ["https://www.csail.mit.edu/robots.txt", CAREERS]
+
+
+async def test_a_listing_page_that_moved_is_warned_about_and_the_others_are_read(labs):
+    site = default_site()
+    moved = "https://www.csail.mit.edu/about/old-jobs-page"
+    postings, ctx = await run(lab(labs, pages=[moved, CAREERS]), site)
+    assert len(postings) == 3 and ctx.partial  # partial: what the moved page listed is not closed
+    assert ctx.warnings == [f"mit-csail: listing page answered HTTP 404, check params.pages: {moved}"]
+
+
+async def test_every_listing_page_gone_is_a_configuration_error(labs):
+    with pytest.raises(ScrapeError) as err:
+        await run(lab(labs, pages=["https://www.csail.mit.edu/nope"]), default_site())
+    assert err.value.kind == "config" and "every listing page answered 404/410: change params.pages" in str(err.value)

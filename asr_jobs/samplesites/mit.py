@@ -7,7 +7,7 @@ import json
 from ..models import Lab
 from .common import Answer, Routes, entry, host_of, key, paragraphs
 
-CAREERS = "https://www.csail.mit.edu/about/careers"
+CAREERS = "https://www.csail.mit.edu/about/jobs-csail"
 FUTURETECH = "https://futuretech.mit.edu/opportunities"
 SLS = "https://www.csail.mit.edu/jobs/research-scientist-spoken-language-systems"
 POSTDOC = "https://www.csail.mit.edu/jobs/postdoctoral-associate-speech-multimodal-learning"
@@ -22,7 +22,7 @@ def page(title: str, body: str, head: str = "", site: str = "MIT CSAIL") -> str:
     return (f"<!DOCTYPE html><html lang=\"en\" dir=\"ltr\"><head><meta charset=\"utf-8\"><title>{title} | {site}</title>"
             f"{head}</head><body><a href=\"#main-content\" class=\"skip-link\">Skip to main content</a>"
             "<header><nav><a href=\"/\">Home</a> <a href=\"/about\">About</a> <a href=\"/research\">Research</a> "
-            "<a href=\"/about/careers\">Careers</a></nav></header>"
+            "<a href=\"/about/jobs-csail\">Jobs</a></nav></header>"
             f"<main id=\"main-content\">{body}</main>"
             "<footer><p>Massachusetts Institute of Technology, 32 Vassar Street, Cambridge, MA 02139</p>"
             "<a href=\"https://accessibility.mit.edu/\">Accessibility</a></footer></body></html>")

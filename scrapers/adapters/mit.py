@@ -15,9 +15,9 @@ from urllib.parse import parse_qs, urldefrag, urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
-from ...models import Lab, ParseError, Posting
+from ...models import Lab, ParseError, Posting, ScrapeError
 from ..details import Listed, fetch_details
-from ..fetch import LabContext, same_site
+from ..fetch import GONE_STATUSES, LabContext, same_site
 from ..html_text import html_to_text, safe_url
 from ..paging import each
 from ..parsing import clean
@@ -64,8 +64,11 @@ async def _links(ctx: LabContext) -> dict[str, str]:
     links: dict[str, str] = {}
     # Listing pages are independent: all are requested at once (the host gate keeps the lab's limits).
     answers = await each(pages, lambda page: _listing_page(ctx, page))
+    if all(text is _GONE for text in answers):
+        raise ScrapeError(ctx.name, pages[0], "every listing page answered 404/410: change params.pages",
+                          kind="config")
     for page, text in zip(pages, answers, strict=True):
-        if text is None:
+        if not isinstance(text, str):
             continue
         found = posting_links(text, page, ctx.lab, pages)
         if not found:
@@ -75,12 +78,21 @@ async def _links(ctx: LabContext) -> dict[str, str]:
     return links
 
 
-async def _listing_page(ctx: LabContext, page: str) -> str | None:
-    """A listing page's HTML; None when robots.txt disallows it (warned, the run partial)."""
+_GONE = object()  # a listing page that answered 404/410
+
+
+async def _listing_page(ctx: LabContext, page: str) -> str | object | None:
+    """A listing page's HTML; None when robots.txt disallows it, _GONE on 404/410 (both warned, the run partial)."""
     url = fetch_url(ctx.lab, page)
     if not await ctx.allowed(url):
         return None
-    return (await ctx.send("GET", url)).text
+    response = await ctx.send("GET", url, ok_statuses=GONE_STATUSES)
+    if response.status_code in GONE_STATUSES:
+        # One moved page of several must not cost the others: the postings it listed are kept (partial run).
+        ctx.warn(f"{ctx.name}: listing page answered HTTP {response.status_code}, check params.pages: {page}")
+        ctx.partial = True
+        return _GONE
+    return response.text
 
 
 def listing_only(lab, url: str) -> bool:
