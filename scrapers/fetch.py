@@ -529,10 +529,12 @@ class LabContext:
             return None
         return response
 
-    async def allowed(self, url: str) -> bool:
+    async def allowed(self, url: str, *, listing: bool = True) -> bool:
         """Whether robots.txt lets our User-Agent fetch this web page; a page it does not is warned about, never
         fetched, and makes the run partial (nothing is closed for not being seen). An unreachable robots.txt
-        (429/5xx after retries) raises ScrapeError: no page of that host is fetched (scrapers/robots.py)."""
+        (429/5xx after retries) raises ScrapeError: no page of that host is fetched (scrapers/robots.py).
+        `listing=False` for a page that shows no postings (a session's bootstrap page): skipping it leaves the
+        run whole."""
         agent = next((v for k, v in self.lab.headers.items() if k.lower() == "user-agent"), USER_AGENT)
         verdict = await self.fetcher.robots.verdict(url, agent, lambda robots_url: self.send(
             "GET", robots_url, ok_statuses=ANSWERED, headers={"Accept": "text/plain, */*;q=0.5"}))
@@ -541,7 +543,7 @@ class LabContext:
                               kind="throttled" if verdict.status == 429 else "http")
         if not verdict.allowed:
             self.warn(f"{self.name}: skipped {url}: {verdict.reason}")
-            self.partial = True
+            self.partial = self.partial or listing
         return verdict.allowed
 
     def gone(self, source_id: str, url: str = "") -> None:

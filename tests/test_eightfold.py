@@ -9,7 +9,7 @@ from asr_jobs.models import ParseError, Politeness, Posting, ScrapeError
 from asr_jobs.samplesites import eightfold as sample_eightfold
 from asr_jobs.samplesites.transport import routes_transport
 from asr_jobs.scrapers.adapters import eightfold
-from asr_jobs.scrapers.fetch import Fetcher, LabContext
+from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
 from asr_jobs.scrapers.har import ReplayTransport, load_har
 
 from .conftest import fixture_bytes, real_sample
@@ -461,3 +461,24 @@ async def test_probe_reads_one_search_page_and_returns_the_count(labs):
     async with Fetcher(site.transport(lab)) as fetcher:
         assert await eightfold.probe(LabContext(lab, fetcher)) == 12
     assert site.searched() == [("speech recognition", "0")] and site.detailed() == []
+
+
+async def test_a_careers_page_robots_txt_disallows_is_not_asked_and_the_run_stays_whole(labs):
+    guarded = Guarded(429, labs)
+    robots_answer = httpx.Response(200, text="User-agent: *\nDisallow: /careers\n")
+    handle = guarded.handle
+
+    async def with_robots(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            guarded.requests.append(request)
+            return robots_answer
+        return await handle(request)
+
+    lab = fast(labs["microsoft-research"], queries=["speech"])
+    async with Fetcher(httpx.MockTransport(with_robots), retry=RetryPolicy(attempts=2, scale=0)) as fetcher:
+        ctx = LabContext(lab, fetcher)
+        with pytest.raises(ScrapeError) as err:  # no token: the API keeps answering 429
+            await eightfold.scrape(ctx)
+    assert "/careers" not in [r.url.path for r in guarded.requests] and err.value.status == 429
+    assert ctx.warnings[0].startswith(f"microsoft-research: skipped {CAREERS}: robots.txt of {MS} disallows it")
+    assert not ctx.partial

@@ -88,7 +88,7 @@ class Session:
             self.bootstrapped = True
             page = careers_url(ctx.lab)
             try:
-                if not await ctx.allowed(page):
+                if not await ctx.allowed(page, listing=False):
                     return
                 response = await ctx.send("GET", page, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
             except ScrapeError as exc:  # best effort: the request is asked again without a token
