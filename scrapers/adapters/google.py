@@ -4,7 +4,10 @@ Google's robots.txt disallows the results pages, so a scrape reads the jobs feed
 respects it does: one `<job>` per role with `<jobid>`, `<title>`, `<published>`, `<url>`, `<description>` (HTML),
 `<locations>`, `<categories>` and `<employer>` (`Google`, `DeepMind`, `YouTube` ...). The feed is ~20 MB: it is
 asked for conditionally (the fetcher sends the stored ETag / Last-Modified; a 304 costs one small request and
-the stored body is parsed again) and parsed incrementally, one job at a time, each cleared once read.
+the stored body is parsed again) and parsed incrementally, one job at a time, each cleared once read: the
+parser holds about one chunk's jobs whatever the feed's size. The body itself is read whole by the fetcher,
+within its size cap (ASR_JOBS_MAX_BYTES, 64 MB by default) and kept by the http cache (bodies up to 32 MB)
+for the 304s; the XML is parsed in a worker, away from the event loop.
 
 The results-page parser (positional arrays in an `AF_initDataCallback` script) stays for `import` of saved pages.
 """
