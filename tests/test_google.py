@@ -132,7 +132,7 @@ async def test_demo_recording_replays(labs):
     titles = sorted(p.title for p in postings)
     # Google's speech research roles; not the SWE role (no research in its title), not YouTube's, not DeepMind's.
     assert titles == ["Research Scientist, Speech Recognition", "Student Researcher, PhD, Speech and Audio, 2027"]
-    assert not ctx.partial and ctx.stats.requests == 1
+    assert not ctx.partial and ctx.stats.requests == 2  # robots.txt, then the feed
 
 
 # --- the jobs feed ----------------------------------------------------------------------------------------------
@@ -140,14 +140,21 @@ async def test_demo_recording_replays(labs):
 FEED = "https://www.google.com/about/careers/applications/jobs/feed.xml"
 
 
-def feed_site(body: bytes, seen: list[httpx.Request], etag: str = '"f1"'):
-    """The feed with an ETag: 304 when the request carries it."""
+ROBOTS = "https://www.google.com/robots.txt"
+
+
+def feed_site(body: bytes, seen: list[httpx.Request], etag: str = '"f1"', robots: str = sample_google.ROBOTS):
+    """robots.txt and the feed, each with an ETag: 304 when the request carries it."""
 
     def answer(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        if request.headers.get("if-none-match") == etag:
-            return httpx.Response(304, headers={"etag": etag})
-        return httpx.Response(200, content=body, headers={"content-type": "application/xml", "etag": etag})
+        if request.url.path == "/robots.txt":
+            content, kind, tag = robots.encode(), "text/plain", '"r1"'
+        else:
+            content, kind, tag = body, "application/xml", etag
+        if request.headers.get("if-none-match") == tag:
+            return httpx.Response(304, headers={"etag": tag})
+        return httpx.Response(200, content=content, headers={"content-type": kind, "etag": tag})
 
     return httpx.MockTransport(answer)
 
@@ -191,18 +198,32 @@ async def test_scrape_reads_the_feed_once_and_an_unchanged_feed_costs_one_small_
             ctx = LabContext(lab(labs), fetcher)
             results.append((sorted(p.title for p in await google.scrape(ctx)), ctx.stats))
     (first, first_stats), (second, second_stats) = results
-    assert [str(r.url) for r in seen] == [FEED, FEED] and seen[0].headers["accept"].startswith("application/xml")
-    assert "if-none-match" not in seen[0].headers and seen[1].headers["if-none-match"] == '"f1"'
+    # Each run: robots.txt (the feed is allowed), then the feed; the second run asks both conditionally.
+    assert [str(r.url) for r in seen] == [ROBOTS, FEED, ROBOTS, FEED]
+    assert seen[1].headers["accept"].startswith("application/xml") and "if-none-match" not in seen[1].headers
+    assert seen[3].headers["if-none-match"] == '"f1"' and seen[2].headers["if-none-match"] == '"r1"'
     assert first == second and len(first) == 2  # the stored body, parsed again
-    assert (second_stats.requests, second_stats.not_modified, second_stats.bytes) == (1, 1, 0)
-    assert first_stats.bytes == len(sample_google.demo_feed())
+    # An unchanged feed: two small 304s, not a byte of body.
+    assert (second_stats.requests, second_stats.not_modified, second_stats.bytes) == (2, 2, 0)
+    assert first_stats.bytes == len(sample_google.demo_feed()) + len(sample_google.ROBOTS)
 
 
 async def test_probe_counts_the_labs_employers_roles(labs):
     seen: list[httpx.Request] = []
     async with Fetcher(feed_site(sample_google.demo_feed(), seen), retry=RetryPolicy(attempts=1)) as fetcher:
         assert await google.probe(LabContext(lab(labs), fetcher)) == 3  # Google's roles, not YouTube's nor DeepMind's
-    assert len(seen) == 1
+    assert [str(r.url) for r in seen] == [ROBOTS, FEED]
+
+
+async def test_a_feed_robots_txt_disallows_is_not_fetched(labs):
+    seen: list[httpx.Request] = []
+    robots = "User-agent: *\nDisallow: /about/careers/\n"
+    async with Fetcher(feed_site(sample_google.demo_feed(), seen, robots=robots), retry=RetryPolicy(attempts=1)) as fetcher:
+        ctx = LabContext(lab(labs), fetcher)
+        assert await google.scrape(ctx) == []
+    assert [str(r.url) for r in seen] == [ROBOTS] and ctx.partial  # nothing closed for it
+    assert ctx.warnings == [f"google-research: skipped {FEED}: robots.txt of https://www.google.com disallows it "
+                            "for our User-Agent"]
 
 
 def test_reader_holds_one_job_at_a_time_whatever_the_feed_size(labs):

@@ -151,10 +151,17 @@ def demo_feed() -> bytes:
     return feed([*JOBS.values(), *OTHERS.values()])
 
 
+# A sample robots.txt in the shape of a big site's: the results pages disallowed, the feed not.
+ROBOTS = ("User-agent: *\nDisallow: /search\nDisallow: /about/careers/applications/jobs/results\n"
+          "Allow: /about/careers/applications/jobs/feed.xml\n")
+
+
 def recordings() -> dict[str, list[dict]]:
-    """One conditional-ready answer: the feed with its validators."""
+    """robots.txt, then one conditional-ready answer: the feed with its validators."""
     headers = {"etag": FEED_ETAG, "last-modified": FEED_MODIFIED}
-    return {"google-research": [entry("GET", FEED, demo_feed(), content_type=XML, headers=headers)]}
+    return {"google-research": [
+        entry("GET", "https://www.google.com/robots.txt", ROBOTS, content_type="text/plain; charset=utf-8"),
+        entry("GET", FEED, demo_feed(), content_type=XML, headers=headers)]}
 
 
 def real_host(lab: Lab) -> str:
@@ -172,7 +179,8 @@ def site(lab: Lab, n: int, host: str) -> Routes:
         item[0] = str(800_000_000_000_000_000 + i)
         jobs.append(item)
     body = feed([*jobs, JOBS["audio-research"], *OTHERS.values()])
-    return {key(host, "GET", adapter.feed_url(lab)): Answer(body, XML)}
+    return {key(host, "GET", adapter.feed_url(lab)): Answer(body, XML),
+            key(host, "GET", "/robots.txt"): Answer(ROBOTS.encode("utf-8"), "text/plain; charset=utf-8")}
 
 
 def results_url(lab: Lab, query: str, page: int) -> str:

@@ -1,7 +1,7 @@
 """Google Careers: the official jobs feed (one XML document of every open role), read as a stream.
 
 Google's robots.txt disallows the results pages, so a scrape reads the jobs feed instead, as public code that
-respects it does: one `<job>` per role with `<jobid>`, `<title>`, `<published>`, `<url>`, `<description>` (HTML),
+respects it does (and only where robots.txt allows the feed, checked once per run): one `<job>` per role with `<jobid>`, `<title>`, `<published>`, `<url>`, `<description>` (HTML),
 `<locations>`, `<categories>` and `<employer>` (`Google`, `DeepMind`, `YouTube` ...). The feed is ~20 MB: it is
 asked for conditionally (the fetcher sends the stored ETag / Last-Modified; a 304 costs one small request and
 the stored body is parsed again) and parsed incrementally, one job at a time, each cleared once read: the
@@ -67,15 +67,21 @@ def employers(lab: Lab) -> frozenset[str]:
 
 
 async def scrape(ctx: LabContext) -> list[Posting]:
-    """The lab's roles in the feed: its employers' jobs that pass its filters."""
+    """The lab's roles in the feed: its employers' jobs that pass its filters ([] and a partial run where
+    robots.txt disallows the feed)."""
     url = feed_url(ctx.lab)
+    if not await ctx.allowed(url):
+        return []
     response = await ctx.send("GET", url, headers=FEED_HEADERS)
     return await off_loop(parse_feed, response.content, ctx.lab, url)
 
 
 async def probe(ctx: LabContext) -> int | None:
-    """The number of the lab's employers' roles in the feed (a conditional GET: unchanged, it is one small request)."""
+    """The number of the lab's employers' roles in the feed (a conditional GET: unchanged, it is one small request);
+    None where robots.txt disallows the feed."""
     url = feed_url(ctx.lab)
+    if not await ctx.allowed(url):
+        return None
     response = await ctx.send("GET", url, headers=FEED_HEADERS)
     return await off_loop(count_feed, response.content, ctx.lab, url)
 
