@@ -1,8 +1,9 @@
-"""Google Careers: the official jobs feed (one XML document of every open role), read as a stream.
+"""Google Careers: the official jobs feed (one XML document of every open role), parsed incrementally.
 
 Google's robots.txt disallows the results pages, so a scrape reads the jobs feed instead, as public code that
-respects it does (and only where robots.txt allows the feed, checked once per run): one `<job>` per role with `<jobid>`, `<title>`, `<published>`, `<url>`, `<description>` (HTML),
-`<locations>`, `<categories>` and `<employer>` (`Google`, `DeepMind`, `YouTube` ...). The feed is ~20 MB: it is
+respects it does (and only where robots.txt allows the feed, checked once per run): one `<job>` per role with
+`<jobid>`, `<title>`, `<published>`, `<url>`, `<description>` (HTML), `<locations>`, `<categories>` and
+`<employer>` (`Google`, `DeepMind`, `YouTube` ...). The feed is ~20 MB: it is
 asked for conditionally (the fetcher sends the stored ETag / Last-Modified; a 304 costs one small request and
 the stored body is parsed again) and parsed incrementally, one job at a time, each cleared once read: the
 parser holds about one chunk's jobs whatever the feed's size. The body itself is read whole by the fetcher,
@@ -89,7 +90,8 @@ async def probe(ctx: LabContext) -> int | None:
 class FeedReader:
     """Jobs of a feed fed in chunks, one `<job>` element at a time; read jobs are dropped from the tree at once.
 
-    `held_most` is the most children a job's parent ever held when a job ended (1 when memory stays bounded).
+    `held_most` is the most children a job's parent ever held when a job ended: about the jobs one chunk
+    completes, whatever the feed's size.
     """
 
     def __init__(self, lab: Lab, url: str):
