@@ -27,6 +27,7 @@ from ..models import Lab, ParseError, Politeness, Posting, ScrapeError, status_k
 from ..safetext import printable
 from .har import ReplayMiss
 from .parsing import load_json
+from .robots import ANSWERED, RobotsRules
 
 USER_AGENT = f"asr-jobs/{__version__} (+https://github.com/asr-jobs/asr-jobs; job search for speech researchers)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 522, 524})
@@ -325,6 +326,7 @@ class Fetcher:
         self._sleep = sleep
         self._gates: dict[str, HostGate] = {}
         self.cache = cache
+        self.robots = RobotsRules(replaying=self.offline)  # each host's robots.txt, read once per run
 
     @classmethod
     def from_env(cls, transport: httpx.AsyncBaseTransport | None = None,
@@ -711,6 +713,23 @@ class LabContext:
             self.gone(source_id, str(response.url))
             return None
         return response
+
+    async def allowed(self, url: str, *, listing: bool = True) -> bool:
+        """Whether robots.txt lets our User-Agent fetch this web page; a page it does not is warned about, never
+        fetched, and makes the run partial (nothing is closed for not being seen). An unreachable robots.txt
+        (429/5xx after retries) raises ScrapeError: no page of that host is fetched (scrapers/robots.py).
+        `listing=False` for a page that shows no postings (a session's bootstrap page): skipping it leaves the
+        run whole."""
+        agent = next((v for k, v in self.lab.headers.items() if k.lower() == "user-agent"), USER_AGENT)
+        verdict = await self.fetcher.robots.verdict(url, agent, lambda robots_url: self.send(
+            "GET", robots_url, ok_statuses=ANSWERED, headers={"Accept": "text/plain, */*;q=0.5"}))
+        if not verdict.allowed and verdict.status is not None:
+            raise ScrapeError(self.name, url, verdict.reason, status=verdict.status,
+                              kind="throttled" if verdict.status == 429 else "http")
+        if not verdict.allowed:
+            self.warn(f"{self.name}: skipped {url}: {verdict.reason}")
+            self.partial = self.partial or listing
+        return verdict.allowed
 
     def gone(self, source_id: str, url: str = "") -> None:
         """Report that a posting's own page answered 404/410: the store closes it, even in a partial run."""

@@ -68,11 +68,12 @@ async def test_detail_route_is_the_request_each_posting_was_completed_by(labs):
         postings = list(store.previous_postings(db, name)[0].values())
         assert postings, name
         routes = [adapter(lab.adapter).detail_route(lab, p) for p in postings]
-        if routes[0] is None:
-            assert set(routes) == {None}, name
+        if all(route is None for route in routes):  # a board: its listing carries every posting whole
             continue
         checked.add(lab.adapter)
-        for route in routes:
+        for posting, route in zip(postings, routes, strict=True):
+            if route is None and "careers.peopleclick.com" in posting.url:
+                continue  # MIT HR's page is a JavaScript shell: the posting is its listing's link, never requested
             assert route is not None and normalized_url(route) in requested, (name, route)
     assert {"workday", "eightfold", "apple", "meta", "mit"} <= checked
 

@@ -9,7 +9,7 @@ from asr_jobs.models import ParseError, Politeness, Posting, ScrapeError
 from asr_jobs.samplesites import eightfold as sample_eightfold
 from asr_jobs.samplesites.transport import routes_transport
 from asr_jobs.scrapers.adapters import eightfold
-from asr_jobs.scrapers.fetch import Fetcher, LabContext
+from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
 from asr_jobs.scrapers.har import ReplayTransport, load_har
 
 from .conftest import fixture_bytes, real_sample
@@ -357,3 +357,129 @@ async def test_demo_recording_replays(labs, lab_name, expected, unrequested):
     kept = [p.title for p in postings if labs[lab_name].keep(p)]
     # JHU's text filter needs the description: the unrelated sample role is dropped after its detail.
     assert len(kept) == len(postings) - 1 + unrequested
+
+
+# --- session bootstrap (429/403) and the firewall
+
+CAREERS = MS + "/careers?hl=en"
+CAREERS_PAGE = ('<html><head><meta name="_csrf" content="tok-123"><title>Careers</title></head>'
+                "<body><div id='root'></div></body></html>")
+
+
+class Guarded:
+    """PCSX behind a session check: the API answers `refusal` until a request carries the careers page's token."""
+
+    def __init__(self, refusal: int, labs, *, token_page: str = CAREERS_PAGE, always: bool = False):
+        hits = [position(1, "Principal Researcher, Speech")]
+        self.site = SamplePcsx({"speech": hits})
+        self.inner = self.site.transport(fast(labs["microsoft-research"], queries=["speech"]))
+        self.refusal, self.token_page, self.always = refusal, token_page, always
+        self.requests: list[httpx.Request] = []
+
+    async def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        if request.url.path == "/careers":
+            return httpx.Response(200, text=self.token_page, headers={"content-type": "text/html"})
+        if self.always or request.headers.get("x-csrf-token") != "tok-123":
+            return httpx.Response(self.refusal, text="<html>Access denied</html>")
+        return await self.inner.handle_async_request(request)
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+
+async def test_a_429_bootstraps_a_session_once_and_asks_again_with_the_token(labs):
+    guarded = Guarded(429, labs)
+    lab = fast(labs["microsoft-research"], queries=["speech"])
+    async with Fetcher(guarded.transport()) as fetcher:
+        ctx = LabContext(lab, fetcher)
+        postings = await eightfold.scrape(ctx)
+    paths = [r.url.path for r in guarded.requests]
+    assert paths == ["/api/pcsx/search", "/robots.txt", "/careers", "/api/pcsx/search", "/api/pcsx/position_details"]
+    search, _, careers, again, detail = guarded.requests
+    assert str(careers.url) == CAREERS and careers.headers["accept"].startswith("text/html")
+    assert search.headers["referer"] == CAREERS and "x-csrf-token" not in search.headers
+    assert again.headers["x-csrf-token"] == "tok-123" and again.headers["referer"] == CAREERS
+    assert detail.headers["x-csrf-token"] == "tok-123"  # the session is kept for the rest of the run
+    assert [p.title for p in postings] == ["Principal Researcher, Speech"] and not ctx.partial
+
+
+async def test_a_403_that_persists_after_the_bootstrap_is_the_labs_error(labs):
+    guarded = Guarded(403, labs, always=True)
+    async with Fetcher(guarded.transport()) as fetcher:
+        with pytest.raises(ScrapeError) as err:
+            await eightfold.scrape(LabContext(fast(labs["microsoft-research"], queries=["speech"]), fetcher))
+    assert err.value.status == 403 and "HTTP 403" in str(err.value)
+    assert [r.url.path for r in guarded.requests].count("/careers") == 1  # bootstrapped once, not per request
+
+
+async def test_a_careers_page_without_a_token_is_warned_about_and_the_request_asked_again(labs):
+    guarded = Guarded(403, labs, token_page="<html><head></head></html>", always=True)
+    async with Fetcher(guarded.transport()) as fetcher:
+        ctx = LabContext(fast(labs["microsoft-research"], queries=["speech"]), fetcher)
+        with pytest.raises(ScrapeError):
+            await eightfold.scrape(ctx)
+    assert ctx.warnings == [f'microsoft-research: no <meta name="_csrf"> on {CAREERS}: asking again without a token']
+    assert [r.url.path for r in guarded.requests][-1] == "/api/pcsx/search"
+
+
+def waf(request: httpx.Request) -> httpx.Response:
+    """AWS WAF's captcha action: 405 with x-amzn-waf-action: captcha (and an interstitial page)."""
+    return httpx.Response(405, headers={"x-amzn-waf-action": "captcha", "content-type": "text/html"},
+                          text="<html><body>Human verification</body></html>")
+
+
+async def test_the_firewall_is_reported_as_a_block_not_retried_and_closes_nothing(labs):
+    from asr_jobs.db import store
+    from asr_jobs.ingest import scrape_labs
+    from asr_jobs.samplesites.transport import demo_transport
+
+    db = store.open_db(None)
+    lab = fast(labs["microsoft-research"])
+    first = await scrape_labs(db, [lab], transport=demo_transport("microsoft-research"), http_cache=False)
+    assert first[0].status == "ok" and first[0].saved.new > 0
+    seen: list[httpx.Request] = []
+    blocked = httpx.MockTransport(lambda request: seen.append(request) or waf(request))
+    (outcome,) = await scrape_labs(db, [lab], transport=blocked, http_cache=False)
+    assert outcome.failed and "blocked by the site's firewall (HTTP 405, x-amzn-waf-action: captcha)" in outcome.error
+    assert len(seen) == len(lab.queries)  # one request per query, none retried: the next run tries again
+    assert "closed" not in {row["status"] for row in db["postings"].rows}
+
+
+async def test_firewall_error_kind(labs):
+    async with Fetcher(httpx.MockTransport(waf)) as fetcher:
+        with pytest.raises(ScrapeError) as err:
+            await eightfold.probe(LabContext(fast(labs["microsoft-research"]), fetcher))
+    assert err.value.kind == "firewall" and err.value.status == 405
+
+
+async def test_probe_reads_one_search_page_and_returns_the_count(labs):
+    hits = [position(i, f"Researcher {i}") for i in range(1, 13)]
+    site = SamplePcsx({"speech recognition": hits})
+    lab = fast(labs["microsoft-research"])
+    async with Fetcher(site.transport(lab)) as fetcher:
+        assert await eightfold.probe(LabContext(lab, fetcher)) == 12
+    assert site.searched() == [("speech recognition", "0")] and site.detailed() == []
+
+
+async def test_a_careers_page_robots_txt_disallows_is_not_asked_and_the_run_stays_whole(labs):
+    guarded = Guarded(429, labs)
+    robots_answer = httpx.Response(200, text="User-agent: *\nDisallow: /careers\n")
+    handle = guarded.handle
+
+    async def with_robots(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            guarded.requests.append(request)
+            return robots_answer
+        return await handle(request)
+
+    lab = fast(labs["microsoft-research"], queries=["speech"])
+    async with Fetcher(httpx.MockTransport(with_robots), retry=RetryPolicy(attempts=2, scale=0)) as fetcher:
+        ctx = LabContext(lab, fetcher)
+        with pytest.raises(ScrapeError) as err:  # no token: the API keeps answering 429
+            await eightfold.scrape(ctx)
+    assert "/careers" not in [r.url.path for r in guarded.requests] and err.value.status == 429
+    assert ctx.warnings[0].startswith(f"microsoft-research: skipped {CAREERS}: robots.txt of {MS} disallows it")
+    assert not ctx.partial

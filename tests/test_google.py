@@ -4,7 +4,7 @@ import json
 import httpx
 import pytest
 
-from asr_jobs.models import Lab, ParseError, Politeness, ScrapeError
+from asr_jobs.models import Lab, ParseError, Politeness
 from asr_jobs.samplesites import google as sample_google
 from asr_jobs.samplesites.transport import routes_transport
 from asr_jobs.scrapers.adapters import google
@@ -49,13 +49,6 @@ def lab(labs, **changes) -> Lab:
     for key, value in changes.items():
         setattr(base, key, value)
     return base
-
-
-async def run(lab_: Lab, site: GoogleSite | httpx.MockTransport) -> tuple[list, LabContext]:
-    transport = site.transport(lab_) if isinstance(site, GoogleSite) else site
-    async with Fetcher(transport, retry=RetryPolicy(attempts=1)) as fetcher:
-        ctx = LabContext(lab_, fetcher)
-        return await google.scrape(ctx), ctx
 
 
 def test_parse_page_fields(labs):
@@ -125,55 +118,6 @@ def test_bad_pages_name_lab_url_and_index(labs, body, message):
     assert message in text and text.startswith("google-research:") and RESULTS + "?q=speech" in text
 
 
-async def test_scrape_pages_until_total_and_merges_queries(labs):
-    first = [job(str(1000 + i)) for i in range(20)]
-    second = [job(str(1020 + i)) for i in range(20)]
-    third = [job(str(1040 + i)) for i in range(5)]
-    site = GoogleSite({"speech research": first + second + third,
-                       "audio research": [job("1003"), job("2000", "Audio Research Engineer")]})
-    postings, ctx = await run(lab(labs, queries=["speech research", "audio research"]), site)
-    # Queries, and the pages after a query's first, are requested concurrently: compare them sorted.
-    assert sorted(str(r.url) for r in site.requests) == [
-        f"{RESULTS}?q=audio+research&sort_by=date&page=1", f"{RESULTS}?q=speech+research&sort_by=date&page=1",
-        f"{RESULTS}?q=speech+research&sort_by=date&page=2", f"{RESULTS}?q=speech+research&sort_by=date&page=3"]
-    assert all(r.method == "GET" for r in site.requests)
-    assert len(postings) == 46 and len({p.source_id for p in postings}) == 46
-    assert postings[-1].title == "Audio Research Engineer"
-    assert ctx.partial is False and ctx.warnings == []
-
-
-async def test_a_short_page_before_the_total_ends_the_query_as_partial(labs):
-    site = GoogleSite({"speech": [job("1"), job("2")]}, totals={"speech": 300})
-    postings, ctx = await run(lab(labs, queries=["speech"]), site)
-    assert len(postings) == 2 and len(site.requests) == 1 and ctx.partial  # kept, but nothing is closed
-    assert ctx.warnings == [f"query 'speech': {site.requests[0].url} holds 2 of 20 jobs with 2 of 300 announced jobs "
-                            "seen; nothing is closed this run"]
-
-
-async def test_page_cap_warns_and_marks_partial(labs):
-    jobs = [job(f"{n}-{i}") for n in (1, 2) for i in range(20)]
-    lab_ = lab(labs, queries=["speech"], params={"max_pages": 2})
-    postings, ctx = await run(lab_, GoogleSite({"speech": jobs}, totals={"speech": 500}))
-    assert len(postings) == 40 and ctx.partial
-    assert ctx.warnings == ["query 'speech': stopped after 2 pages (40 of 500 jobs); raise params.max_pages to see more; "
-                            "nothing is closed this run"]
-
-
-async def test_base_url_and_location_params(labs):
-    lab_ = lab(labs, queries=["speech"], params={"base_url": "http://mirror.test", "locations": ["Zurich, Switzerland"]})
-    site = GoogleSite({"speech": [job("1")]})
-    await run(lab_, site)
-    assert str(site.requests[0].url) == ("http://mirror.test/about/careers/applications/jobs/results"
-                                         "?q=speech&sort_by=date&page=1&location=Zurich%2C+Switzerland")
-
-
-async def test_http_error_names_lab_and_url(labs):
-    with pytest.raises(ScrapeError) as err:
-        await run(lab(labs, queries=["speech"]), httpx.MockTransport(lambda request: httpx.Response(403, text="Forbidden")))
-    assert str(err.value).startswith("google-research: HTTP 403")
-    assert f"({RESULTS}?q=speech&sort_by=date&page=1)" in str(err.value)
-
-
 def test_detect():
     assert google.detect(None, RESULTS + "?q=x")
     assert google.detect(page([], 0), "")
@@ -185,8 +129,163 @@ async def test_demo_recording_replays(labs):
     async with Fetcher(transport) as fetcher:
         ctx = LabContext(lab(labs), fetcher)
         postings = await google.scrape(ctx)
-    kept = [p.title for p in postings if labs["google-research"].keep(p)]
-    assert "Research Scientist, Speech Recognition" in kept
-    assert "Software Engineer, Speech Serving Infrastructure" in [p.title for p in postings]
-    assert "Software Engineer, Speech Serving Infrastructure" not in kept  # no research in it: the lab filter drops it
-    assert len(postings) == 4 and len(kept) == 3 and not ctx.partial
+    titles = sorted(p.title for p in postings)
+    # Google's speech research roles; not the SWE role (no research in its title), not YouTube's, not DeepMind's.
+    assert titles == ["Research Scientist, Speech Recognition", "Student Researcher, PhD, Speech and Audio, 2027"]
+    assert not ctx.partial and ctx.stats.requests == 2  # robots.txt, then the feed
+
+
+# --- the jobs feed ----------------------------------------------------------------------------------------------
+
+FEED = "https://www.google.com/about/careers/applications/jobs/feed.xml"
+
+
+ROBOTS = "https://www.google.com/robots.txt"
+
+
+def feed_site(body: bytes, seen: list[httpx.Request], etag: str = '"f1"', robots: str = sample_google.ROBOTS):
+    """robots.txt and the feed, each with an ETag: 304 when the request carries it."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/robots.txt":
+            content, kind, tag = robots.encode(), "text/plain", '"r1"'
+        else:
+            content, kind, tag = body, "application/xml", etag
+        if request.headers.get("if-none-match") == tag:
+            return httpx.Response(304, headers={"etag": tag})
+        return httpx.Response(200, content=content, headers={"content-type": kind, "etag": tag})
+
+    return httpx.MockTransport(answer)
+
+
+def test_feed_fields_employer_filter_and_research_filter(labs):
+    postings = google.parse(sample_google.demo_feed(), labs["google-research"], FEED)
+    by_title = {p.title: p for p in postings}
+    assert sorted(by_title) == ["Research Scientist, Speech Recognition", "Student Researcher, PhD, Speech and Audio, 2027"]
+    speech = by_title["Research Scientist, Speech Recognition"]
+    assert speech.source_id == "118230450296881862" and speech.company == "Google"
+    assert speech.url == f"{RESULTS}/118230450296881862-research-scientist-speech-recognition"
+    assert speech.location == "Mountain View, CA, US; New York, NY, US"
+    assert speech.posted_at == "2026-11-13T11:00:00.000Z" and speech.employment_type == "full-time"
+    assert speech.description.startswith("Google Research's speech team builds the recognizers")
+    assert "- Publish at Interspeech, ICASSP, ICLR and NeurIPS" in speech.description and "<" not in speech.description
+    assert speech.extra == {"employer": "Google", "categories": ["RESEARCH_SCIENCE"]}
+    assert by_title["Student Researcher, PhD, Speech and Audio, 2027"].employment_type == "intern"
+
+
+def test_deepmind_roles_are_never_the_google_labs(labs):
+    """A DeepMind role in the feed is the google-deepmind lab's (Greenhouse): google-research leaves it out."""
+    body = sample_google.demo_feed()
+    assert b"<employer>DeepMind</employer>" in body
+    everything = lab(labs, filters={})
+    titles = {p.title for p in google.parse(body, everything, FEED)}
+    assert "Research Scientist, Speech and Audio Generation" not in titles  # DeepMind's
+    assert "Audio Research Engineer, YouTube" not in titles and len(titles) == 3  # Google's three roles, all kept
+    both = lab(labs, filters={}, params={"employers": ["Google", "DeepMind"]})
+    assert "Research Scientist, Speech and Audio Generation" in {p.title for p in google.parse(body, both, FEED)}
+
+
+async def test_scrape_reads_the_feed_once_and_an_unchanged_feed_costs_one_small_request(labs):
+    from asr_jobs.db import store
+    from asr_jobs.db.http_cache import HttpCache
+
+    cache, seen = HttpCache(store.open_db(None)), []
+    transport = feed_site(sample_google.demo_feed(), seen)
+    results = []
+    for _ in range(2):
+        async with Fetcher(transport, cache=cache, retry=RetryPolicy(attempts=1)) as fetcher:
+            ctx = LabContext(lab(labs), fetcher)
+            results.append((sorted(p.title for p in await google.scrape(ctx)), ctx.stats))
+    (first, first_stats), (second, second_stats) = results
+    # Each run: robots.txt (the feed is allowed), then the feed; the second run asks both conditionally.
+    assert [str(r.url) for r in seen] == [ROBOTS, FEED, ROBOTS, FEED]
+    assert seen[1].headers["accept"].startswith("application/xml") and "if-none-match" not in seen[1].headers
+    assert seen[3].headers["if-none-match"] == '"f1"' and seen[2].headers["if-none-match"] == '"r1"'
+    assert first == second and len(first) == 2  # the stored body, parsed again
+    # An unchanged feed: two small 304s, not a byte of body.
+    assert (second_stats.requests, second_stats.not_modified, second_stats.bytes) == (2, 2, 0)
+    assert first_stats.bytes == len(sample_google.demo_feed()) + len(sample_google.ROBOTS)
+
+
+async def test_probe_counts_the_labs_employers_roles(labs):
+    seen: list[httpx.Request] = []
+    async with Fetcher(feed_site(sample_google.demo_feed(), seen), retry=RetryPolicy(attempts=1)) as fetcher:
+        assert await google.probe(LabContext(lab(labs), fetcher)) == 3  # Google's roles, not YouTube's nor DeepMind's
+    assert [str(r.url) for r in seen] == [ROBOTS, FEED]
+
+
+async def test_a_feed_robots_txt_disallows_is_not_fetched(labs):
+    seen: list[httpx.Request] = []
+    robots = "User-agent: *\nDisallow: /about/careers/\n"
+    async with Fetcher(feed_site(sample_google.demo_feed(), seen, robots=robots), retry=RetryPolicy(attempts=1)) as fetcher:
+        ctx = LabContext(lab(labs), fetcher)
+        assert await google.scrape(ctx) == []
+    assert [str(r.url) for r in seen] == [ROBOTS] and ctx.partial  # nothing closed for it
+    assert ctx.warnings == [f"google-research: skipped {FEED}: robots.txt of https://www.google.com disallows it "
+                            "for our User-Agent"]
+
+
+def test_reader_holds_one_job_at_a_time_whatever_the_feed_size(labs):
+    """Each job is dropped from the tree once read: what the parser holds does not grow with the feed."""
+    def held(jobs: int) -> tuple[int, int]:
+        template = sample_google.JOBS["speech-scientist"]
+        body = sample_google.feed([[str(10**17 + i), *template[1:]] for i in range(jobs)])
+        reader = google.FeedReader(labs["google-research"], FEED)
+        for start in range(0, len(body), 4096):  # small chunks: a job or two ends per chunk
+            for _ in reader.feed(body[start:start + 4096]):
+                pass
+        for _ in reader.close():
+            pass
+        return reader.jobs, reader.held_most
+
+    small, large = held(20), held(2000)
+    assert small[0] == 20 and large[0] == 2000
+    assert large[1] == small[1] <= 3
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (b"", "the jobs feed is empty"),
+        (b"<jobs><job><jobid>1</jobid><title>T</title>", "the jobs feed is not well-formed XML"),
+        (b'<?xml version="1.0"?><!DOCTYPE jobs [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+         b"<jobs><job><jobid>1</jobid><title>&b;</title><employer>Google</employer></job></jobs>",
+         "the jobs feed is not well-formed XML"),
+        (b"<jobs><job><title>Research Scientist</title><employer>Google</employer></job></jobs>",
+         "job 1 of the feed has no <jobid>"),
+    ],
+)
+def test_bad_feeds_name_lab_url_and_cause(labs, body, message):
+    with pytest.raises(ParseError) as err:
+        google.parse_feed(body, lab(labs, filters={}), FEED)
+    assert message in str(err.value) and str(err.value).startswith("google-research:") and FEED in str(err.value)
+
+
+def test_entity_declarations_are_refused(labs):
+    """defusedxml: an entity declared in the feed (billion laughs, external entities) is an error, not expanded."""
+    body = (b'<?xml version="1.0"?><!DOCTYPE jobs [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            b"<jobs><job><jobid>1</jobid><title>&x;</title><employer>Google</employer></job></jobs>")
+    with pytest.raises(ParseError, match="EntitiesForbidden|not well-formed"):
+        google.parse_feed(body, lab(labs, filters={}), FEED)
+
+
+def test_import_of_a_saved_feed_detects_it(labs):
+    body = sample_google.demo_feed().decode()
+    assert google.detect(body, "feed.xml") and google.is_feed(body)
+    assert len(google.parse(body, labs["google-research"], "feed.xml")) == 2
+
+
+def test_import_command_reads_a_saved_feed(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from asr_jobs.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ASR_JOBS_DB", raising=False)
+    (tmp_path / "feed.xml").write_bytes(sample_google.demo_feed())
+    result = CliRunner().invoke(cli, ["import", "feed.xml", "--lab", "google-research", "--db", "jobs.db"])
+    assert result.exit_code == 0, result.output
+    assert "feed.xml: google format, 2 postings (2 new" in result.output
+    shown = CliRunner().invoke(cli, ["show", "google-research:118230450296881862", "--db", "jobs.db", "--json"])
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["title"] == "Research Scientist, Speech Recognition"

@@ -14,6 +14,7 @@ from .conftest import fixture_bytes
 
 PAGE = "https://careers.acme.test/jobs/4711"
 LISTING = "https://careers.acme.test/open-positions"
+ROBOTS = "https://careers.acme.test/robots.txt"  # asked once per host per run, before any page (a 404 here)
 JOB_4711 = "https://careers.acme.test/jobs/4711-research-scientist-speech"
 JOB_4712 = "https://careers.acme.test/jobs/4712-speech-intern"
 JOB_4713 = "https://careers.acme.test/jobs/4713-office-manager?utm_source=list"
@@ -198,7 +199,7 @@ async def test_scrape_listing_follows_matching_links_in_order():
     async with Fetcher(site(listing_site(), seen)) as fetcher:
         ctx = LabContext(lab, fetcher)
         postings = await jsonld.scrape(ctx)
-    assert seen == [LISTING, JOB_4711, JOB_4712, JOB_4713]
+    assert seen == [ROBOTS, LISTING, JOB_4711, JOB_4712, JOB_4713]
     assert [p.source_id for p in postings] == ["REQ-4711", JOB_4711, "REQ-4712", "REQ-4713"]
     intern = postings[2]
     assert intern.title == "Speech Research Intern" and intern.url == JOB_4712
@@ -210,7 +211,7 @@ async def test_scrape_without_link_pattern_reads_only_the_pages():
     seen: list[str] = []
     async with Fetcher(site(listing_site(), seen)) as fetcher:
         postings = await jsonld.scrape(LabContext(acme(pages=JOB_4711), fetcher))
-    assert seen == [JOB_4711] and len(postings) == 2
+    assert seen == [ROBOTS, JOB_4711] and len(postings) == 2
 
 
 async def test_scrape_base_url_rebases_requests_but_keeps_public_urls():
@@ -219,7 +220,7 @@ async def test_scrape_base_url_rebases_requests_but_keeps_public_urls():
     lab = acme(pages=[LISTING], link_pattern=r"/jobs/\d+", base_url="http://127.0.0.1:8000")
     async with Fetcher(site(mirror, seen)) as fetcher:
         postings = await jsonld.scrape(LabContext(lab, fetcher))
-    assert seen[:2] == ["http://127.0.0.1:8000/open-positions", "http://127.0.0.1:8000/jobs/4711-research-scientist-speech"]
+    assert seen[:3] == ["http://127.0.0.1:8000/robots.txt", "http://127.0.0.1:8000/open-positions", "http://127.0.0.1:8000/jobs/4711-research-scientist-speech"]
     assert postings[2].url == JOB_4712
 
 
@@ -241,7 +242,7 @@ async def test_scrape_caps_posting_pages_at_max_details():
     async with Fetcher(site(listing_site(), seen)) as fetcher:
         ctx = LabContext(acme(max_details=1, pages=[LISTING], link_pattern=r"/jobs/\d+"), fetcher)
         postings = await jsonld.scrape(ctx)
-    assert seen == [LISTING, JOB_4711] and len(postings) == 2
+    assert seen == [ROBOTS, LISTING, JOB_4711] and len(postings) == 2
     assert ctx.partial and ctx.warnings[-1] == "acme: 2 posting page(s) not fetched (max_details = 1)"
 
 
@@ -314,3 +315,11 @@ def test_any_field_value_never_crashes(field, value):
     node = {"@type": "JobPosting", "title": "Speech Scientist", field: value}
     postings = jsonld.postings_from_nodes([node], acme(), PAGE)
     assert all(isinstance(p.title, str) and isinstance(p.description, str) for p in postings)
+
+
+async def test_probe_counts_what_the_listing_pages_show_without_reading_posting_pages():
+    seen: list[str] = []
+    async with Fetcher(site(listing_site(), seen)) as fetcher:
+        found = await jsonld.probe(LabContext(acme(pages=[LISTING], link_pattern=r"/jobs/\d+"), fetcher))
+    assert seen == [ROBOTS, LISTING]
+    assert found == 3  # the listing links 4711, 4712 and 4713 (and shows no JobPosting itself)

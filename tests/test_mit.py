@@ -3,7 +3,7 @@ import copy
 import httpx
 import pytest
 
-from asr_jobs.models import Lab, ParseError, Politeness, Posting
+from asr_jobs.models import Lab, ParseError, Politeness, Posting, ScrapeError
 from asr_jobs.scrapers.adapters import mit
 from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
 from asr_jobs.scrapers.har import ReplayTransport
@@ -125,46 +125,50 @@ def test_bad_posting_pages_name_lab_and_url(labs, page, message):
 async def test_scrape_reads_listing_then_each_posting_page(labs):
     site = default_site()
     postings, ctx = await run(lab(labs), site)
-    assert [str(r.url) for r in site.requests] == [CAREERS, SLS, FUTURETECH, PEOPLECLICK]
+    # Each host's robots.txt first (a 404 here: no rules); PeopleClick's page is a JavaScript shell: never asked.
+    urls = [str(r.url) for r in site.requests]
+    assert urls[:2] == ["https://www.csail.mit.edu/robots.txt", CAREERS]
+    assert sorted(urls[2:]) == sorted([SLS, "https://futuretech.mit.edu/robots.txt", FUTURETECH])
     assert all(r.method == "GET" for r in site.requests)
-    sls, futuretech, admin = postings
+    admin, sls, futuretech = postings
     assert sls.title == "Research Scientist, Spoken Language Systems Group"
     assert sls.description.startswith("The Spoken Language Systems group at MIT CSAIL")
     assert futuretech.title == "Postdoctoral Associate, AI and Economics"
-    assert admin.source_id == "24871" and admin.title == "Administrative Assistant II"
-    assert admin.description == "Support the CSAIL headquarters team."
+    # A PeopleClick link is a posting as the lab's page lists it.
+    assert admin.source_id == "24871" and admin.title == "Administrative Assistant II (MIT HR)" and admin.url == PEOPLECLICK
+    assert admin.description == "Administrative Assistant II (MIT HR)"
     assert ctx.warnings == [] and not ctx.partial
 
 
 async def test_unchanged_links_are_not_fetched_again(labs):
-    stored = Posting(lab="mit-csail", source_id="24871", title="Administrative Assistant II", url=PEOPLECLICK,
-                     description="stored text")
+    sls_id = "www.csail.mit.edu/jobs/research-scientist-spoken-language-systems"
+    stored = Posting(lab="mit-csail", source_id=sls_id, title="Research Scientist", url=SLS, description="stored text")
     site = default_site()
-    postings, _ = await run(lab(labs), site, previous={"24871": stored},
-                            previous_keys={"24871": f"Administrative Assistant II (MIT HR)|{PEOPLECLICK}"})
-    assert PEOPLECLICK not in [str(r.url) for r in site.requests]
-    assert postings[2].description == "stored text"
+    postings, _ = await run(lab(labs), site, previous={sls_id: stored},
+                            previous_keys={sls_id: f"Research Scientist, Spoken Language Systems Group|{SLS}"})
+    assert SLS not in [str(r.url) for r in site.requests]
+    assert postings[1].description == "stored text"
 
 
 async def test_dead_posting_link_is_reported_gone(labs):
     site = default_site()
     del site.pages[FUTURETECH]
     postings, ctx = await run(lab(labs), site)
-    assert [p.source_id for p in postings] == ["www.csail.mit.edu/jobs/research-scientist-spoken-language-systems",
-                                               "24871"]
+    assert [p.source_id for p in postings] == ["24871",
+                                               "www.csail.mit.edu/jobs/research-scientist-spoken-language-systems"]
     assert ctx.gone_ids == {"futuretech.mit.edu/opportunities/postdoctoral-associate-ai-economics": FUTURETECH}
     assert ctx.warnings == [] and not ctx.partial
 
 
 async def test_unreadable_posting_page_is_left_out_and_run_partial(labs):
     site = default_site()
-    site.pages[PEOPLECLICK] = "<html><body><div ng-app=\"careers\"></div></body></html>"  # a script-only shell
+    site.pages[SLS] = "<html><body><div ng-app=\"careers\"></div></body></html>"  # a script-only shell
     postings, ctx = await run(lab(labs), site)
-    assert [p.source_id for p in postings] == ["www.csail.mit.edu/jobs/research-scientist-spoken-language-systems",
+    assert [p.source_id for p in postings] == ["24871",
                                                "futuretech.mit.edu/opportunities/postdoctoral-associate-ai-economics"]
     # The link text stands in for the missing title, but there is no text to read.
     assert ctx.partial and ctx.warnings == [f"mit-csail: the posting page has no text in main, article or #content "
-                                            f"({PEOPLECLICK})"]
+                                            f"({SLS})"]
 
 
 async def test_page_without_posting_links_warns(labs):
@@ -179,7 +183,7 @@ async def test_base_url_fetches_from_the_mirror_but_keeps_public_urls(labs):
               for url, body in default_site().pages.items() if url.startswith("https://www.csail.mit.edu")}
     site = Site(mirror)
     postings, _ = await run(lab(labs, base_url="http://mirror.test", follow_hosts=[]), site)
-    assert [str(r.url) for r in site.requests] == ["http://mirror.test/about/careers",
+    assert [str(r.url) for r in site.requests] == ["http://mirror.test/robots.txt", "http://mirror.test/about/careers",
                                                    "http://mirror.test/jobs/research-scientist-spoken-language-systems",
                                                    "http://mirror.test/opportunities/postdoctoral-associate-ai-economics"]
     assert [p.url for p in postings] == [SLS]  # the futuretech page is not on the mirror: gone
@@ -203,3 +207,24 @@ async def test_demo_recording_replays(labs):
     assert "Postdoctoral Associate, Speech and Multimodal Learning" in titles
     assert len(postings) == 4 and all(p.description for p in postings)
     assert not ctx.partial and ctx.warnings == []
+
+
+async def test_probe_counts_the_posting_links_of_the_listing_pages_only(labs):
+    site = default_site()
+    async with Fetcher(httpx.MockTransport(site), retry=RetryPolicy(attempts=1)) as fetcher:
+        assert await mit.probe(LabContext(lab(labs), fetcher)) == 3
+    assert [str(r.url) for r in site.requests] == ["https://www.csail.mit.edu/robots.txt", CAREERS]
+
+
+async def test_a_listing_page_that_moved_is_warned_about_and_the_others_are_read(labs):
+    site = default_site()
+    moved = "https://www.csail.mit.edu/about/old-jobs-page"
+    postings, ctx = await run(lab(labs, pages=[moved, CAREERS]), site)
+    assert len(postings) == 3 and ctx.partial  # partial: what the moved page listed is not closed
+    assert ctx.warnings == [f"mit-csail: listing page answered HTTP 404, check params.pages: {moved}"]
+
+
+async def test_every_listing_page_gone_is_a_configuration_error(labs):
+    with pytest.raises(ScrapeError) as err:
+        await run(lab(labs, pages=["https://www.csail.mit.edu/nope"]), default_site())
+    assert err.value.kind == "config" and "every listing page answered 404/410: change params.pages" in str(err.value)

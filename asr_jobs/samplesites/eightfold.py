@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..models import Lab
 from ..scrapers.adapters import eightfold as adapter
 from ..scrapers.registry import load_labs
-from .common import Answer, Routes, entry, in_queries, json_bytes, key, page_starts, paragraphs
+from .common import HTML, Answer, Routes, entry, in_queries, json_bytes, key, page_starts, paragraphs
 
 DAY = 86400
 GONE = {"status": 404, "error": {"message": "Position not found", "body": ""}, "data": None}
@@ -193,7 +193,20 @@ def site(lab: Lab, n: int, host: str) -> Routes:
                                      queries=in_queries(i, lab.queries)) for i in range(n)]
     searches = {query: [p.result() for p in positions if query in p.queries] for query in lab.queries or [""]}
     details: dict[str, dict | None] = {str(p.pid): p.details(site_host) for p in positions}
-    return search_routes(lab, host, searches) | detail_routes(lab, host, details)
+    return search_routes(lab, host, searches) | detail_routes(lab, host, details) | session_routes(lab, host)
+
+
+# The careers page a session is bootstrapped from (its _csrf meta tag), and a robots.txt that allows it, as
+# Eightfold tenants' robots.txt allow /careers and the APIs.
+CAREERS_PAGE = ('<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="_csrf" content="sample-csrf-token">'
+                "<title>Careers</title></head><body><div id=\"pcs-body-container\"></div></body></html>")
+ROBOTS = "User-agent: *\nAllow: /careers\nAllow: /api/pcsx\nAllow: /api/apply\nDisallow: /api/\n"
+
+
+def session_routes(lab: Lab, host: str) -> Routes:
+    """The careers page (with a _csrf token) and robots.txt."""
+    return {key(host, "GET", adapter.careers_url(lab)): Answer(CAREERS_PAGE.encode("utf-8"), HTML),
+            key(host, "GET", "/robots.txt"): Answer(ROBOTS.encode("utf-8"), "text/plain; charset=utf-8")}
 
 
 def search_routes(lab: Lab, host: str, searches: dict[str, list[dict]]) -> Routes:

@@ -1,17 +1,24 @@
-"""Sample Google Research postings (Google Careers result pages with the ds:1 job arrays) for the demo recording."""
+"""Sample Google Careers postings: the jobs feed (feed.xml) the adapter reads, and result pages with the ds:1 job
+arrays (what a saved results page holds, for `import`)."""
 
 from __future__ import annotations
 
 import copy
+import html
 import json
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from ..models import Lab
 from ..scrapers.adapters import google as adapter
-from .common import HTML, Answer, Routes, entry, host_of, in_queries, key, page_starts, paragraphs
+from .common import HTML, Answer, Routes, entry, host_of, key, page_starts, paragraphs
 
 RESULTS = "https://www.google.com/about/careers/applications/jobs/results"
+FEED = "https://www.google.com/about/careers/applications/jobs/feed.xml"
+XML = "application/xml; charset=utf-8"
+FEED_ETAG = '"feed-20261120"'
+FEED_MODIFIED = "Fri, 20 Nov 2026 08:35:00 GMT"
 TENANT = ("projects/gweb-careers-proto/tenants/60107626-8e00-0000-0000-0071646e0806/"
           "companies/ebbbf0d1-8121-483c-8f99-ee92597591fc")
 PLACES: dict[str, Any] = {
@@ -90,14 +97,6 @@ JOBS = {
         paragraphs("The US base salary range for this full-time position is $141,000-$202,000 + bonus + equity + "
                    "benefits.")),
 }
-# Which jobs each query of the google-research lab finds, newest first (sort_by=date).
-QUERIES = {
-    "speech recognition": ["student-researcher", "speech-scientist", "ads-swe"],
-    "speech research": ["student-researcher", "speech-scientist"],
-    "audio research": ["student-researcher", "audio-research"],
-}
-
-
 def results_page(jobs: list[list], total: int) -> str:
     """A results page as Google serves it: the jobs in the ds:1 AF_initDataCallback (ds:0 holds the companies)."""
     companies = [["companies/ebbbf0d1-8121-483c-8f99-ee92597591fc", "Google"],
@@ -112,13 +111,57 @@ def results_page(jobs: list[list], total: int) -> str:
             "</script></body></html>")
 
 
+# Roles of other employers, in the feed beside Google's: DeepMind's belong to the google-deepmind lab.
+OTHERS = {
+    "deepmind-speech": job(
+        "129991043817655238", "Research Scientist, Speech and Audio Generation", ["ZRH"],
+        paragraphs("Google DeepMind's audio team builds the speech and music generation models behind Gemini."),
+        ["Research speech synthesis and audio generation with large generative models."],
+        ["PhD in machine learning or a related field."], ["Publications at ICML, NeurIPS or Interspeech."],
+        1793444400, 1794567600, company="DeepMind"),
+}
+
+
+def feed_job(job: list) -> str:
+    """One `<job>` of the feed, from a sample job tuple: the elements public feed readers read."""
+    places = list(job[LOCATIONS_AT] or [])
+    locations = "".join(f"<location><city>{html.escape(p[2] or '')}</city>"
+                        + (f"<state>{html.escape(p[4])}</state>" if p[4] else "")
+                        + f"<country>{html.escape(p[5])}</country></location>" for p in places)
+    description = "".join(part[1] for part in (job[10], job[3], job[4], job[15]) if isinstance(part, list) and part[1])
+    published = datetime.fromtimestamp(job[14][0], UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return (f"<job><jobid>{job[0]}</jobid><title>{html.escape(job[1])}</title><published>{published}</published>"
+            f"<url>{adapter.public_url(job[0], job[1])}</url><description>{html.escape(description)}</description>"
+            f"<locations>{locations}</locations><categories><category>RESEARCH_SCIENCE</category></categories>"
+            f"<employer>{html.escape(job[7])}</employer><jobtype>{'INTERN' if 'Student' in job[1] else 'FULL_TIME'}"
+            "</jobtype><isRemote>no</isRemote></job>\n")
+
+
+LOCATIONS_AT = 9
+
+
+def feed(jobs: list[list]) -> bytes:
+    """The jobs feed as Google serves it: one XML document, a `<job>` per open role."""
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<jobs>\n' + "".join(feed_job(j) for j in jobs)
+            + "</jobs>\n").encode("utf-8")
+
+
+def demo_feed() -> bytes:
+    """The demo's feed: every sample role, Google's and other employers'."""
+    return feed([*JOBS.values(), *OTHERS.values()])
+
+
+# A sample robots.txt in the shape of a big site's: the results pages disallowed, the feed not.
+ROBOTS = ("User-agent: *\nDisallow: /search\nDisallow: /about/careers/applications/jobs/results\n"
+          "Allow: /about/careers/applications/jobs/feed.xml\n")
+
+
 def recordings() -> dict[str, list[dict]]:
-    entries = []
-    for query, keys in QUERIES.items():
-        url = f"{RESULTS}?{urlencode([('q', query), ('sort_by', 'date'), ('page', '1')])}"
-        body = results_page([JOBS[k] for k in keys], len(keys))
-        entries.append(entry("GET", url, body, content_type="text/html; charset=utf-8"))
-    return {"google-research": entries}
+    """robots.txt, then one conditional-ready answer: the feed with its validators."""
+    headers = {"etag": FEED_ETAG, "last-modified": FEED_MODIFIED}
+    return {"google-research": [
+        entry("GET", "https://www.google.com/robots.txt", ROBOTS, content_type="text/plain; charset=utf-8"),
+        entry("GET", FEED, demo_feed(), content_type=XML, headers=headers)]}
 
 
 def real_host(lab: Lab) -> str:
@@ -127,16 +170,25 @@ def real_host(lab: Lab) -> str:
 
 
 def site(lab: Lab, n: int, host: str) -> Routes:
-    """The sample google site scaled to n postings on the virtual `host`: every request the adapter makes, answered."""
-    samples = list(JOBS.values())
-    jobs, queries = [], []
+    """The sample google site scaled to n of the lab's roles on the virtual `host`: the feed, with a DeepMind role
+    and a YouTube role beside them (which the lab leaves out)."""
+    samples = [JOBS["speech-scientist"], JOBS["student-researcher"]]
+    jobs = []
     for i in range(n):
-        job = copy.deepcopy(samples[i % len(samples)])
-        job[0] = str(800_000_000_000_000_000 + i)
-        jobs.append(job)
-        queries.append(in_queries(i, lab.queries))
-    searches = {query: [job for job, qs in zip(jobs, queries, strict=True) if query in qs] for query in lab.queries or [""]}
-    return search_routes(lab, host, searches)
+        item = copy.deepcopy(samples[i % len(samples)])
+        item[0] = str(800_000_000_000_000_000 + i)
+        jobs.append(item)
+    body = feed([*jobs, JOBS["audio-research"], *OTHERS.values()])
+    return {key(host, "GET", adapter.feed_url(lab)): Answer(body, XML),
+            key(host, "GET", "/robots.txt"): Answer(ROBOTS.encode("utf-8"), "text/plain; charset=utf-8")}
+
+
+def results_url(lab: Lab, query: str, page: int) -> str:
+    """A results page's URL (what a user saves from a browser; the adapter itself reads the feed)."""
+    base = str(lab.params.get("base_url", adapter.BASE_URL)).rstrip("/")
+    params = [("q", query), ("sort_by", "date"), ("page", str(page))]
+    params += [("location", str(loc)) for loc in lab.params.get("locations") or []]
+    return f"{base}{adapter.RESULTS_PATH}?{urlencode(params)}"
 
 
 def search_routes(lab: Lab, host: str, searches: dict[str, list[list]], totals: dict[str, int] | None = None) -> Routes:
@@ -146,6 +198,6 @@ def search_routes(lab: Lab, host: str, searches: dict[str, list[list]], totals: 
         total = (totals or {}).get(query, len(hits))
         for page in (start // adapter.PAGE_SIZE + 1 for start in page_starts(len(hits), adapter.PAGE_SIZE)):
             chunk = hits[(page - 1) * adapter.PAGE_SIZE:page * adapter.PAGE_SIZE]
-            routes[key(host, "GET", adapter.results_url(lab, query, page))] = Answer(
+            routes[key(host, "GET", results_url(lab, query, page))] = Answer(
                 results_page(chunk, total).encode("utf-8"), HTML)
     return routes

@@ -7,7 +7,7 @@ import json
 from ..models import Lab
 from .common import Answer, Routes, entry, host_of, key, paragraphs
 
-CAREERS = "https://www.csail.mit.edu/about/careers"
+CAREERS = "https://www.csail.mit.edu/about/jobs-csail"
 FUTURETECH = "https://futuretech.mit.edu/opportunities"
 SLS = "https://www.csail.mit.edu/jobs/research-scientist-spoken-language-systems"
 POSTDOC = "https://www.csail.mit.edu/jobs/postdoctoral-associate-speech-multimodal-learning"
@@ -22,7 +22,7 @@ def page(title: str, body: str, head: str = "", site: str = "MIT CSAIL") -> str:
     return (f"<!DOCTYPE html><html lang=\"en\" dir=\"ltr\"><head><meta charset=\"utf-8\"><title>{title} | {site}</title>"
             f"{head}</head><body><a href=\"#main-content\" class=\"skip-link\">Skip to main content</a>"
             "<header><nav><a href=\"/\">Home</a> <a href=\"/about\">About</a> <a href=\"/research\">Research</a> "
-            "<a href=\"/about/careers\">Careers</a></nav></header>"
+            "<a href=\"/about/jobs-csail\">Jobs</a></nav></header>"
             f"<main id=\"main-content\">{body}</main>"
             "<footer><p>Massachusetts Institute of Technology, 32 Vassar Street, Cambridge, MA 02139</p>"
             "<a href=\"https://accessibility.mit.edu/\">Accessibility</a></footer></body></html>")
@@ -95,18 +95,19 @@ def coordinator_page() -> str:
             "Bachelor's degree and two years of project coordination experience required.")), site="FutureTech")
 
 
-def admin_page() -> str:
-    return ("<html><head><title>Administrative Assistant II - MIT Careers</title></head><body>"
-            "<div id=\"content\"><h1>Administrative Assistant II, CSAIL Headquarters</h1>" + paragraphs(
-                "Provide administrative support to the CSAIL headquarters team: scheduling, event logistics and "
-                "purchasing.", ["High school diploma and three years of administrative experience",
-                                "Experience with MIT systems (Atlas) preferred"]) + "</div></body></html>")
+# A Drupal site's robots.txt (the usual core rules): the listing and posting pages are allowed.
+ROBOTS = ("User-agent: *\nDisallow: /admin/\nDisallow: /user/login\nDisallow: /search/\nDisallow: /node/add/\n"
+          "Allow: /sites/default/files/\n")
 
 
 def recordings() -> dict[str, list[dict]]:
+    """Each host's robots.txt, the listing pages, then the posting pages (MIT HR's PeopleClick page is never asked)."""
+    robots = [entry("GET", "https://www.csail.mit.edu/robots.txt", ROBOTS, content_type="text/plain; charset=utf-8"),
+              entry("GET", "https://futuretech.mit.edu/robots.txt", "<html>Not found</html>", status=404,
+                    content_type=HTML)]
     pages = [(CAREERS, careers_page()), (FUTURETECH, futuretech_page()), (SLS, sls_page()), (POSTDOC, postdoc_page()),
-             (ADMIN, admin_page()), (COORDINATOR, coordinator_page())]
-    return {"mit-csail": [entry("GET", url, body, content_type=HTML) for url, body in pages]}
+             (COORDINATOR, coordinator_page())]
+    return {"mit-csail": robots + [entry("GET", url, body, content_type=HTML) for url, body in pages]}
 
 
 def real_host(lab: Lab) -> str:
@@ -120,7 +121,7 @@ def site(lab: Lab, n: int, host: str) -> Routes:
     titles = ["Research Scientist, Spoken Language Systems Group", "Postdoctoral Associate, Speech and Multimodal Learning",
               "Project Coordinator"]
     pages = [str(p) for p in lab.params["pages"]]
-    routes: Routes = {}
+    routes: Routes = {key(host, "GET", "/robots.txt"): Answer(ROBOTS.encode("utf-8"), "text/plain; charset=utf-8")}
     for number, listing in enumerate(pages):
         # Each listing page links its share of the postings, under its own site's folder.
         folder = "/jobs" if number == 0 else "/opportunities"

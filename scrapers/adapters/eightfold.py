@@ -1,10 +1,20 @@
-"""Eightfold PCSX career sites (Microsoft, JHU): search pages of 10 per query, then one detail per new or changed position."""
+"""Eightfold PCSX career sites (Microsoft, JHU): search pages of 10 per query, then one detail per new or changed position.
+
+Requests carry the careers page as `Referer` (as public PCSX clients send it). A 429 or 403 is answered once per
+run by bootstrapping a session: GET the careers page, read its `<meta name="_csrf">`, and send that token as
+`X-CSRF-Token` from then on (the session's cookies stay in the client's jar). Eightfold's firewall (AWS WAF)
+answering 405 with `x-amzn-waf-action: captcha` is a block, reported as such: the lab fails with nothing
+closed, and the next run tries again.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 from urllib.parse import urlencode, urlsplit
+
+import httpx
 
 from ...models import Lab, ParseError, Posting, ScrapeError
 from ..details import Listed, fetch_details, listing_match
@@ -14,6 +24,11 @@ from ..paging import Page, Totals, each, read_listing
 from ..parsing import clean, iso_from_epoch, load_json, require
 
 PAGE_SIZE = 10  # fixed by the API; it ignores larger page sizes
+CAREERS_PATH = "/careers?hl=en"  # the page a browser searches from: the Referer, and the session's bootstrap
+CSRF_META = re.compile(r"""<meta\s+(?:name=["']_csrf["']\s+content=["']([^"']+)["']|content=["']([^"']+)["']\s+name=["']_csrf["'])""",
+                       re.I)
+SESSION_STATUSES = frozenset({403, 429})  # answered once per run by bootstrapping a session
+FIREWALL_STATUS = 405
 DEFAULT_MAX_PAGES = 10  # per query, newest first: 100 positions
 # Every page says `count`, the query's whole count; a complete listing has exactly that many positions.
 PAGING = Totals(PAGE_SIZE, unit="positions")
@@ -47,29 +62,117 @@ def search_url(lab, query: str, start: int) -> str:
     return f"{api_base(lab)}/api/pcsx/search?{query_string}"
 
 
+def careers_url(lab) -> str:
+    """The careers page on the lab's API host (where a browser's search runs)."""
+    return api_base(lab) + CAREERS_PATH
+
+
 def detail_url(lab, position_id: str) -> str:
     _, domain = params(lab)
     query_string = urlencode({"position_id": position_id, "domain": domain, "hl": "en"})
     return f"{api_base(lab)}/api/pcsx/position_details?{query_string}"
 
 
+class Session:
+    """One lab run's requests: the careers page as Referer, and the CSRF token once a session is bootstrapped."""
+
+    def __init__(self, lab):
+        self.headers = {"Referer": careers_url(lab), "Accept": "application/json, text/plain, */*"}
+        self.bootstrapped = False  # tried already this run (whether a token came back or not)
+        self._lock = asyncio.Lock()
+
+    async def bootstrap(self, ctx: LabContext) -> None:
+        """GET the careers page once and keep its `_csrf` token (concurrent callers wait for the one request)."""
+        async with self._lock:
+            if self.bootstrapped:
+                return
+            self.bootstrapped = True
+            page = careers_url(ctx.lab)
+            try:
+                if not await ctx.allowed(page, listing=False):
+                    return
+                response = await ctx.send("GET", page, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+            except ScrapeError as exc:  # best effort: the request is asked again without a token
+                ctx.warn(f"{ctx.name}: no session from {page} ({exc.reason}): asking again without a token")
+                return
+            found = CSRF_META.search(response.text)
+            if found is None:
+                ctx.warn(f"{ctx.name}: no <meta name=\"_csrf\"> on {page}: asking again without a token")
+                return
+            self.headers = {**self.headers, "X-CSRF-Token": found.group(1) or found.group(2)}
+
+    async def get(self, ctx: LabContext, url: str, allowed: frozenset[int]) -> httpx.Response:
+        """GET with the session's headers; a first 429/403 bootstraps the session and asks again.
+
+        Statuses in `allowed` come back to the caller; a firewall block raises ScrapeError(kind="firewall").
+        """
+        answered = allowed | {FIREWALL_STATUS} | (SESSION_STATUSES if not self.bootstrapped else frozenset())
+        response = await ctx.send("GET", url, ok_statuses=answered, headers=self.headers)
+        firewall_check(ctx, url, response)
+        if response.status_code == 429:
+            ctx.stats.rate_limited = True  # as when the fetcher retries one: this run closes nothing
+        if needs_session(ctx, url, response) and not self.bootstrapped:
+            await self.bootstrap(ctx)
+            # Asked again: a 429 now goes through the fetcher's backoff and retries.
+            response = await ctx.send("GET", url, ok_statuses=allowed | {FIREWALL_STATUS}, headers=self.headers)
+            firewall_check(ctx, url, response)
+        elif response.status_code == 429:  # another request bootstrapped meanwhile: ask again, with backoff
+            response = await ctx.send("GET", url, ok_statuses=allowed | {FIREWALL_STATUS}, headers=self.headers)
+            firewall_check(ctx, url, response)
+        return response
+
+
+def needs_session(ctx: LabContext, url: str, response: httpx.Response) -> bool:
+    """A 429, or a 403 that is not the tenant's own refusal of PCSX (which no session changes)."""
+    if response.status_code not in SESSION_STATUSES:
+        return False
+    if response.status_code == 429:
+        return True
+    try:
+        message = _message(load_json(response.content, ctx.name, url))
+    except ParseError:
+        message = ""
+    return "pcsx" not in message.lower()
+
+
+def firewall_check(ctx: LabContext, url: str, response: httpx.Response) -> None:
+    """Raise ScrapeError(kind="firewall") for a firewall's block (AWS WAF: 405 + x-amzn-waf-action: captcha)."""
+    if response.status_code != FIREWALL_STATUS:
+        return
+    action = response.headers.get("x-amzn-waf-action", "").strip().lower()
+    if action in ("captcha", "challenge", "block"):
+        raise ScrapeError(ctx.name, url, f"blocked by the site's firewall (HTTP 405, x-amzn-waf-action: {action}); "
+                          "nothing is closed, the next run tries again", status=FIREWALL_STATUS, kind="firewall")
+    raise _http_error(ctx.lab, url, FIREWALL_STATUS, response.content)
+
+
 async def scrape(ctx: LabContext) -> list[Posting]:
+    session = Session(ctx.lab)
     listed: dict[str, Listed] = {}
     # Queries are independent: all are requested at once (the host gate keeps the lab's limits).
-    for found in await each(ctx.lab.queries or [""], lambda query: _search(ctx, query)):
+    for found in await each(ctx.lab.queries or [""], lambda query: _search(ctx, query, session)):
         for item in found:
             listed.setdefault(item.posting.source_id, item)  # first sighting of a position wins
     # Search results carry the department: title and team filters apply before the detail requests.
     wanted = [item for item in listed.values() if listing_match(ctx.lab, item.posting)]
-    return await fetch_details(ctx, wanted, lambda item: _detail(ctx, item))
+    return await fetch_details(ctx, wanted, lambda item: _detail(ctx, item, session))
 
 
-async def _search(ctx: LabContext, query: str) -> list[Listed]:
+async def probe(ctx: LabContext) -> int | None:
+    """The count the first search page reports for the lab's first query (one request, no details)."""
+    query = (ctx.lab.queries or [""])[0]
+    url = search_url(ctx.lab, query, 0)
+    data = envelope_data(await _get(ctx, url, Session(ctx.lab)), ctx.lab, url)
+    positions = require(data, "positions", list, ctx.name, url)
+    return data["count"] if isinstance(data.get("count"), int) else len(positions)
+
+
+async def _search(ctx: LabContext, query: str, session: Session) -> list[Listed]:
     """All pages of one query, in order; once page one tells the count, the other pages are requested at once."""
 
     async def page(index: int) -> Page[list[Listed]]:
         url = search_url(ctx.lab, query, index * PAGE_SIZE)
-        data = envelope_data(await _get(ctx, url), ctx.lab, url)
+        data = envelope_data(await _get(ctx, url, session), ctx.lab, url)
         positions = require(data, "positions", list, ctx.name, url)
         listed = [Listed(position_posting(p, ctx.lab, url, i), listing_key(p), p) for i, p in enumerate(positions)]
         count = data["count"] if isinstance(data.get("count"), int) else None
@@ -79,16 +182,16 @@ async def _search(ctx: LabContext, query: str) -> list[Listed]:
     return [item for items in await read_listing(ctx, f"query {query!r}", page, PAGING, max_pages) for item in items]
 
 
-async def _get(ctx: LabContext, url: str) -> Any:
-    response = await ctx.send("GET", url, ok_statuses=ERROR_STATUSES)
+async def _get(ctx: LabContext, url: str, session: Session) -> Any:
+    response = await session.get(ctx, url, ERROR_STATUSES)
     if response.status_code in ERROR_STATUSES:
         raise _http_error(ctx.lab, url, response.status_code, response.content)
     return load_json(response.content, ctx.name, url)
 
 
-async def _detail(ctx: LabContext, item: Listed) -> Posting | None:
+async def _detail(ctx: LabContext, item: Listed, session: Session) -> Posting | None:
     url = detail_route(ctx.lab, item.posting)
-    response = await ctx.send("GET", url, ok_statuses=ERROR_STATUSES | GONE_STATUSES)
+    response = await session.get(ctx, url, ERROR_STATUSES | GONE_STATUSES)
     if response.status_code in ERROR_STATUSES - GONE_STATUSES:
         raise _http_error(ctx.lab, url, response.status_code, response.content)
     payload = load_json(response.content, ctx.name, url) if response.status_code not in GONE_STATUSES else None
@@ -261,14 +364,3 @@ def detect(data: Any, url: str = "") -> bool:
 def detail_route(lab: Lab, posting: Posting) -> str:
     """GET position_details of the posting's position id: its description and the fields search leaves out."""
     return detail_url(lab, posting.source_id)
-
-
-async def probe(ctx: LabContext) -> int:
-    """The first search page of the first query, parsed (no details): the count Eightfold reports."""
-    url = search_url(ctx.lab, (ctx.lab.queries or [""])[0], 0)
-    data = envelope_data(await _get(ctx, url), ctx.lab, url)
-    positions = require(data, "positions", list, ctx.name, url)
-    for index, position in enumerate(positions):
-        position_posting(position, ctx.lab, url, index)
-    count = data.get("count")
-    return count if isinstance(count, int) and not isinstance(count, bool) else len(positions)

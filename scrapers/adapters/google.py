@@ -1,26 +1,47 @@
-"""Google Careers: result pages (20 jobs each) whose jobs sit in an `AF_initDataCallback` script as positional arrays."""
+"""Google Careers: the official jobs feed (one XML document of every open role), parsed incrementally.
+
+Google's robots.txt disallows the results pages, so a scrape reads the jobs feed instead, as public code that
+respects it does (and only where robots.txt allows the feed, checked once per run): one `<job>` per role with
+`<jobid>`, `<title>`, `<published>`, `<url>`, `<description>` (HTML), `<locations>`, `<categories>` and
+`<employer>` (`Google`, `DeepMind`, `YouTube` ...). The feed is ~20 MB: it is
+asked for conditionally (the fetcher sends the stored ETag / Last-Modified; a 304 costs one small request and
+the stored body is parsed again) and parsed incrementally, one job at a time, each cleared once read: the
+parser holds about one chunk's jobs whatever the feed's size. The body itself is read whole by the fetcher,
+within its size cap (ASR_JOBS_MAX_BYTES, 64 MB by default) and kept by the http cache (bodies up to 32 MB)
+for the 304s; the XML is parsed in a worker, away from the event loop.
+
+The results-page parser (positional arrays in an `AF_initDataCallback` script) stays for `import` of saved pages.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import html as htmllib
 import json
 import re
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import urlencode
+
+# defusedxml's parser refuses entity declarations and external entities (billion laughs, quadratic blowup,
+# XXE) in a document as big as this one; it is the stdlib parser with those handlers set, no slower here.
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser
 
 from ...models import Lab, ParseError, Posting
 from ...workers import off_loop
 from ..fetch import LabContext
 from ..html_text import html_to_text, safe_url
-from ..paging import Page, Totals, each, read_listing
 from ..parsing import clean, iso_from_epoch
 
 BASE_URL = "https://www.google.com"
 RESULTS_PATH = "/about/careers/applications/jobs/results"
+FEED_PATH = "/about/careers/applications/jobs/feed.xml"
 PUBLIC_URL = BASE_URL + RESULTS_PATH  # job pages for humans stay on the real site when base_url points at a mirror
 PAGE_SIZE = 20
-MAX_PAGES = 5  # per query; params.max_pages overrides
-# Every page says the query's total (ds:1 data[2]) and its page size (data[3]); a complete listing has that many.
-PAGING = Totals(PAGE_SIZE, unit="jobs")
+CHUNK = 64 * 1024  # bytes fed to the XML parser at a time
+EMPLOYERS = ("Google",)  # params.employers overrides; DeepMind's roles belong to the google-deepmind lab
+FEED_HEADERS = {"Accept": "application/xml, text/xml, */*"}
 
 # Positions in a job tuple (reverse-engineered by public scrapers; Google changes them without notice).
 ID, TITLE, APPLY_URL, RESPONSIBILITIES, QUALIFICATIONS, COMPANY, LOCATIONS, ABOUT = 0, 1, 2, 3, 4, 7, 9, 10
@@ -29,44 +50,229 @@ MIN_FIELDS = PUBLISHED + 1
 DS1_CALL = re.compile(r"AF_initDataCallback\(\s*\{\s*key:\s*'ds:1'")
 DATA_KEY = re.compile(r"\bdata\s*:\s*")
 _DECODER = json.JSONDecoder(strict=False)
+_FEED_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:jobs|feed|source)\b", re.S)
+_TAGS = re.compile(r"<[^>]*>")
+WORKPLACE_FLAGS = (("isRemote", "remote"), ("remote", "remote"), ("isHybrid", "hybrid"))
+JOB_TYPES = {"FULL_TIME": "full-time", "PART_TIME": "part-time", "INTERN": "intern", "INTERNSHIP": "intern",
+             "TEMPORARY": "temporary", "CONTRACTOR": "contract", "CONTRACT": "contract"}
 
 
-def results_url(lab, query: str, page: int) -> str:
-    base = str(lab.params.get("base_url", BASE_URL)).rstrip("/")
-    params = [("q", query), ("sort_by", "date"), ("page", str(page))]
-    params += [("location", str(loc)) for loc in lab.params.get("locations") or []]
-    return f"{base}{RESULTS_PATH}?{urlencode(params)}"
+def feed_url(lab: Lab) -> str:
+    """The jobs feed, on params.base_url's host when set (a mirror or a test server)."""
+    return str(lab.params.get("base_url", BASE_URL)).rstrip("/") + FEED_PATH
+
+
+def employers(lab: Lab) -> frozenset[str]:
+    """The employers whose roles are the lab's (lower case): params.employers, else Google alone."""
+    return frozenset(str(e).strip().lower() for e in lab.params.get("employers") or EMPLOYERS)
 
 
 async def scrape(ctx: LabContext) -> list[Posting]:
-    merged: dict[str, Posting] = {}
-    # Queries are independent: all are requested at once (the host gate keeps the lab's limits).
-    for postings in await each(ctx.lab.queries or [""], lambda query: _query(ctx, query)):
-        for posting in postings:
-            merged.setdefault(posting.source_id, posting)
-    return list(merged.values())
+    """The lab's roles in the feed: its employers' jobs that pass its filters ([] and a partial run where
+    robots.txt disallows the feed)."""
+    url = feed_url(ctx.lab)
+    if not await ctx.allowed(url):
+        return []
+    response = await ctx.send("GET", url, headers=FEED_HEADERS)
+    return await off_loop(parse_feed, response.content, ctx.lab, url)
 
 
-async def _query(ctx: LabContext, query: str) -> list[Posting]:
-    """Every page of one query: until a short or empty page that agrees with the total, or max_pages.
+async def probe(ctx: LabContext) -> int | None:
+    """The number of the lab's employers' roles in the feed (a conditional GET: unchanged, it is one small request);
+    None where robots.txt disallows the feed."""
+    url = feed_url(ctx.lab)
+    if not await ctx.allowed(url):
+        return None
+    response = await ctx.send("GET", url, headers=FEED_HEADERS)
+    return await off_loop(count_feed, response.content, ctx.lab, url)
 
-    Once page 1 tells the total, the other pages are requested at once.
+
+class FeedReader:
+    """Jobs of a feed fed in chunks, one `<job>` element at a time; read jobs are dropped from the tree at once.
+
+    `held_most` is the most children a job's parent ever held when a job ended: about the jobs one chunk
+    completes, whatever the feed's size.
     """
-    max_pages = int(ctx.param("max_pages", MAX_PAGES))
 
-    async def page(index: int) -> tuple[list[Posting], int | None, int]:
-        url = results_url(ctx.lab, query, index + 1)
-        return await off_loop(parse_page, (await ctx.send("GET", url)).text, ctx.lab, url)
+    def __init__(self, lab: Lab, url: str):
+        self.lab, self.url = lab, url
+        parser = DefusedXMLParser(target=ElementTree.TreeBuilder())
+        # The stdlib's own iterparse hands its parser to XMLPullParser this way (defusedxml's iterparse too).
+        self._pull = ElementTree.XMLPullParser(events=("start", "end"), _parser=parser)
+        self._open: list[ElementTree.Element] = []  # the elements started and not yet ended, outermost first
+        self.held_most = 0
+        self.jobs = 0
 
-    async def checked(index: int) -> Page[list[Posting]]:
-        jobs, total, size = await page(index)
-        return Page(results_url(ctx.lab, query, index + 1), [job.source_id for job in jobs], total, jobs, size)
+    def feed(self, chunk: bytes) -> Iterator[ElementTree.Element]:
+        """The `<job>` elements completed by this chunk; each is cleared when the caller asks for the next one."""
+        try:
+            self._pull.feed(chunk)
+        except (ElementTree.ParseError, DefusedXmlException) as exc:
+            raise self._error(exc) from None
+        yield from self._completed()
 
-    return [job for jobs in await read_listing(ctx, f"query {query!r}", checked, PAGING, max_pages) for job in jobs]
+    def close(self) -> Iterator[ElementTree.Element]:
+        try:
+            self._pull.close()
+        except (ElementTree.ParseError, DefusedXmlException) as exc:
+            raise self._error(exc) from None
+        yield from self._completed()
+
+    def _completed(self) -> Iterator[ElementTree.Element]:
+        open_elements = self._open
+        try:
+            yield from self._jobs_of(self._pull.read_events(), open_elements)
+        except (ElementTree.ParseError, DefusedXmlException) as exc:  # feed() queues its errors as events
+            raise self._error(exc) from None
+
+    def _jobs_of(self, events: Iterator[Any], open_elements: list[ElementTree.Element],
+                 ) -> Iterator[ElementTree.Element]:
+        for event, element in events:
+            if event == "start":
+                open_elements.append(element)
+                continue
+            open_elements.pop()
+            if _local(element.tag) not in ("job", "entry") or not open_elements:
+                continue
+            parent = open_elements[-1]
+            self.jobs += 1
+            self.held_most = max(self.held_most, len(parent))
+            yield element
+            parent.clear()  # the job and any sibling before it: the parent would otherwise keep every one
+
+    def _error(self, exc: Exception) -> ParseError:
+        return ParseError(self.lab.name, self.url, f"the jobs feed is not well-formed XML ({exc})")
+
+
+def feed_jobs(body: bytes, lab: Lab, url: str) -> Iterator[ElementTree.Element]:
+    """Every `<job>` element of a feed body, fed to the parser in CHUNK-sized pieces."""
+    if not body.strip():
+        raise ParseError(lab.name, url, "the jobs feed is empty")
+    reader = FeedReader(lab, url)
+    view = memoryview(body)
+    for start in range(0, len(body), CHUNK):
+        yield from reader.feed(bytes(view[start:start + CHUNK]))
+    yield from reader.close()
+
+
+def parse_feed(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
+    """The lab's postings in a feed: jobs of its employers that pass its filters, each read from its element."""
+    wanted = employers(lab)
+    postings: dict[str, Posting] = {}
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    for index, element in enumerate(feed_jobs(data, lab, url)):
+        fields = job_fields(element)
+        if fields.get("employer", "").lower() not in wanted:
+            continue  # DeepMind's roles are the google-deepmind lab's (Greenhouse): never twice
+        # The title filter first, on the title alone; then every filter, on the description with its tags merely
+        # stripped: turning HTML into tidy text costs more than parsing the whole feed, and few roles need it.
+        if not title_passes(lab, fields.get("title", "")):
+            continue
+        rough = feed_posting(fields, element, lab, url, index, text=rough_text)
+        if lab.keep(rough):
+            posting = dataclasses.replace(rough, description=html_to_text(fields.get("description", "")))
+            postings.setdefault(posting.source_id, posting)
+    return list(postings.values())
+
+
+def title_passes(lab: Lab, title: str) -> bool:
+    """Whether a title passes the lab's title filter (any of its patterns), as Lab.keep checks it."""
+    patterns = lab.filters.get("title")
+    return not patterns or any(re.search(p, title, re.I) for p in patterns)
+
+
+def count_feed(body: bytes | str, lab: Lab, url: str) -> int:
+    """How many jobs of the lab's employers the feed holds."""
+    wanted = employers(lab)
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    return sum(1 for element in feed_jobs(data, lab, url) if job_fields(element).get("employer", "").lower() in wanted)
+
+
+def job_fields(element: ElementTree.Element) -> dict[str, str]:
+    """The text of each child of a `<job>` by its name without namespace (the first of a name wins), stripped."""
+    fields: dict[str, str] = {}
+    for child in element:
+        name = _local(child.tag)
+        if name not in fields:
+            fields[name] = (child.text or "").strip()
+    return fields
+
+
+def feed_posting(fields: dict[str, str], element: ElementTree.Element, lab: Lab, url: str, index: int = 0,
+                 text: Callable[[str], str] = html_to_text) -> Posting:
+    """A posting from one `<job>` element (names as public feed readers read them); `text` reads the description."""
+    source_id, title = fields.get("jobid", ""), clean(fields.get("title"))
+    if not source_id or not title:
+        missing = "jobid" if not source_id else "title"
+        raise ParseError(lab.name, url, f"job {index + 1} of the feed has no <{missing}> (Google changed the feed?)")
+    locations, categories = _lists(element)
+    published = fields.get("published") or None
+    employer = fields.get("employer", "")
+    extra: dict[str, Any] = {"employer": employer}
+    if categories:
+        extra["categories"] = categories
+    return Posting(
+        lab=lab.name,
+        source_id=source_id,
+        title=title,
+        url=safe_url(fields.get("url")) or public_url(source_id, title),
+        description=text(fields.get("description", "")),
+        location="; ".join(locations),
+        workplace=_workplace(fields, locations),
+        employment_type=JOB_TYPES.get(fields.get("jobtype", "").upper().replace("-", "_"), ""),
+        posted_at=published,
+        updated_at=published,
+        company=employer or "Google",
+        extra=extra,
+    )
+
+
+def rough_text(html: str) -> str:
+    """The words of an HTML fragment, tags replaced by spaces (enough for the lab's filters to match)."""
+    text = _TAGS.sub(" ", html)
+    return htmllib.unescape(text) if "&" in text else text
+
+
+def _local(tag: Any) -> str:
+    """A tag without its namespace."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1] if "}" in tag else tag
+
+
+def _lists(element: ElementTree.Element) -> tuple[list[str], list[str]]:
+    """The job's location names (text, or city, state and country) and category names, each once, in order."""
+    locations: dict[str, None] = {}
+    categories: dict[str, None] = {}
+    for node in element.iter():
+        name = _local(node.tag)
+        if name == "location":
+            parts = [part for part in (job_fields(node).get(p, "") for p in ("city", "state", "country")) if part]
+            value = clean(", ".join(parts)) or clean(node.text)
+            if value:
+                locations[value] = None
+        elif name == "category" and clean(node.text):
+            categories[clean(node.text)] = None
+    return list(locations), list(categories)
+
+
+def _workplace(fields: dict[str, str], locations: list[str]) -> str:
+    for name, kind in WORKPLACE_FLAGS:
+        if fields.get(name, "").lower() in ("yes", "true", "1"):
+            return kind
+    return "remote" if any("remote" in loc.lower() for loc in locations) else ""
+
+
+def is_feed(body: bytes | str) -> bool:
+    """Whether a saved body is the jobs feed (XML) rather than a results page."""
+    head = body[:4096] if isinstance(body, bytes) else body[:4096].encode("utf-8", "replace")
+    return bool(_FEED_START.match(head.lstrip(b"\xef\xbb\xbf")))
 
 
 def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
-    """The postings of one result page."""
+    """The postings of a saved jobs feed, or of one saved results page."""
+    if is_feed(body):
+        return parse_feed(body, lab, url)
     return parse_page(body, lab, url)[0]
 
 
@@ -184,16 +390,9 @@ def public_url(source_id: str, title: str) -> str:
 def detect(data: Any, url: str = "") -> bool:
     if "google.com/about/careers" in url:
         return True
-    return isinstance(data, str) and bool(DS1_CALL.search(data))
+    return isinstance(data, str) and (bool(DS1_CALL.search(data)) or (is_feed(data) and "<jobid>" in data[:65536]))
 
 
 def detail_route(lab: Lab, posting: Posting) -> str | None:
-    """None: a results page carries every posting whole: no detail request."""
+    """None: the feed (and a results page) carries every posting whole: no detail request."""
     return None
-
-
-async def probe(ctx: LabContext) -> int:
-    """Results page 1 of the first query, parsed: the total it reports (else the jobs on it)."""
-    url = results_url(ctx.lab, (ctx.lab.queries or [""])[0], 1)
-    jobs, total, _ = await off_loop(parse_page, (await ctx.send("GET", url)).text, ctx.lab, url)
-    return total if total is not None else len(jobs)

@@ -1,5 +1,7 @@
 """schema.org JobPosting in JSON-LD: postings of listing pages and of the posting pages they link to.
 
+Every page is fetched only where the host's robots.txt allows it (scrapers/robots.py).
+
 Lab params:
     pages         list of page URLs to read (listing pages, or posting pages themselves)
     link_pattern  optional regular expression; links on those pages (same host) whose absolute URL
@@ -365,16 +367,15 @@ def posting_links(html: str, page_url: str, pattern: re.Pattern) -> list[tuple[s
 
 
 async def scrape(ctx: LabContext) -> list[Posting]:
-    pages = ctx.param("pages")
-    pages = [pages] if isinstance(pages, str) else pages
-    if not pages or not all(isinstance(p, str) and safe_url(p) for p in pages):
-        raise ctx.parse_error("", "a jsonld lab needs params.pages = [\"https://...\", ...]")
+    pages = _pages(ctx)
     pattern = _pattern(ctx)
     postings: dict[str, Posting] = {}
     links: dict[str, str] = {}
     # Listing pages are independent: all are requested at once (the host gate keeps the lab's limits).
-    texts = await each(pages, lambda page: ctx.get_text(_rebase(page, ctx.param("base_url"))))
+    texts = await each(pages, lambda page: _listing_text(ctx, page))
     for page, html in zip(pages, texts, strict=True):
+        if html is None:
+            continue
         for posting in postings_from_html(html, ctx.lab, page, warn=ctx.warn):
             postings.setdefault(posting.source_id, posting)
         if pattern is not None:
@@ -387,6 +388,37 @@ async def scrape(ctx: LabContext) -> list[Posting]:
     if failure is not None and not postings:
         raise failure  # every posting page failed: an error, not an empty lab
     return list(postings.values())
+
+
+async def probe(ctx: LabContext) -> int | None:
+    """The postings the listing pages show: their JobPostings and their links to posting pages (none requested)."""
+    pages = _pages(ctx)
+    pattern = _pattern(ctx)
+    found: set[str] = set()
+    for page, html in zip(pages, await each(pages, lambda page: _listing_text(ctx, page)), strict=True):
+        if html is None:
+            continue
+        found.update(p.source_id for p in postings_from_html(html, ctx.lab, page, warn=ctx.warn))
+        if pattern is not None:
+            found.update(link for link, _ in posting_links(html, page, pattern) if link not in pages)
+    return len(found)
+
+
+def _pages(ctx: LabContext) -> list[str]:
+    """params.pages, or a ParseError saying what to set."""
+    pages = ctx.param("pages")
+    pages = [pages] if isinstance(pages, str) else pages
+    if not pages or not all(isinstance(p, str) and safe_url(p) for p in pages):
+        raise ctx.parse_error("", "a jsonld lab needs params.pages = [\"https://...\", ...]")
+    return list(pages)
+
+
+async def _listing_text(ctx: LabContext, page: str) -> str | None:
+    """A listing page's HTML; None when robots.txt disallows it (warned, the run partial)."""
+    url = _rebase(page, ctx.param("base_url"))
+    if not await ctx.allowed(url):
+        return None
+    return await ctx.get_text(url)
 
 
 async def _posting_pages(ctx: LabContext, links: dict[str, str]) -> tuple[list[Posting], ScrapeError | None]:
@@ -428,9 +460,12 @@ async def _posting_pages(ctx: LabContext, links: dict[str, str]) -> tuple[list[P
 
 async def _posting_page(ctx: LabContext, link: str, key: str, stored_links: dict[str, list[str]],
                         failures: list[ScrapeError]) -> list[Posting]:
-    """The postings of one linked page; [] (with a warning) when it is gone or unreadable."""
+    """The postings of one linked page; [] (with a warning) when it is gone, unreadable or disallowed by robots.txt."""
+    url = _rebase(link, ctx.param("base_url"))
     try:
-        response = await ctx.send("GET", _rebase(link, ctx.param("base_url")), ok_statuses=GONE_STATUSES)
+        if not await ctx.allowed(url):
+            return []
+        response = await ctx.send("GET", url, ok_statuses=GONE_STATUSES)
     except ScrapeError as exc:
         # One unreadable page must not cost the whole lab.
         ctx.warn(str(exc))
@@ -485,16 +520,3 @@ def detail_route(lab: Lab, posting: Posting) -> str | None:
     if "listing_key" not in posting.extra:
         return None
     return _rebase(posting.extra.get("page_url") or posting.url, lab.params.get("base_url"))
-
-
-async def probe(ctx: LabContext) -> int:
-    """The first page (no posting pages): its JobPostings and the posting links on it."""
-    pages = ctx.param("pages")
-    pages = [pages] if isinstance(pages, str) else pages
-    if not pages or not all(isinstance(p, str) and safe_url(p) for p in pages):
-        raise ctx.config_error("", "a jsonld lab needs params.pages = [\"https://...\", ...]")
-    html = await ctx.get_text(_rebase(pages[0], ctx.param("base_url")))
-    found = postings_from_html(html, ctx.lab, pages[0], warn=ctx.warn)
-    pattern = _pattern(ctx)
-    links = {link for link, _ in posting_links(html, pages[0], pattern)} - set(pages) if pattern else set()
-    return len(found) + len(links)

@@ -1,4 +1,10 @@
-"""MIT CSAIL and its groups: plain HTML listing pages, the posting links on them, and each posting page."""
+"""MIT CSAIL and its groups: plain HTML listing pages, the posting links on them, and each posting page.
+
+MIT HR's own site (PeopleFluent/PeopleClick, careers.peopleclick.com/careerscp/client_mit) answers every
+stateless request with the same AngularJS shell (its search needs a browser session), so its pages are never
+requested: a link to one on a lab's page gives a posting from the link alone (title and URL). Every page is
+fetched only where the host's robots.txt allows it.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,9 @@ from urllib.parse import parse_qs, urldefrag, urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
-from ...models import Lab, ParseError, Posting
+from ...models import Lab, ParseError, Posting, ScrapeError
 from ..details import Listed, fetch_details
-from ..fetch import LabContext, same_site
+from ..fetch import GONE_STATUSES, LabContext, same_site
 from ..html_text import html_to_text, safe_url
 from ..paging import each
 from ..parsing import clean
@@ -23,6 +29,8 @@ LINK_PATTERN = r"(?i)(jobdetails|/(jobs?|opportunit(y|ies)|positions?|openings?|
 TEXT_ROOTS = ("main", "article", "#content", "[role=main]", ".content", "body")
 CHROME = "nav, header, footer, aside, form, .breadcrumb, .skip-link"
 TITLE_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]+$")  # " | MIT CSAIL" after a <title>
+# Hosts whose posting pages are a JavaScript shell to a plain GET: their links are postings as listed.
+LISTING_ONLY_HOSTS = ("careers.peopleclick.com",)
 
 
 def fetch_url(lab, url: str) -> str:
@@ -35,21 +43,62 @@ def fetch_url(lab, url: str) -> str:
 
 
 async def scrape(ctx: LabContext) -> list[Posting]:
+    links = await _links(ctx)
+    listed = [Listed(listing_posting(url, text, ctx.lab), f"{text}|{url}") for url, text in links.items()]
+    as_listed = [item.posting for item in listed if listing_only(ctx.lab, item.posting.url)]
+    to_read = [item for item in listed if not listing_only(ctx.lab, item.posting.url)]
+    # A posting page is read again only when its link or link text (usually the title) changes.
+    return as_listed + await fetch_details(ctx, to_read, lambda item: _posting_page(ctx, item.posting))
+
+
+async def probe(ctx: LabContext) -> int | None:
+    """The posting links on the listing pages (no posting page is requested)."""
+    return len(await _links(ctx))
+
+
+async def _links(ctx: LabContext) -> dict[str, str]:
+    """Posting links -> link text, of every listing page robots.txt lets us read, in page order."""
     pages = [str(p) for p in ctx.param("pages") or []]
     if not pages:
         raise ctx.parse_error("", "an mit lab needs params.pages (the listing pages to read)")
     links: dict[str, str] = {}
     # Listing pages are independent: all are requested at once (the host gate keeps the lab's limits).
-    answers = await each(pages, lambda page: ctx.send("GET", fetch_url(ctx.lab, page)))
-    for page, response in zip(pages, answers, strict=True):
-        found = posting_links(response.text, page, ctx.lab, pages)
+    answers = await each(pages, lambda page: _listing_page(ctx, page))
+    if all(text is _GONE for text in answers):
+        raise ScrapeError(ctx.name, pages[0], "every listing page answered 404/410: change params.pages",
+                          kind="config")
+    for page, text in zip(pages, answers, strict=True):
+        if not isinstance(text, str):
+            continue
+        found = posting_links(text, page, ctx.lab, pages)
         if not found:
             ctx.warn(f"{page}: no links matching link_pattern (no openings, or the page changed)")
-        for url, text in found.items():
-            links.setdefault(url, text)
-    # A posting page is read again only when its link or link text (usually the title) changes.
-    listed = [Listed(listing_posting(url, text, ctx.lab), f"{text}|{url}") for url, text in links.items()]
-    return await fetch_details(ctx, listed, lambda item: _posting_page(ctx, item.posting))
+        for url, link_text in found.items():
+            links.setdefault(url, link_text)
+    return links
+
+
+_GONE = object()  # a listing page that answered 404/410
+
+
+async def _listing_page(ctx: LabContext, page: str) -> str | object | None:
+    """A listing page's HTML; None when robots.txt disallows it, _GONE on 404/410 (both warned, the run partial)."""
+    url = fetch_url(ctx.lab, page)
+    if not await ctx.allowed(url):
+        return None
+    response = await ctx.send("GET", url, ok_statuses=GONE_STATUSES)
+    if response.status_code in GONE_STATUSES:
+        # One moved page of several must not cost the others: the postings it listed are kept (partial run).
+        ctx.warn(f"{ctx.name}: listing page answered HTTP {response.status_code}, check params.pages: {page}")
+        ctx.partial = True
+        return _GONE
+    return response.text
+
+
+def listing_only(lab, url: str) -> bool:
+    """Whether a posting link is on a host whose pages cannot be read (params.listing_only_hosts)."""
+    hosts = {str(h).lower() for h in lab.params.get("listing_only_hosts", LISTING_ONLY_HOSTS)}
+    return (urlsplit(url).hostname or "").lower() in hosts
 
 
 def posting_links(page: str, page_url: str, lab, listing_urls: list[str] | None = None) -> dict[str, str]:
@@ -89,12 +138,16 @@ def source_id(url: str) -> str:
 def listing_posting(url: str, text: str, lab) -> Posting:
     """What the listing says of a posting: its link and link text."""
     return Posting(lab=lab.name, source_id=source_id(url), title=text, url=url,
-                   location=str(lab.params.get("location", "")), company=str(lab.params.get("company", lab.title)))
+                   location=str(lab.params.get("location", "")), company=str(lab.params.get("company", lab.title)),
+                   description=text if listing_only(lab, url) else "")
 
 
 async def _posting_page(ctx: LabContext, posting: Posting) -> Posting | None:
-    """The posting read from its page; None (and reported gone) when the page answers 404/410."""
-    response = await ctx.detail(posting.source_id, detail_route(ctx.lab, posting))
+    """The posting read from its page; None when robots.txt disallows it, or (reported gone) on 404/410."""
+    url = fetch_url(ctx.lab, posting.url)
+    if not await ctx.allowed(url):
+        return None
+    response = await ctx.detail(posting.source_id, url)
     if response is None:
         return None
     try:
@@ -169,15 +222,9 @@ def detect(data: Any, url: str = "") -> bool:
     return "mit.edu" in url or "client_mit" in url
 
 
-def detail_route(lab: Lab, posting: Posting) -> str:
-    """GET the posting's own page (the link the listing page shows), on params.base_url's host when set."""
+def detail_route(lab: Lab, posting: Posting) -> str | None:
+    """GET the posting's own page (the link the listing page shows), on params.base_url's host when set;
+    None for a link to a page that cannot be read (PeopleClick): the listing is all there is."""
+    if listing_only(lab, posting.url):
+        return None
     return fetch_url(lab, posting.url)
-
-
-async def probe(ctx: LabContext) -> int:
-    """The first listing page (no posting pages): the posting links on it."""
-    pages = [str(p) for p in ctx.param("pages") or []]
-    if not pages:
-        raise ctx.config_error("", "an mit lab needs params.pages (the listing pages to read)")
-    response = await ctx.send("GET", fetch_url(ctx.lab, pages[0]))
-    return len(posting_links(response.text, pages[0], ctx.lab, pages))
