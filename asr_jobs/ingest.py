@@ -83,17 +83,20 @@ class ImportResult:
     notes: list[str]
 
 
-def import_file(db: sqlite_utils.Database, path: str | Path, lab: Lab, fmt: str | None = None) -> ImportResult:
+def import_file(db: sqlite_utils.Database, path: str | Path, lab: Lab, fmt: str | None = None, *,
+                on_batch: Callable[[int], None] | None = None) -> ImportResult:
     """Read a saved file and ingest its postings (an import never closes anything).
 
     JSON lines are read as a stream and stored BATCH postings at a time, so that a corpus of any size
     fits in memory; the whole import is still one transaction (a bad line imports nothing).
+    `on_batch` hears how many postings each stored batch held (for a progress bar).
     """
     batches, fmt, notes = file_batches(path, lab, fmt)
-    return ImportResult(save_batches(db, lab, batches), fmt, notes)
+    return ImportResult(save_batches(db, lab, batches, on_batch=on_batch), fmt, notes)
 
 
-def save_batches(db: sqlite_utils.Database, lab: Lab, batches: Iterable[list[Posting]]) -> Ingested:
+def save_batches(db: sqlite_utils.Database, lab: Lab, batches: Iterable[list[Posting]], *,
+                 on_batch: Callable[[int], None] | None = None) -> Ingested:
     """Ingest batches of postings in one transaction (each through `prepare`); the counts summed."""
     result = Ingested()
     with store.write_transaction(db):
@@ -105,6 +108,8 @@ def save_batches(db: sqlite_utils.Database, lab: Lab, batches: Iterable[list[Pos
                 setattr(result, name, getattr(result, name) + getattr(saved, name))
             result.new_ids.extend(saved.new_ids)
             result.dropped += prepared.dropped
+            if on_batch:
+                on_batch(len(batch))
     return result
 
 
@@ -160,7 +165,7 @@ async def scrape_prepared(ctx: LabContext) -> Prepared:
 
 async def scrape_one(
     lab: Lab, fetcher: Fetcher, db: sqlite_utils.Database, *, accept_drop: bool = False,
-    on_done: Callable[[LabOutcome], None] | None = None,
+    on_done: Callable[[LabOutcome], None] | None = None, on_start: Callable[[str, LabStats], None] | None = None,
 ) -> LabOutcome:
     """Scrape and store one lab; every failure is caught here so that other labs go on.
 
@@ -173,6 +178,8 @@ async def scrape_one(
     ctx: LabContext | None = None
     try:
         ctx = lab_context(lab, fetcher, db)
+        if on_start:
+            on_start(lab.name, ctx.stats)  # a progress display reads the live request count from it
         prepared = await scrape_prepared(ctx)
         complete = not ctx.partial and not ctx.stats.rate_limited
         if ctx.stats.rate_limited:
@@ -253,10 +260,12 @@ async def scrape_labs(
     fetcher: Fetcher | None = None,
     accept_drop: bool = False,
     on_done: Callable[[LabOutcome], None] | None = None,
+    on_start: Callable[[str, LabStats], None] | None = None,
     http_cache: bool = True,
 ) -> list[LabOutcome]:
     """Scrape labs concurrently (each host keeps its own limits) and store each as it finishes.
 
+    `on_start` hears each lab's name and live LabStats as it starts, `on_done` its outcome as it ends.
     With `http_cache`, GETs are conditional requests against the answers stored in the database (a 304
     reuses the stored body).
     """
@@ -265,7 +274,7 @@ async def scrape_labs(
         store.save_labs(db, labs)
     run = fetcher if fetcher is not None else run_fetcher(db, transport, http_cache)
     try:
-        tasks = [scrape_one(lab, run, db, accept_drop=accept_drop, on_done=on_done) for lab in labs]
+        tasks = [scrape_one(lab, run, db, accept_drop=accept_drop, on_done=on_done, on_start=on_start) for lab in labs]
         return list(await asyncio.gather(*tasks))
     finally:
         if fetcher is None:

@@ -20,7 +20,8 @@ from .pay import BANDS_SQL, band_text_sql, comparison_sql
 
 # 1: the matcher's bookkeeping, the filter memory and the HTTP cache are created with the rest; profiles
 # have their within, currency and open-ended band columns. Databases of earlier releases are at 0.
-SCHEMA_VERSION = 1
+# 2: the meta table (what made the database: `asr-jobs demo` marks its own, the only ones it may replace).
+SCHEMA_VERSION = 2
 
 
 class SchemaError(sqlite3.DatabaseError):
@@ -85,7 +86,11 @@ TABLES: dict[str, TableShape] = {
     # Validators and zlib-compressed bodies of earlier GET answers, for conditional requests.
     "http_cache": TableShape({"url": str, "etag": str, "last_modified": str, "content_type": str, "body": bytes,
                          "stored_at": str, "used_at": str}, pk="url"),
+    # Facts about the database itself; DEMO_MARKER's row marks a database `asr-jobs demo` made.
+    "meta": TableShape({"key": str, "value": str}, pk="key"),
 }
+
+DEMO_MARKER = ("made_by", "asr-jobs demo")  # (key, value) in meta: sample data, safe for the demo to replace
 
 
 def index_name(table: str, columns: tuple[str, ...]) -> str:

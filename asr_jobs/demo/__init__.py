@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..db import queries, store
+from ..db.schema import DEMO_MARKER
 from ..ingest import LabOutcome, scrape_labs
 from ..matcher import match_db
 from ..models import Lab
@@ -55,6 +56,8 @@ def run_demo(path: str | Path = "demo.db", profile: str = "asr-research", limit:
     if on_start is not None:
         on_start(labs)
     db = store.open_db(path)
+    # Marked first, so that a demo interrupted halfway can still be replaced by the next one.
+    db.table("meta").upsert({"key": DEMO_MARKER[0], "value": DEMO_MARKER[1]}, pk="key")
     entries = [entry for lab in labs for entry in load_har(DEMO_DIR / f"{lab.name}.har")]
     outcomes = asyncio.run(scrape_labs(db, labs, transport=ReplayTransport(entries)))
     profiles = load_profiles()
