@@ -146,11 +146,12 @@ class ColumnFit:
     drop: int = 5
     no_wrap: bool = False
     max_width: int | None = None
+    min_width: int = 0  # narrower than this (or its text), the column is not worth showing
 
 
 COLUMN_FITS: dict[str, ColumnFit] = {
-    "rank": ColumnFit(0, no_wrap=True), "id": ColumnFit(0, no_wrap=True), "title": ColumnFit(0),
-    "lab": ColumnFit(1, no_wrap=True, max_width=16), "salary": ColumnFit(2, no_wrap=True),
+    "rank": ColumnFit(0, no_wrap=True), "id": ColumnFit(0, no_wrap=True), "title": ColumnFit(0, min_width=20),
+    "lab": ColumnFit(1, no_wrap=True, max_width=15), "salary": ColumnFit(2, no_wrap=True),
     "score": ColumnFit(3, no_wrap=True), "terms": ColumnFit(4, max_width=28),
     "seniority": ColumnFit(6, no_wrap=True, max_width=18), "location": ColumnFit(7, max_width=24),
     "status": ColumnFit(5, no_wrap=True), "message": ColumnFit(1),
@@ -176,7 +177,20 @@ def fitted_table(rows: list[dict[str, Any]], columns: list[str], console: Consol
     while _least_width(shown, cells, fits) > console.width and any(fits[c].drop for c in shown):
         shown.remove(max(reversed(shown), key=lambda c: fits[c].drop))
     links = [str(row.get("url") or "") for row in rows] if link_column else []
-    return _table(rows, shown, cells, title=title, fits=fits, link_column=link_column, links=links)
+    widths = _widths(shown, cells, fits, console.width)
+    return _table(rows, shown, cells, title=title, fits=fits, widths=widths, link_column=link_column, links=links)
+
+
+def _widths(columns: list[str], cells: dict[str, list[str]], fits: dict[str, ColumnFit], width: int) -> dict[str, int]:
+    """Each column's width: its least, then the room left given to the most valuable columns first (titles)."""
+    widths = {c: _min_width(c, cells[c], fits[c]) for c in columns}
+    spare = width - _least_width(columns, cells, fits)
+    for column in sorted(columns, key=lambda c: fits[c].drop):
+        natural = min(max([len(column), *map(len, cells[column])]), fits[column].max_width or width)
+        grow = max(0, min(spare, natural - widths[column]))
+        widths[column] += grow
+        spare -= grow
+    return widths
 
 
 def _least_width(columns: list[str], cells: dict[str, list[str]], fits: dict[str, ColumnFit]) -> int:
@@ -190,16 +204,18 @@ def _min_width(column: str, cells: list[str], fit: ColumnFit) -> int:
     else:
         width = max([len(column), *(len(word) for cell in cells for word in cell.split())])
         width = min(width, max(WORD_CAP, len(column)))
+        width = max(width, min(fit.min_width, max(map(len, cells), default=0)))
     return min(width, fit.max_width) if fit.max_width else width
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str], cells: dict[str, list[str]], *, title: str | None,
-           fits: dict[str, ColumnFit], link_column: str | None = None, links: list[str] | None = None) -> Table:
+           fits: dict[str, ColumnFit], widths: dict[str, int] | None = None, link_column: str | None = None,
+           links: list[str] | None = None) -> Table:
     table = Table(title=title, show_lines=False)
     for column in columns:
         fit = fits[column]
         table.add_column(column, no_wrap=fit.no_wrap, overflow="ellipsis", max_width=fit.max_width,
-                         min_width=_min_width(column, cells[column], fit))
+                         min_width=_min_width(column, cells[column], fit), width=(widths or {}).get(column))
     for i in range(len(rows)):
         # Text, not markup: scraped titles like "Engineer [Remote]" or "[/bold]" must print as they are.
         row = [Text(cells[c][i]) for c in columns]
