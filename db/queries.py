@@ -177,9 +177,11 @@ def lab_status(db: sqlite_utils.Database, labs: Iterable[Lab]) -> list[dict[str,
     rows = []
     for lab in labs:
         run = runs.get(lab.name, {})
+        if run and run_status(run) != run.get("status"):  # its process is gone: killed or stopped
+            run = {**run, "status": run_status(run), "error": "the scrape stopped before this lab finished"}
         rows.append({"lab": lab.name, "title": lab.title, "category": lab.category, "adapter": lab.adapter,
                      "open": counts.get(lab.name, 0), "last_scrape": run.get("started_at"),
-                     "status": run_status(run), "seen": run.get("seen"), "new": run.get("new"),
+                     "status": run.get("status"), "seen": run.get("seen"), "new": run.get("new"),
                      "closed": run.get("closed"), "error": run.get("error")})
     return rows
 

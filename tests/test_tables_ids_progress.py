@@ -253,6 +253,7 @@ def test_labs_shows_a_run_whose_process_is_gone_as_interrupted(runner, tmp_path)
     ])
     rows = lab_rows(runner, path)
     assert rows["anthropic"]["status"] == "interrupted"
+    assert "stopped before this lab finished" in rows["anthropic"]["error"]
     assert rows["openai"]["status"] == "running"
     assert db["scrape_runs"].get(1)["status"] == "running"  # a read changes nothing
 
