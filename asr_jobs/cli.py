@@ -83,9 +83,13 @@ class LabColumn(ProgressColumn):
         if task.fields.get("labs"):
             return Text(f"{task.completed}/{task.total} labs")
         stats = task.fields.get("stats")
-        requests = f"{stats.requests} requests" if stats is not None else ""
+        requests = _count(stats.requests, "request") if stats is not None else ""
         postings = task.fields.get("postings")
-        return Text(requests if postings is None else f"{postings} postings, {requests}")
+        return Text(requests if postings is None else f"{_count(postings, 'posting')}, {requests}")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 class ScrapeProgress:
