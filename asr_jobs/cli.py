@@ -7,13 +7,16 @@ import importlib
 import json
 import os
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import click
 import httpx
+import sqlite_utils
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from . import __version__
 from .cli_common import (
@@ -31,10 +34,13 @@ from .cli_common import (
     limit_option,
     missing_db_message,
     output_options,
+    progress_wanted,
+    quiet_option,
+    row_progress,
     stderr_console,
     stdout_console,
 )
-from .db import queries
+from .db import queries, store
 from .db.store import default_db_path
 from .models import ConfigError, Lab
 from .readers import FORMATS
@@ -44,6 +50,7 @@ from .scrapers.registry import select_labs
 
 if TYPE_CHECKING:
     from .ingest import LabOutcome
+    from .scrapers.fetch import LabStats
 
 
 class LazyGroup(click.Group):
@@ -80,22 +87,39 @@ def cli() -> None:
     """
 
 
-class ScrapeProgress:
-    """A scrape's progress bar and per-lab errors on stderr (data stays on stdout); a context manager.
+class LabColumn(ProgressColumn):
+    """The counts of a progress row: labs done for the whole scrape; requests, then postings, for a lab."""
 
-    Labs that could not connect at all are held back: when every lab failed so, one line says that the
-    machine seems offline instead of one error per lab.
+    def render(self, task: Task) -> Text:
+        if task.fields.get("labs"):
+            return Text(f"{task.completed}/{task.total} labs")
+        stats = task.fields.get("stats")
+        requests = _count(stats.requests, "request") if stats is not None else ""
+        postings = task.fields.get("postings")
+        return Text(requests if postings is None else f"{_count(postings, 'posting')}, {requests}")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+class ScrapeProgress:
+    """A scrape's progress and per-lab errors on stderr (data stays on stdout); a context manager.
+
+    One bar for the scrape and a row per lab (live requests, then postings and status); none when stderr is
+    not a terminal or with --quiet. Labs that could not connect at all are held back: when every lab failed
+    so, one line says that the machine seems offline instead of one error per lab.
     """
 
-    def __init__(self, labs: list[Lab]):
+    def __init__(self, labs: list[Lab], quiet: bool = False):
         self.console = stderr_console()
         self.total = len(labs)
         self.outcomes: list[LabOutcome] = []
         self.offline: str | None = None
-        self.progress = Progress(TextColumn("[bold]scraping"), BarColumn(),
-                                 TextColumn("{task.completed}/{task.total} labs"), TextColumn("{task.description}"),
-                                 TimeElapsedColumn(), console=self.console, disable=not self.console.is_terminal)
-        self.task = self.progress.add_task("", total=self.total)
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), LabColumn(), TimeElapsedColumn(),
+                                 console=self.console, disable=not progress_wanted(self.console, quiet))
+        self.task = self.progress.add_task("[bold]scraping", total=self.total, labs=True)
+        self.lab_tasks: dict[str, TaskID] = {}
 
     def __enter__(self) -> ScrapeProgress:
         self.progress.start()
@@ -104,12 +128,20 @@ class ScrapeProgress:
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
 
+    def start(self, lab: str, stats: LabStats) -> None:
+        """One lab started: a row whose request count follows `stats` as the scrape goes."""
+        self.lab_tasks[lab] = self.progress.add_task(f"  {escape(lab)}", total=None, stats=stats)
+
     def done(self, outcome: LabOutcome) -> None:
         """One lab finished: advance the bar, print its error; after the last lab, the held-back ones."""
         from .ingest import offline_message
 
         self.outcomes.append(outcome)
-        self.progress.update(self.task, advance=1, description=f"{outcome.lab}: {outcome.status}")
+        self.progress.update(self.task, advance=1)
+        if outcome.lab in self.lab_tasks:
+            self.progress.update(self.lab_tasks[outcome.lab], total=1, completed=1, stats=outcome.stats,
+                                 postings=(outcome.saved.seen if outcome.saved else 0),
+                                 description=f"  {escape(outcome.lab)}: {escape(outcome.status)}")
         if outcome.failed and outcome.kind != "offline":
             self._error(outcome)
         elif outcome.status == "suspicious" and outcome.saved:
@@ -127,6 +159,18 @@ class ScrapeProgress:
 
     def _error(self, outcome: LabOutcome) -> None:
         self.console.print(f"[red]error[/red] {escape(outcome.error or '')}", highlight=False)
+
+
+@contextmanager
+def interrupted_runs(db: sqlite_utils.Database) -> Iterator[None]:
+    """On Ctrl-C, mark this scrape's unfinished runs interrupted (not 'running' forever) and exit with 130."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        count = store.interrupt_own_runs(db, "interrupted (Ctrl-C) before this lab finished; its postings are as "
+                                             "of its last complete scrape")
+        stderr_console().print(f"interrupted: {count} unfinished lab runs marked interrupted", highlight=False)
+        sys.exit(130)
 
 
 def recording_transport(record: str | None, replay: Sequence[str]) -> httpx.AsyncBaseTransport | None:
@@ -157,10 +201,11 @@ def save_recording(transport: httpx.AsyncBaseTransport | None, record: str | Non
               help="Answer every request from this HAR file instead of the network (repeatable; globs such as "
                    "'runs/*.har' are expanded). Without LAB names, the labs the recordings hold are scraped.")
 @click.option("--accept-drop", is_flag=True, help="Close postings even when a lab's count fell by more than half.")
+@quiet_option
 @output_options
 @friendly_errors
 def scrape(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | None, record: str | None,
-           replay_patterns: tuple[str, ...], accept_drop: bool, fmt: str) -> None:
+           replay_patterns: tuple[str, ...], accept_drop: bool, quiet: bool, fmt: str) -> None:
     """Scrape all labs, or the ones named, and store their postings.
 
     One lab failing never stops the others. Exit status: 1 if any lab failed; 3 if none failed but a
@@ -179,9 +224,9 @@ def scrape(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | Non
     db = get_db(db_path)
     transport = recording_transport(record, replay)
     try:
-        with ScrapeProgress(labs) as report:
+        with interrupted_runs(db), ScrapeProgress(labs, quiet) as report:
             outcomes = asyncio.run(scrape_labs(db, labs, transport=transport, accept_drop=accept_drop,
-                                               on_done=report.done))
+                                               on_done=report.done, on_start=report.start))
     finally:
         save_recording(transport, record)
     if not (report.offline and fmt == "table"):  # offline: the one line says it all; JSON and CSV stay data
@@ -244,10 +289,11 @@ def doctor(lab_names: tuple[str, ...], labs_file: str | None, timeout: float, re
 @click.option("--replay", type=click.Path(exists=True, dir_okay=False), multiple=True,
               help="Answer every request from this HAR file instead of the network (repeatable).")
 @click.option("--accept-drop", is_flag=True, help="Close postings even when a lab's count fell by more than half.")
+@quiet_option
 @output_options
 @friendly_errors
 def update(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | None, profile: str, limit: int,
-           record: str | None, replay: tuple[str, ...], accept_drop: bool, fmt: str) -> None:
+           record: str | None, replay: tuple[str, ...], accept_drop: bool, quiet: bool, fmt: str) -> None:
     """Scrape every lab (or the ones named), match, and print the new top matches: the main job in one step.
 
     A lab that fails keeps its postings (nothing of it is closed) and the update goes on to matching and
@@ -265,9 +311,9 @@ def update(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | Non
     db = get_db(db_path)
     transport = recording_transport(record, replay)
     try:
-        with ScrapeProgress(labs) as report:
+        with interrupted_runs(db), ScrapeProgress(labs, quiet) as report:
             run = run_update(db, labs, profile=profile, limit=limit, transport=transport, accept_drop=accept_drop,
-                             on_done=report.done)
+                             on_done=report.done, on_start=report.start)
     finally:
         save_recording(transport, record)
     err = stderr_console()
@@ -277,9 +323,8 @@ def update(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | Non
         err.print(f"no new postings in this update; `asr-jobs jobs --profile {profile}` shows the whole ranked list",
                   highlight=False, markup=False)
     elif not run.offline:
-        rows = [{**r, "terms": ", ".join(t for t, _ in r["terms"][:3])} for r in run.top] if fmt == "table" else run.top
-        emit(rows, fmt, ["rank", "score", "title", "lab", "location", "seniority", "salary", "url", "terms"],
-             title=f"{len(run.top)} new postings for profile {profile}")
+        rows, columns = (table_rows(db, run.top), TABLE_COLUMNS) if fmt == "table" else (run.top, UPDATE_COLUMNS)
+        emit(rows, fmt, columns, title=f"{len(run.top)} new postings for profile {profile}")
     if run.offline:
         sys.exit(1)  # the one line saying so was printed as the last lab failed
     if run.failed:
@@ -300,9 +345,10 @@ def update(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | Non
                    "startedDateTime, else the file's modification time).")
 @db_option()
 @labs_option
+@quiet_option
 @friendly_errors
 def import_(path: str, lab_name: str, fmt: str | None, as_of: str | None, db_path: str | None,
-            labs_file: str | None) -> None:
+            labs_file: str | None, quiet: bool) -> None:
     """Import a saved response body, a HAR file or JSON lines of postings.
 
     The postings are stored as seen when the file was saved: older data never reopens a posting closed
@@ -333,7 +379,8 @@ def import_(path: str, lab_name: str, fmt: str | None, as_of: str | None, db_pat
         stderr_console().print(f"note: {escape(note)}", highlight=False)
     from .ingest import import_file
 
-    imported = import_file(db, path, lab, fmt, as_of)
+    with row_progress(f"importing {path}", quiet) as advance:
+        imported = import_file(db, path, lab, fmt, as_of, on_batch=advance)
     for note in imported.notes:
         stderr_console().print(f"note: {escape(note)}", highlight=False)
     saved = imported.saved
@@ -375,12 +422,21 @@ def jobs(db_path: str | None, profile: str, lab_names: tuple[str, ...], only_new
         if fmt == "table":
             return
     if fmt == "table":
-        table_rows = [{**r, "terms": ", ".join(t for t, _ in r["terms"][:3])} for r in rows]
-        emit(table_rows, fmt, ["rank", "score", "title", "lab", "location", "seniority", "salary", "url", "terms"],
-             title=f"{len(rows)} postings for profile {profile}")
+        emit(table_rows(db, rows), fmt, TABLE_COLUMNS, title=f"{len(rows)} postings for profile {profile}")
     else:
         emit(rows, fmt, ["rank", "score", "id", "title", "lab", "location", "seniority", "salary", "status",
                          "first_seen", "url", "terms"])
+
+
+# A ranked table on a terminal: the url becomes a link on the short id (cli_common.fitted_table); piped, all of it.
+TABLE_COLUMNS = ["rank", "id", "score", "title", "lab", "location", "seniority", "salary", "url", "terms"]
+UPDATE_COLUMNS = ["rank", "score", "title", "lab", "location", "seniority", "salary", "url", "terms"]
+
+
+def table_rows(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Ranked rows for a table: the short id `show` accepts, and the three strongest terms."""
+    short = queries.short_ids(db, [r["id"] for r in rows])
+    return [{**r, "id": short[r["id"]], "terms": ", ".join(t for t, _ in r["terms"][:3])} for r in rows]
 
 
 @cli.command()
@@ -475,8 +531,7 @@ def demo(db_path: str | None, profile: str, limit: int) -> None:
     run = run_demo(path, profile, limit, on_start=announce)
     emit([o.summary_row() for o in run.outcomes], "table", ["lab", "status", "requests", "seen", "new", "message"],
          title="sample scrape (replayed)")
-    emit([{**r, "terms": ", ".join(t for t, _ in r["terms"][:3])} for r in run.top], "table",
-         ["rank", "score", "title", "lab", "seniority", "salary", "terms"],
+    emit(table_rows(store.open_db(run.path), run.top), "table", TABLE_COLUMNS,
          title=f"top {len(run.top)} sample postings for profile {profile}")
     err.print(f"Explore: asr-jobs jobs --db {path} --profile {profile}   |   asr-jobs show ID --db {path}",
               highlight=False)

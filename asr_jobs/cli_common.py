@@ -13,13 +13,18 @@ import os
 import sqlite3
 import sys
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 import sqlite_utils
 from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
@@ -52,6 +57,46 @@ def stdout_console() -> Console:
 
 def stderr_console() -> Console:
     return SafeConsole(stderr=True, no_color=bool(os.environ.get("NO_COLOR")))
+
+
+def quiet_option(fn: Callable) -> Callable:
+    """--quiet: no progress display (there is none either when stderr is not a terminal)."""
+    return click.option("--quiet", "-q", is_flag=True, help="No progress display on stderr.")(fn)
+
+
+def progress_wanted(console: Console, quiet: bool) -> bool:
+    """Whether to draw progress: only on a terminal, and not with --quiet."""
+    return console.is_terminal and not quiet
+
+
+@contextmanager
+def row_progress(what: str, quiet: bool, total: int | None = None) -> Iterator[Callable[[int], None]]:
+    """A progress bar of rows on stderr while the block runs; yields the function that advances it."""
+    console = stderr_console()
+    progress = Progress(SpinnerColumn(), TextColumn(f"[bold]{escape(what)}"), BarColumn(),
+                        TextColumn("{task.completed:,} rows"), TimeElapsedColumn(), console=console,
+                        transient=True, disable=not progress_wanted(console, quiet))
+    task = progress.add_task(what, total=total)
+    with progress:
+        yield lambda rows: progress.advance(task, rows)
+
+
+@contextmanager
+def step_progress(steps: list[str], quiet: bool) -> Iterator[Callable[[str], None]]:
+    """A bar of named steps on stderr while the block runs; yields the function that marks a step started."""
+    console = stderr_console()
+    progress = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
+                        TextColumn("step {task.completed}/{task.total}"), TimeElapsedColumn(), console=console,
+                        transient=True, disable=not progress_wanted(console, quiet))
+    task = progress.add_task(steps[0] if steps else "", total=len(steps))
+    started: list[str] = []
+
+    def start(step: str) -> None:
+        progress.update(task, description=step, completed=len(started))
+        started.append(step)
+
+    with progress:
+        yield start
 
 
 def db_option(default: str | None = None, help: str | None = None) -> Callable:
@@ -273,14 +318,99 @@ def emit(rows: list[dict[str, Any]], fmt: str, columns: list[str] | None = None,
             writer.writerow({k: _csv_value(row.get(k)) for k in columns})
         click.echo(buffer.getvalue(), nl=False)
         return
+    console = stdout_console()
+    console.print(fitted_table(rows, columns, console, title=title, formatters=formatters))
+
+
+@dataclass(frozen=True)
+class ColumnFit:
+    """How a column of a terminal table gives way when the terminal is narrow.
+
+    Columns go by `drop` (highest first, 0 never) until the rest fit; `no_wrap` columns (amounts, ids,
+    names) are never split, the others wrap between words; longer than `max_width` is shortened with '…'.
+    """
+
+    drop: int = 5
+    no_wrap: bool = False
+    max_width: int | None = None
+    min_width: int = 0  # narrower than this (or its text), the column is not worth showing
+
+
+COLUMN_FITS: dict[str, ColumnFit] = {
+    "rank": ColumnFit(0, no_wrap=True), "id": ColumnFit(0, no_wrap=True), "title": ColumnFit(0, min_width=20),
+    "lab": ColumnFit(1, no_wrap=True, max_width=15), "salary": ColumnFit(2, no_wrap=True),
+    "score": ColumnFit(3, no_wrap=True), "terms": ColumnFit(4, max_width=28),
+    "seniority": ColumnFit(6, no_wrap=True, max_width=18), "location": ColumnFit(7, max_width=24),
+    "status": ColumnFit(5, no_wrap=True), "message": ColumnFit(1),
+}
+WORD_CAP = 24  # a wrapping column is at least as wide as its longest word, up to this
+
+
+def fitted_table(rows: list[dict[str, Any]], columns: list[str], console: Console, *, title: str | None = None,
+                 formatters: dict[str, Callable[[Any], str]] | None = None) -> Table:
+    """The rows as a table for `console`: on a terminal, fitted to its width with each URL a link on the row's id.
+
+    Not on a terminal (piped), every column is kept whole and the console is widened to the table.
+    """
     formatters = formatters or {}
+    # Text from outside loses what could act on a terminal (escapes, control, bidi, invisible characters).
+    cells = {c: [printable(formatters.get(c, _plain)(row.get(c))) for row in rows] for c in columns}
+    link_column = next((c for c in ("id", "title") if c in columns), None) if "url" in columns else None
+    if not console.is_terminal:
+        widths = {c: max([len(c), *map(len, cells[c])]) for c in columns}
+        console.width = max(console.width, sum(widths.values()) + 3 * len(columns) + 1)
+        return _table(rows, columns, cells, title=title, fits={c: ColumnFit(no_wrap=True) for c in columns})
+    shown = [c for c in columns if not (c == "url" and link_column)]
+    fits = {c: COLUMN_FITS.get(c, ColumnFit()) for c in shown}
+    while _least_width(shown, cells, fits) > console.width and any(fits[c].drop for c in shown):
+        shown.remove(max(reversed(shown), key=lambda c: fits[c].drop))
+    links = [str(row.get("url") or "") for row in rows] if link_column else []
+    widths = _widths(shown, cells, fits, console.width)
+    return _table(rows, shown, cells, title=title, fits=fits, widths=widths, link_column=link_column, links=links)
+
+
+def _widths(columns: list[str], cells: dict[str, list[str]], fits: dict[str, ColumnFit], width: int) -> dict[str, int]:
+    """Each column's width: its least, then the room left given to the most valuable columns first (titles)."""
+    widths = {c: _min_width(c, cells[c], fits[c]) for c in columns}
+    spare = width - _least_width(columns, cells, fits)
+    for column in sorted(columns, key=lambda c: fits[c].drop):
+        natural = min(max([len(column), *map(len, cells[column])]), fits[column].max_width or width)
+        grow = max(0, min(spare, natural - widths[column]))
+        widths[column] += grow
+        spare -= grow
+    return widths
+
+
+def _least_width(columns: list[str], cells: dict[str, list[str]], fits: dict[str, ColumnFit]) -> int:
+    """The narrowest a table of these columns can be without splitting a word or a no_wrap cell."""
+    return sum(_min_width(c, cells[c], fits[c]) + 3 for c in columns) + 1
+
+
+def _min_width(column: str, cells: list[str], fit: ColumnFit) -> int:
+    if fit.no_wrap:
+        width = max([len(column), *map(len, cells)])
+    else:
+        width = max([len(column), *(len(word) for cell in cells for word in cell.split())])
+        width = min(width, max(WORD_CAP, len(column)))
+        width = max(width, min(fit.min_width, max(map(len, cells), default=0)))
+    return min(width, fit.max_width) if fit.max_width else width
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str], cells: dict[str, list[str]], *, title: str | None,
+           fits: dict[str, ColumnFit], widths: dict[str, int] | None = None, link_column: str | None = None,
+           links: list[str] | None = None) -> Table:
     table = Table(title=title, show_lines=False)
     for column in columns:
-        table.add_column(column, overflow="fold", no_wrap=column in ("id", "rank", "score"))
-    for row in rows:
+        fit = fits[column]
+        table.add_column(column, no_wrap=fit.no_wrap, overflow="ellipsis", max_width=fit.max_width,
+                         min_width=_min_width(column, cells[column], fit), width=(widths or {}).get(column))
+    for i in range(len(rows)):
         # Text, not markup: scraped titles like "Engineer [Remote]" or "[/bold]" must print as they are.
-        table.add_row(*(Text(printable(formatters.get(c, _plain)(row.get(c)))) for c in columns))
-    stdout_console().print(table)
+        row = [Text(cells[c][i]) for c in columns]
+        if link_column in columns and links and links[i]:
+            row[columns.index(link_column)].stylize(Style(link=links[i]))
+        table.add_row(*row)
+    return table
 
 
 def _plain(value: Any) -> str:

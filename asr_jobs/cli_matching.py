@@ -18,7 +18,10 @@ from .cli_common import (
     friendly_errors,
     get_db,
     output_options,
+    quiet_option,
+    row_progress,
     stderr_console,
+    step_progress,
 )
 from .db.store import default_db_path
 from .matcher import MIN_SCORE
@@ -150,10 +153,11 @@ def add_command(name: str, source: str, weights: tuple[str, ...], title: str | N
 @click.option("--min-score", type=float, default=MIN_SCORE, show_default=True,
               help="Keep matches scoring above this.")
 @click.option("--refit", is_flag=True, help="Fit the vocabulary on all open postings again, even if few changed.")
+@quiet_option
 @output_options
 @friendly_errors
 def match_command(names: tuple[str, ...], db_path: str | None, profiles_dirs: tuple[str, ...], min_score: float,
-                  refit: bool, fmt: str) -> None:
+                  refit: bool, quiet: bool, fmt: str) -> None:
     """Score the open postings against profiles; store ranked matches with the terms behind each score.
 
     Profiles are stored in the database too (table profiles), so datasette can show them. After a scrape
@@ -166,7 +170,8 @@ def match_command(names: tuple[str, ...], db_path: str | None, profiles_dirs: tu
       asr-jobs match
       asr-jobs match --profile asr-research --profile streaming --db jobs.db
     """
-    run = run_match(existing_db(db_path), names, *profiles_dirs, min_score=min_score, refit=refit)
+    with row_progress("matching: reading postings", quiet) as advance:
+        run = run_match(existing_db(db_path), names, *profiles_dirs, min_score=min_score, refit=refit, on_rows=advance)
     if fmt == "table":  # JSON and CSV stay pure data
         stderr_console().print(f"{run.summary.mode} match: {run.summary.note}", highlight=False, markup=False)
     emit(run.rows, fmt, ["profile", "kind", "matches", "best score", "best posting"],
@@ -181,9 +186,10 @@ def match_command(names: tuple[str, ...], db_path: str | None, profiles_dirs: tu
 @click.option("--samples", default=1000, show_default=True, help="Bootstrap samples for the 95% intervals.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the bootstrap.")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@quiet_option
 @friendly_errors
 def eval_command(labels: str, name: str, db_path: str | None, profiles_dirs: tuple[str, ...], samples: int,
-                 seed: int, as_json: bool) -> None:
+                 seed: int, as_json: bool, quiet: bool) -> None:
     """Rank every posting of the database and score the ranking against graded labels.
 
     LABELS holds one {"id": SOURCE_ID, "grade": 0-3} per line; postings not listed count as grade 0.
@@ -197,9 +203,12 @@ def eval_command(labels: str, name: str, db_path: str | None, profiles_dirs: tup
       asr-jobs eval labels.jsonl --db dev.db
       asr-jobs eval labels.jsonl --profile asr-research --json --db dev.db
     """
-    from .matcher.evaluate import evaluate_profile
+    from .matcher.evaluate import ABLATIONS, BASELINES, evaluate_profile
 
-    report = evaluate_profile(existing_db(db_path), labels, name, *profiles_dirs, samples=samples, seed=seed)
+    steps = ["reading postings", "ranking", *(f"bootstrap: {r}" for r in ("matcher", *BASELINES, *ABLATIONS))]
+    with step_progress(steps, quiet) as step:
+        report = evaluate_profile(existing_db(db_path), labels, name, *profiles_dirs, samples=samples, seed=seed,
+                                  on_step=step)
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return

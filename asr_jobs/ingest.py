@@ -95,7 +95,7 @@ LOCK_GAP = 0.15
 
 
 def import_file(db: sqlite_utils.Database, path: str | Path, lab: Lab, fmt: str | None = None,
-                as_of: str | None = None) -> ImportResult:
+                as_of: str | None = None, *, on_batch: Callable[[int], None] | None = None) -> ImportResult:
     """Read a saved file and ingest its postings as of the time it was saved (an import never closes anything).
 
     The time is `as_of`, else the HAR's first startedDateTime, else the file's modification time: data
@@ -103,15 +103,15 @@ def import_file(db: sqlite_utils.Database, path: str | Path, lab: Lab, fmt: str 
     are read as a stream, BATCH postings at a time, so that a corpus of any size fits in memory; a bad
     line stops the import before anything is stored. Postings are committed COMMIT_BATCH at a time, so
     an import killed half-way keeps whole batches, and importing the file again completes it to the state
-    one uninterrupted import gives.
+    one uninterrupted import gives. `on_batch` hears how many postings each stored batch held (a progress bar).
     """
     saved = file_batches(path, lab, fmt, as_of)
-    return ImportResult(save_batches(db, lab, saved.batches, as_of=saved.saved_at), saved.format, saved.notes,
+    return ImportResult(save_batches(db, lab, saved.batches, as_of=saved.saved_at, on_batch=on_batch), saved.format, saved.notes,
                         saved.saved_at, saved.saved_by)
 
 
 def save_batches(db: sqlite_utils.Database, lab: Lab, batches: Iterable[list[Posting]], *,
-                 as_of: str | None = None) -> Ingested:
+                 as_of: str | None = None, on_batch: Callable[[int], None] | None = None) -> Ingested:
     """Ingest batches of postings, each through `prepare`, committed COMMIT_BATCH at a time; the counts summed.
 
     Each commit is all or nothing; preparing a batch (the slow part: reading pay and level from the
@@ -132,6 +132,8 @@ def save_batches(db: sqlite_utils.Database, lab: Lab, batches: Iterable[list[Pos
                 saved = store.save_postings(db, prepared.postings, fields=prepared.fields, now=as_of)
             committed = time.monotonic()
             _add(result, saved, prepared.dropped)
+            if on_batch:
+                on_batch(len(prepared.postings) + prepared.dropped)
     return result
 
 
@@ -203,7 +205,7 @@ async def scrape_prepared(ctx: LabContext) -> Prepared:
 
 async def scrape_one(
     lab: Lab, fetcher: Fetcher, db: sqlite_utils.Database, *, accept_drop: bool = False,
-    on_done: Callable[[LabOutcome], None] | None = None,
+    on_done: Callable[[LabOutcome], None] | None = None, on_start: Callable[[str, LabStats], None] | None = None,
 ) -> LabOutcome:
     """Scrape and store one lab; every failure is caught here so that other labs go on.
 
@@ -218,6 +220,8 @@ async def scrape_one(
         ctx = lab_context(lab, fetcher, db)
         budget = time_budget(lab)
         ctx.ends = asyncio.get_running_loop().time() + budget
+        if on_start:
+            on_start(lab.name, ctx.stats)  # a progress display reads the live request count from it
         prepared = await scrape_prepared(ctx)
         complete = not ctx.partial and not ctx.stats.rate_limited
         if ctx.out_of_time:
@@ -311,10 +315,12 @@ async def scrape_labs(
     fetcher: Fetcher | None = None,
     accept_drop: bool = False,
     on_done: Callable[[LabOutcome], None] | None = None,
+    on_start: Callable[[str, LabStats], None] | None = None,
     http_cache: bool = True,
 ) -> list[LabOutcome]:
     """Scrape labs concurrently (each host keeps its own limits) and store each as it finishes.
 
+    `on_start` hears each lab's name and live LabStats as it starts, `on_done` its outcome as it ends.
     With `http_cache`, GETs are conditional requests against the answers stored in the database (a 304
     reuses the stored body).
     """
@@ -325,7 +331,7 @@ async def scrape_labs(
         store.save_labs(db, labs)
     run = fetcher if fetcher is not None else run_fetcher(db, transport, http_cache)
     try:
-        tasks = [scrape_one(lab, run, db, accept_drop=accept_drop, on_done=on_done) for lab in labs]
+        tasks = [scrape_one(lab, run, db, accept_drop=accept_drop, on_done=on_done, on_start=on_start) for lab in labs]
         return list(await asyncio.gather(*tasks))
     finally:
         if fetcher is None:

@@ -20,6 +20,7 @@ from .ingest import LabOutcome, offline_message, scrape_labs
 from .matcher.run import MatchRun, run_match
 from .models import Lab
 from .profiles import DEFAULT_PROFILE
+from .scrapers.fetch import LabStats
 
 
 @dataclass
@@ -38,9 +39,11 @@ class UpdateRun:
 
 def run_update(db: sqlite_utils.Database, labs: list[Lab], *, profile: str = DEFAULT_PROFILE, limit: int = 10,
                transport: httpx.AsyncBaseTransport | None = None, accept_drop: bool = False,
-               on_done: Callable[[LabOutcome], None] | None = None) -> UpdateRun:
+               on_done: Callable[[LabOutcome], None] | None = None,
+               on_start: Callable[[str, LabStats], None] | None = None) -> UpdateRun:
     """Scrape the labs, match every profile, and rank the postings new in this update for `profile`."""
-    outcomes = asyncio.run(scrape_labs(db, labs, transport=transport, accept_drop=accept_drop, on_done=on_done))
+    outcomes = asyncio.run(scrape_labs(db, labs, transport=transport, accept_drop=accept_drop, on_done=on_done,
+                                        on_start=on_start))
     run = UpdateRun(outcomes, offline=offline_message(o.kind for o in outcomes))
     if run.offline:
         return run

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sqlite3
 import sys
 import threading
 import time
@@ -13,12 +14,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import sqlite_utils
 import yaml
+from markupsafe import escape
 
 from ..safetext import printable
 from . import queries, store
 
 METADATA_PATH = Path(__file__).with_name("datasette.yaml")
+TEMPLATES_DIR = Path(__file__).with_name("templates")
 # The metadata file configures these database names; any other file name gets the same block under its own name.
 CONFIGURED_NAMES = ("jobs", "demo")
 LANDING_VIEW = "ranked_matches"
@@ -32,13 +36,44 @@ def database_name(path: str | Path) -> str:
     return Path(path).stem
 
 
-def load_metadata(name: str = "jobs", *, allow_sql: bool = False) -> dict[str, Any]:
-    """The shipped metadata with its database block under `name`; arbitrary SQL stays off unless allowed."""
+SAMPLE_INTRO = ("<p><strong>SAMPLE data</strong>: postings written for the asr-jobs demo in each career site's "
+                "format (nothing here was scraped), ranked against your skill profiles with TF-IDF.</p>")
+
+
+def load_metadata(name: str = "jobs", *, allow_sql: bool = False, sample: bool = False) -> dict[str, Any]:
+    """The shipped metadata with its database block under `name`; arbitrary SQL stays off unless allowed.
+
+    Column notes are folded into a collapsed <details> under each description, so rows come first; a
+    `sample` database (made by the demo) says so on the home page and, through the plugin, on every page.
+    """
+    from datasette.utils import tilde_encode
+
     metadata = yaml.safe_load(METADATA_PATH.read_text(encoding="utf-8"))
-    metadata["databases"] = {name: metadata["databases"][CONFIGURED_NAMES[0]]}
+    block = metadata["databases"][CONFIGURED_NAMES[0]]
+    metadata["databases"] = {name: block}
+    for resource in [*block.get("tables", {}).values(), *block.get("queries", {}).values()]:
+        fold_column_notes(resource)
+    metadata["description_html"] = metadata["description_html"].replace('href="/jobs/', f'href="/{tilde_encode(name)}/')
+    if sample:
+        metadata["description_html"] = SAMPLE_INTRO + metadata["description_html"].split("</p>", 1)[1]
+        block["description"] = "SAMPLE data made by `asr-jobs demo` (not scraped): " + block["description"]
+        metadata.setdefault("plugins", {})["asr-jobs"] = {"sample": True}  # datasette_plugin.PLUGIN
     if allow_sql:
         metadata.pop("allow_sql", None)
     return metadata
+
+
+def fold_column_notes(resource: dict[str, Any]) -> None:
+    """Move a table's column notes into its description_html, as a list inside a collapsed <details>."""
+    columns = resource.pop("columns", None)
+    if not columns:
+        return
+    intro = resource.pop("description_html", None) or (f"<p>{escape(resource['description'])}</p>"
+                                                         if resource.get("description") else "")
+    resource.pop("description", None)
+    notes = "".join(f"<dt>{escape(column)}</dt><dd>{escape(note)}</dd>" for column, note in columns.items())
+    resource["description_html"] = (f'{intro}<details class="column-glossary"><summary>What the columns mean'
+                                    f'</summary><dl class="column-descriptions">{notes}</dl></details>')
 
 
 def build_datasette(path: str | Path, *, allow_sql: bool = False):
@@ -52,10 +87,19 @@ def build_datasette(path: str | Path, *, allow_sql: bool = False):
     # no cell starts a spreadsheet formula.
     settings = {"default_allow_sql": allow_sql, "allow_download": False, "suggest_facets": False,
                 "allow_csv_stream": False}
-    ds = Datasette([str(path)], metadata=load_metadata(database_name(path), allow_sql=allow_sql),
-                   settings=settings)
+    metadata = load_metadata(database_name(path), allow_sql=allow_sql, sample=database_is_sample(path))
+    ds = Datasette([str(path)], metadata=metadata, settings=settings, template_dir=str(TEMPLATES_DIR))
     guard(ds)
     return ds
+
+
+def database_is_sample(path: str | Path) -> bool:
+    """Whether the database file at `path` was made by the demo (read without writing)."""
+    db = sqlite_utils.Database(sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True))
+    try:
+        return queries.is_sample(db)
+    finally:
+        db.close()
 
 
 def feed_path(path: str | Path, profile: str) -> str:

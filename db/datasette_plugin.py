@@ -1,5 +1,5 @@
 """Datasette hooks for the instances `asr-jobs serve` builds: read-only answers, CSV without formulas,
-errors logged as one printable line.
+errors logged as one printable line, posting ids and titles linked to the posting, the SAMPLE banner.
 
 The hooks are registered on datasette's (process-wide) plugin manager, but act only on the instances
 passed to `guard` (browse.build_datasette does), so that a plain Datasette in the same process stays plain.
@@ -17,10 +17,10 @@ from typing import Any
 
 from datasette import Response, hookimpl
 from datasette.plugins import pm
-from datasette.utils import add_cors_headers
+from datasette.utils import add_cors_headers, tilde_encode
 from datasette.utils.asgi import Base400
 from datasette.views.base import DatasetteError
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ..safetext import csv_cell, printable
 
@@ -29,6 +29,7 @@ Message = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
 
 LOG = logging.getLogger("asr_jobs.serve")
+PLUGIN = "asr-jobs"  # this plugin's name in datasette, and the key of its configuration in the metadata
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _GUARDED: weakref.WeakSet = weakref.WeakSet()
 
@@ -159,5 +160,28 @@ class OneLineFormatter(logging.Formatter):
         return printable(line, lines=False)[:500]
 
 
+# Tables whose posting_id is a declared foreign key: datasette links those itself.
+LINKED_BY_DATASETTE = {"matches", "posting_versions", "match_postings"}
+
+
+@hookimpl
+def render_cell(row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any) -> Markup | None:
+    """A posting_id, or the title of a row that has one, as a link to the posting's row page."""
+    if datasette not in _GUARDED or table in LINKED_BY_DATASETTE or column not in ("posting_id", "title") or value is None:
+        return None
+    keys = row.keys() if hasattr(row, "keys") else []
+    if "posting_id" not in keys or not row["posting_id"]:
+        return None
+    href = f"{datasette.urls.table(database, 'postings')}/{tilde_encode(str(row['posting_id']))}"
+    return Markup('<a href="{}">{}</a>').format(href, escape(str(value)))
+
+
+@hookimpl
+def extra_template_vars(datasette: Any) -> dict[str, Any]:
+    """`asr_jobs_sample`: whether the database served holds the demo's SAMPLE data (base.html shows a banner)."""
+    config = (datasette.plugin_config(PLUGIN) or {}) if datasette in _GUARDED else {}
+    return {"asr_jobs_sample": bool(config.get("sample"))}
+
+
 if not pm.is_registered(sys.modules[__name__]):
-    pm.register(sys.modules[__name__], name="asr-jobs")
+    pm.register(sys.modules[__name__], name=PLUGIN)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import bisect
 import json
+import os
 from collections.abc import Iterable
 from typing import Any
 
 import sqlite_utils
 
 from ..models import Lab
-from .store import last_runs
+from .schema import DEMO_MARKER
+from .store import last_runs, run_status
 
 RANKED_SQL = """
 SELECT m.rank, round(m.score, 4) AS score, p.id, p.title, p.lab, p.location, p.seniority, p.url, p.status,
@@ -86,23 +89,65 @@ def profile_names(db: sqlite_utils.Database) -> list[str]:
     return [r[0] for r in db.execute("SELECT DISTINCT profile FROM matches ORDER BY profile").fetchall()]
 
 
+MIN_PREFIX = 4  # the shortest id prefix `show` accepts and the tables print
+CANDIDATES = 5  # ids listed when a prefix is ambiguous
+
+
+def short_ids(db: sqlite_utils.Database, ids: Iterable[str]) -> dict[str, str]:
+    """The shortest prefix (at least MIN_PREFIX characters) of each id that no other posting's id starts with."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    every = [r[0] for r in db.execute("SELECT id FROM postings ORDER BY id").fetchall()]
+    return {posting_id: posting_id[:_unique_length(every, posting_id)] for posting_id in wanted}
+
+
+def _unique_length(sorted_ids: list[str], posting_id: str) -> int:
+    """How many leading characters of `posting_id` tell it apart from its neighbours in the sorted ids."""
+    at = bisect.bisect_left(sorted_ids, posting_id)
+    length = MIN_PREFIX
+    for neighbour in (sorted_ids[at - 1] if at > 0 else "", sorted_ids[at + 1] if at + 1 < len(sorted_ids) else ""):
+        length = max(length, _common_prefix(posting_id, neighbour) + 1)
+    return min(length, len(posting_id))
+
+
+def _common_prefix(a: str, b: str) -> int:
+    return len(os.path.commonprefix([a, b]))
+
+
 def find_posting(db: sqlite_utils.Database, key: str) -> dict[str, Any]:
-    """A posting by id, unique id prefix, or LAB:SOURCE_ID; ValueError when none or several match."""
+    """A posting by id, unique id prefix (MIN_PREFIX or more characters), or LAB:SOURCE_ID.
+
+    ValueError when none matches, when the prefix is too short, or when it is ambiguous (naming a few candidates).
+    """
     key = key.strip()
     if ":" in key:
         lab, source_id = key.split(":", 1)
         rows = list(db.query("SELECT * FROM postings WHERE lab = ? AND source_id = ?", [lab, source_id]))
     else:
         rows = list(db.query("SELECT * FROM postings WHERE id = ?", [key]))
-        if not rows and len(key) >= 4:
-            rows = list(db.query("SELECT * FROM postings WHERE id LIKE ? || '%' LIMIT 3", [key]))
+        if not rows:
+            rows = _by_prefix(db, key)
     if not rows:
-        raise ValueError(f"no posting with id {key!r}")
-    if len(rows) > 1:
-        raise ValueError(f"{key!r} matches several postings: {', '.join(r['id'] for r in rows)}")
+        raise ValueError(f"no posting with id {key!r} (`asr-jobs jobs` shows the ids)")
     row = rows[0]
     row["salary"] = salary_text(row)
     return row
+
+
+def _by_prefix(db: sqlite_utils.Database, prefix: str) -> list[dict[str, Any]]:
+    """The one posting whose id starts with `prefix`, [] for none; ValueError when too short or ambiguous."""
+    if len(prefix) < MIN_PREFIX:
+        raise ValueError(f"id {prefix!r} is too short: give at least {MIN_PREFIX} characters of the id "
+                         "`asr-jobs jobs` shows")
+    # substr, not LIKE: '%' and '_' in what a user typed are characters, not patterns
+    rows = list(db.query("SELECT * FROM postings WHERE substr(id, 1, ?) = ? ORDER BY id LIMIT ?",
+                         [len(prefix), prefix, CANDIDATES + 1]))
+    if len(rows) > 1:
+        shown = ", ".join(f"{r['id']} ({r['lab']}: {r['title']})" for r in rows[:CANDIDATES])
+        more = " and more" if len(rows) > CANDIDATES else ""
+        raise ValueError(f"id {prefix!r} is ambiguous: it starts {shown}{more}; give more characters")
+    return rows
 
 
 def scores_for(db: sqlite_utils.Database, posting_id: str) -> list[dict[str, Any]]:
@@ -132,6 +177,8 @@ def lab_status(db: sqlite_utils.Database, labs: Iterable[Lab]) -> list[dict[str,
     rows = []
     for lab in labs:
         run = runs.get(lab.name, {})
+        if run and run_status(run) != run.get("status"):  # its process is gone: killed or stopped
+            run = {**run, "status": run_status(run), "error": "the scrape stopped before this lab finished"}
         rows.append({"lab": lab.name, "title": lab.title, "category": lab.category, "adapter": lab.adapter,
                      "open": counts.get(lab.name, 0), "last_scrape": run.get("started_at"),
                      "status": run.get("status"), "seen": run.get("seen"), "new": run.get("new"),
@@ -170,3 +217,11 @@ def labs_holding_postings(db: sqlite_utils.Database) -> list[Lab]:
              LEFT JOIN labs l ON l.name = p.lab ORDER BY p.lab"""
     return [Lab(name=name, title=title or name, category=category or "industry", adapter=adapter or "jsonl")
             for name, title, category, adapter in db.execute(sql).fetchall()]
+
+
+def is_sample(db: sqlite_utils.Database) -> bool:
+    """Whether the database holds the demo's SAMPLE data (the demo marks its databases in the meta table)."""
+    if "meta" not in db.table_names():
+        return False
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [DEMO_MARKER[0]]).fetchone()
+    return row is not None and row[0] == DEMO_MARKER[1]

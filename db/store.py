@@ -295,6 +295,21 @@ def interrupt_stale_runs(db: sqlite_utils.Database) -> int:
     return len(stale)
 
 
+def interrupt_own_runs(db: sqlite_utils.Database, reason: str) -> int:
+    """This process's runs still 'running' become 'interrupted' (a scrape stopped by Ctrl-C), with `reason`."""
+    with write_transaction(db):
+        cursor = db.conn.execute("UPDATE scrape_runs SET status = 'interrupted', error = ?, finished_at = ? "
+                                 "WHERE status = 'running' AND pid = ?", [reason, now_iso(), os.getpid()])
+    return cursor.rowcount
+
+
+def run_status(run: dict[str, Any]) -> str | None:
+    """A run row's status as it stands: 'running' only while the process that started it is alive."""
+    if run.get("status") == "running" and not _alive(run.get("pid")):
+        return "interrupted"
+    return run.get("status")
+
+
 def _alive(pid: int | None) -> bool:
     if not pid:
         return False

@@ -6,7 +6,7 @@ if __name__ != "asr_jobs.matcher":  # the folder also sits at the repository roo
     raise ImportError(f"import asr_jobs.matcher, not {__name__}: matcher/ is installed as part of the asr_jobs package")
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -183,11 +183,12 @@ def match_rows(ranking: Ranking, column: int, profile, min_score: float, now: st
 
 def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Settings = DEFAULT_SETTINGS,
              min_score: float = MIN_SCORE, vocabulary=None, now: str | None = None,
-             refit: bool = False) -> MatchSummary:
+             refit: bool = False, on_rows: Callable[[int], None] | None = None) -> MatchSummary:
     """Score the open postings against the chosen profiles and replace their rows in the matches table.
 
     Over all profiles, a run reuses the last fit while few postings changed since (incremental.plan):
     only new, changed and closed postings are scored then. summary.mode and summary.note say which, and why.
+    `on_rows` hears each posting read for a full fit (for a progress bar).
     """
     chosen = choose(profiles, names)
     vocabulary = vocabulary or user_vocabulary()
@@ -205,6 +206,8 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
     def tracked(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         for row in rows:
             hashes[row["id"]] = row["content_hash"] or ""
+            if on_rows:
+                on_rows(1)
             yield row
 
     ranking = rank(tracked(matching.open_posting_rows(db)), chosen, available=profiles, settings=settings,

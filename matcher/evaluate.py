@@ -124,20 +124,27 @@ BASELINES: dict[str, Callable[[Pile, str], np.ndarray]] = {"BM25": bm25_scores, 
 
 
 def run_eval(db, labels: dict[str, int], profile, *, available: dict | None = None, samples: int = 1000,
-             seed: int = 0, vocabulary=None) -> dict[str, Any]:
-    """Metrics with bootstrap intervals for the matcher, the baselines and the ablations."""
+             seed: int = 0, vocabulary=None, on_step: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Metrics with bootstrap intervals for the matcher, the baselines and the ablations.
+
+    `on_step` hears the name of each step as it starts (for a progress bar: 2 + the number of rankers).
+    """
+    step = on_step or (lambda name: None)
+    step("reading postings")
     pile = load_pile(db, labels)
     if not pile.source_ids:
         raise ValueError("the database holds no postings: import the labeled postings first")
     if not np.any(pile.grades > 0):
         raise ValueError("none of the labeled ids matches a posting's source_id: import the postings with "
                          "`asr-jobs import FILE --format jsonl --lab NAME` first")
+    step("ranking (matcher and ablations)")
     rankings = matcher_rankings(pile, profile, available, vocabulary)
     for name, baseline in BASELINES.items():
         rankings[name] = baseline(pile, profile.match_text)
     order = ["matcher", *BASELINES, *ABLATIONS]
     rankers = {}
     for name in order:
+        step(f"bootstrap: {name}")
         values = evaluate(rankings[name], pile.grades)
         intervals = bootstrap(rankings[name], pile.grades, samples=samples, seed=seed)
         rankers[name] = {metric: {"value": round(float(value), 4),
@@ -151,8 +158,8 @@ def run_eval(db, labels: dict[str, int], profile, *, available: dict | None = No
 
 
 def evaluate_profile(db, labels_path: str | Path, profile_name: str, *profile_dirs: str | Path,
-                     samples: int = 1000, seed: int = 0) -> dict[str, Any]:
+                     samples: int = 1000, seed: int = 0, on_step: Callable[[str], None] | None = None) -> dict[str, Any]:
     """`asr-jobs eval`: the graded labels of a file scored against the rankings of one loaded profile."""
     profile, profiles = find_profile(profile_name, *profile_dirs)
     return run_eval(db, load_labels(labels_path), profile, available=profiles, samples=samples, seed=seed,
-                    vocabulary=user_vocabulary(*profile_dirs))
+                    vocabulary=user_vocabulary(*profile_dirs), on_step=on_step)

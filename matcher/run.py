@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,12 +23,13 @@ class MatchRun:
 
 
 def run_match(db: sqlite_utils.Database, names: Sequence[str] = (), *profile_dirs: str | Path,
-              min_score: float = MIN_SCORE, refit: bool = False) -> MatchRun:
+              min_score: float = MIN_SCORE, refit: bool = False,
+              on_rows: Callable[[int], None] | None = None) -> MatchRun:
     """Score the open postings against the named profiles (all when none), stored with the profiles."""
     profiles = load_profiles(*profile_dirs)
     save_profiles(db, profiles)
     summary = match_db(db, profiles, list(names) or None, min_score=min_score,
-                       vocabulary=user_vocabulary(*profile_dirs), refit=refit)
+                       vocabulary=user_vocabulary(*profile_dirs), refit=refit, on_rows=on_rows)
     titles = queries.best_match_titles(db)
     rows = []
     for name, count in summary.items():

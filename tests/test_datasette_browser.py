@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -122,3 +123,63 @@ def test_search_query_page_shows_markup_as_text(pages):
     assert "<script>alert('«owned»')</script>" in excerpt and "<img src=x onerror=alert(2)>" in excerpt
     assert_no_injected_markup(tree)
     assert shot.exists()
+
+
+SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshot-datasette.png"
+
+
+@pytest.fixture(scope="module")
+def demo_pages(tmp_path_factory):
+    """`asr-jobs demo`'s database served by `asr-jobs serve`: its home page and ranked list, as Chromium sees them.
+
+    With ASR_JOBS_UPDATE_SCREENSHOT=1 the ranked list's screenshot replaces the README's (docs/screenshot-datasette.png).
+    """
+    work = tmp_path_factory.mktemp("demo")
+    cli = [sys.executable, "-c", "from asr_jobs.cli import cli; cli()"]
+    subprocess.run([*cli, "demo", "--db", str(work / "demo.db")], check=True, capture_output=True, timeout=300)
+    port = free_port()
+    process = subprocess.Popen([*cli, "serve", "--db", str(work / "demo.db"), "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_port(port, process)
+        base = f"http://127.0.0.1:{port}"
+        urls = {"home": base + "/", "ranked": base + landing_path("demo.db", "asr-research")}
+        ARTIFACTS.mkdir(exist_ok=True)
+        shot = ARTIFACTS / "datasette-demo.png"
+        with ThreadPoolExecutor(len(urls)) as pool:
+            futures = {name: pool.submit(browse, url, work / f"chromium-{name}", shot if name == "ranked" else None)
+                       for name, url in urls.items()}
+            pages = {name: future.result() for name, future in futures.items()}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    if os.environ.get("ASR_JOBS_UPDATE_SCREENSHOT"):
+        shutil.copyfile(shot, SCREENSHOT)
+    return pages, shot
+
+
+def test_demo_database_is_marked_sample_on_every_page(demo_pages):
+    pages, _ = demo_pages
+    for tree in pages.values():
+        assert "SAMPLE DATA" in tree.css_first("p.asr-jobs-sample").text()
+    home = pages["home"].css_first(".metadata-description").text()
+    assert "SAMPLE data" in home and "scraped from their career sites" not in home
+
+
+def test_home_page_links_the_views_it_names(demo_pages):
+    pages, _ = demo_pages
+    links = {a.text(strip=True): a.attributes["href"] for a in pages["home"].css(".metadata-description a")}
+    assert links["ranked_matches"].startswith("/demo/ranked_matches")
+    assert links["ranked_for_profile"] == "/demo/ranked_for_profile"
+
+
+def test_ranked_list_links_titles_and_ids_to_the_posting_and_folds_the_glossary(demo_pages):
+    pages, shot = demo_pages
+    tree = pages["ranked"]
+    title = tree.css_first("td.col-title a")
+    posting_id = tree.css_first("td.col-posting_id a")
+    assert title.attributes["href"] == posting_id.attributes["href"] == f"/demo/postings/{posting_id.text()}"
+    glossary = tree.css_first("details.column-glossary")
+    assert "open" not in glossary.attributes and glossary.css_first("dt").text() == "rank"
+    assert not [dl for dl in tree.css("dl.column-descriptions") if dl.parent.tag != "details"]
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20000
