@@ -15,6 +15,8 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Seque
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from ..models import Lab, Posting
+from ..workers import off_loop
 from .details import gather_or_cancel
 from .fetch import LabContext
 
@@ -53,6 +55,13 @@ async def prefetched(fetch: Callable[[int], Awaitable[T]], pages_planned: Callab
         for task in tasks.values():
             task.cancel()
         await asyncio.gather(*tasks.values(), return_exceptions=True)
+
+
+async def whole_board(ctx: LabContext, url: str, parse: Callable[[bytes, Lab, str], list[Posting]]) -> list[Posting]:
+    """A board that answers every posting in one response (Greenhouse, Ashby, Workable): fetched, then parsed
+    off the event loop."""
+    response = await ctx.send("GET", url)
+    return await off_loop(parse, response.content, ctx.lab, url)
 
 
 async def each(items: Iterable[T], run: Callable[[T], Awaitable[R]]) -> list[R]:

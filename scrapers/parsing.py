@@ -71,3 +71,12 @@ def shape_of(data: Any) -> str:
     if isinstance(data, dict):
         return "an object with keys " + ", ".join(sorted(data)[:8])
     return type(data).__name__
+
+
+def jobs_of(data: Any, lab: str, url: str, expected: str) -> list:
+    """The `jobs` list of a board answer (`{"jobs": [...]}`) or a bare list; else a ParseError naming `expected`."""
+    if isinstance(data, dict) and "jobs" in data:
+        return require(data, "jobs", list, lab, url)
+    if isinstance(data, list):
+        return data
+    raise ParseError(lab, url, f"expected {expected} with a 'jobs' list, got {shape_of(data)}")

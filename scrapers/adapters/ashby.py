@@ -6,10 +6,10 @@ from typing import Any
 from urllib.parse import quote
 
 from ...models import Lab, ParseError, Posting
-from ...workers import off_loop
 from ..fetch import LabContext
 from ..html_text import html_to_text, safe_url
-from ..parsing import as_list, clean, load_json, require, shape_of
+from ..paging import whole_board
+from ..parsing import as_list, clean, jobs_of, load_json
 
 BASE_URL = "https://api.ashbyhq.com"
 WORKPLACES = {"remote": "remote", "hybrid": "hybrid", "onsite": "onsite"}
@@ -33,20 +33,12 @@ def board_url(lab) -> str:
 
 
 async def scrape(ctx: LabContext) -> list[Posting]:
-    url = board_url(ctx.lab)
-    response = await ctx.send("GET", url)
-    return await off_loop(parse, response.content, ctx.lab, url)
+    return await whole_board(ctx, board_url(ctx.lab), parse)
 
 
 def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """Listed postings of a board response (`{"jobs": [...]}` or a bare list of jobs)."""
-    data = load_json(body, lab.name, url)
-    if isinstance(data, dict) and "jobs" in data:
-        jobs = require(data, "jobs", list, lab.name, url)
-    elif isinstance(data, list):
-        jobs = data
-    else:
-        raise ParseError(lab.name, url, f"expected an Ashby job board with a 'jobs' list, got {shape_of(data)}")
+    jobs = jobs_of(load_json(body, lab.name, url), lab.name, url, "an Ashby job board")
     postings: list[Posting] = []
     seen: set[str] = set()
     for index, job in enumerate(jobs):

@@ -6,10 +6,10 @@ from typing import Any
 from urllib.parse import quote
 
 from ...models import Lab, ParseError, Posting, ScrapeError
-from ...workers import off_loop
 from ..fetch import LabContext
 from ..html_text import html_to_text, safe_url, unescape_entities
-from ..parsing import clean, load_json, require, shape_of
+from ..paging import whole_board
+from ..parsing import clean, jobs_of, load_json
 
 BASE_URL = "https://boards-api.greenhouse.io"
 
@@ -23,22 +23,14 @@ def board_url(lab) -> str:
 
 
 async def scrape(ctx: LabContext) -> list[Posting]:
-    url = board_url(ctx.lab)
-    response = await ctx.send("GET", url)
-    return await off_loop(parse, response.content, ctx.lab, url)
+    return await whole_board(ctx, board_url(ctx.lab), parse)
 
 
 def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
     """Postings of a board response (`{"jobs": [...]}`, a bare list, or one job object)."""
     data = load_json(body, lab.name, url)
-    if isinstance(data, dict) and "jobs" in data:
-        jobs = require(data, "jobs", list, lab.name, url)
-    elif isinstance(data, list):
-        jobs = data
-    elif isinstance(data, dict) and "id" in data and "title" in data:
-        jobs = [data]
-    else:
-        raise ParseError(lab.name, url, f"expected a Greenhouse board with a 'jobs' list, got {shape_of(data)}")
+    single = isinstance(data, dict) and "jobs" not in data and "id" in data and "title" in data
+    jobs = [data] if single else jobs_of(data, lab.name, url, "a Greenhouse board")
     postings = []
     for index, job in enumerate(jobs):
         postings.append(parse_job(job, lab, url, index))

@@ -7,9 +7,9 @@ from typing import Any
 from urllib.parse import quote
 
 from ...models import Lab, ParseError, Posting
-from ...workers import off_loop
 from ..fetch import LabContext
 from ..html_text import html_to_text, safe_url
+from ..paging import whole_board
 from ..parsing import as_list, clean, load_json, require, shape_of
 
 BASE_URL = "https://apply.workable.com"
@@ -34,9 +34,7 @@ def account_url(lab) -> str:
 
 
 async def scrape(ctx: LabContext) -> list[Posting]:
-    url = account_url(ctx.lab)
-    response = await ctx.send("GET", url)
-    return await off_loop(parse, response.content, ctx.lab, url)
+    return await whole_board(ctx, account_url(ctx.lab), parse)
 
 
 def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
