@@ -31,13 +31,13 @@ ENV = {"ASR_JOBS_RETRY_SCALE": "0", "NO_COLOR": "1", "ASR_JOBS_DB": None, "ASR_J
 FIXTURES = Path(__file__).parent / "fixtures"
 QUERY = "speech"
 GONE = 3  # postings that really leave the site between the first scrape and the next
-# lab -> (postings on its sample site, extra params): enough for three pages or more of one query.
+# lab -> (postings on its sample site, extra params): enough for three pages or more of one query. Google
+# Research is not here: it reads the jobs feed, one document with no pages.
 LABS: dict[str, tuple[int, dict]] = {
     "amazon-science": (25, {"page_size": 10}),
     "nvidia": (50, {}),  # Workday, 20 a page, the total on the first page only
     "microsoft-research": (25, {}),  # Eightfold PCSX, 10 a page
     "apple-ml": (30, {}),  # 20 rows a page, a row per location
-    "google-research": (50, {}),  # results pages of 20
     "lever-acme": (25, {"page_size": 10, "company": "acme"}),  # no total at all
 }
 # What the warning says about the inconsistent page, by fault; Lever announces no total.
