@@ -537,7 +537,7 @@ def labs_add(url: str, name: str | None, category: str | None, no_check: bool, t
     """Add the lab behind a careers page or job-board URL to your labs file.
 
     The career system and its board come from the URL's host and path (Greenhouse, Ashby, Lever,
-    Workable, Workday, Eightfold), else from the page: an embedded board (script or iframe), links to a
+    Workable, Workday, Eightfold, SmartRecruiters), else from the page: an embedded board (script or iframe), links to a
     board, or schema.org JobPosting JSON-LD. One listing request proves it (as `doctor` does) before the
     entry is written; the entry and the number of postings found are shown.
 

@@ -51,6 +51,7 @@ def answer(request: httpx.Request) -> httpx.Response:
         ("apply.workable.com", "/api/v1/widget/accounts/"): "workable_account.json",
         ("", "/wday/cxs/"): "workday_jobs_page.json",
         ("", "/api/pcsx/search"): "eightfold_search.json",
+        ("api.smartrecruiters.com", "/v1/companies/"): "smartrecruiters_postings.json",
     }
     for (route_host, prefix), fixture in routes.items():
         if (not route_host or host == route_host) and path.startswith(prefix) and "missing" not in path:
@@ -103,6 +104,8 @@ BOARD_URLS = [
     ("https://uni.eightfold.ai/careers?domain=uni.edu", "uni", "eightfold", {"host": "uni.eightfold.ai", "domain": "uni.edu"}),
     ("https://apply.careers.microsoft.com/careers?hl=en", "microsoft", "eightfold",
      {"host": "apply.careers.microsoft.com", "domain": "microsoft.com"}),
+    ("https://jobs.smartrecruiters.com/AcousticaLabs/744000160011201-research-scientist", "acousticalabs",
+     "smartrecruiters", {"company": "AcousticaLabs"}),
 ]
 
 
