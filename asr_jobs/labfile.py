@@ -251,7 +251,7 @@ def set_enabled(names: list[str], enabled: bool, labs_file: str | Path | None) -
     starters = starter_entries()
     entries: dict[str, dict[str, Any]] = {}
     for name in names:
-        if name in starters and name not in known:
+        if name in starters and name not in known:  # a starter lab not yet in the file: its whole entry
             entries[name] = {**starters[name], "enabled": enabled}
         elif name in known:
             entries[name] = {"enabled": enabled}
@@ -275,10 +275,9 @@ def starter_groups() -> list[str]:
 
 
 def enable_group(group: str, labs_file: str | Path | None) -> tuple[Path, list[str]]:
-    """Switch on every starter lab of a group: their entries, `enabled = true`, in the user's file."""
-    entries = starter_entries(group)
-    if not entries:
+    """Switch on every starter lab of a group: its entry with `enabled = true` in the user's file (only
+    `enabled = true` for one the file already has, so the user's own keys stay)."""
+    names = sorted(starter_entries(group))
+    if not names:
         raise ConfigError(f"no starter group {group!r} (groups: {', '.join(starter_groups())})")
-    path = target_file(labs_file)
-    write_entries(path, {name: {**entry, "enabled": True} for name, entry in entries.items()})
-    return path, sorted(entries)
+    return set_enabled(names, True, labs_file), names

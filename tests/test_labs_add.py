@@ -273,6 +273,17 @@ def test_enable_group_switches_on_the_starter_labs_of_that_group(runner, seen, t
     assert unknown.exit_code == 1 and "speech-startups" in unknown.output
 
 
+def test_enable_group_keeps_what_the_user_wrote_in_an_entry(runner, seen, tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text('[labs.suno]  # music only\nenabled = false\ntitle = "Suno music"\nadapter = "ashby"\n'
+                    'params = { board = "suno" }\nfilters = { title = ["audio", "research"] }\n', encoding="utf-8")
+    assert runner.invoke(cli, ["labs", "enable", "--group", "speech-startups", "--labs", str(path)]).exit_code == 0
+    text = path.read_text(encoding="utf-8")
+    suno = tomllib.loads(text)["labs"]["suno"]
+    assert suno["enabled"] is True and suno["title"] == "Suno music" and suno["filters"] == {"title": ["audio", "research"]}
+    assert "# music only" in text
+
+
 def test_the_starter_list_cites_evidence_for_every_entry():
     text = labfile.STARTER_LABS.read_text(encoding="utf-8")
     starters = tomllib.loads(text)["labs"]
