@@ -7,7 +7,7 @@ import importlib
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -42,11 +42,11 @@ from .cli_common import (
 )
 from .db import queries, store
 from .db.store import default_db_path
-from .models import ConfigError, Lab
+from .models import CATEGORIES, ConfigError, Lab
 from .readers import FORMATS
 from .recordings import check_recording_lab, labs_to_scrape
 from .safetext import printable_value
-from .scrapers.registry import select_labs
+from .scrapers.registry import default_labs_file, lab_sources, select_labs
 
 if TYPE_CHECKING:
     from .ingest import LabOutcome
@@ -477,19 +477,39 @@ def show(posting_id: str, db_path: str | None, as_json: bool) -> None:
     console.print(posting["description"] or "(no description)", highlight=False, markup=False)
 
 
-@cli.command(name="labs")
+def labs_write_option(fn: Callable) -> Callable:
+    """--labs for the commands that edit the user's labs file: it may not exist yet (it is then created)."""
+    return click.option("--labs", "labs_file", type=click.Path(dir_okay=False), envvar="ASR_JOBS_LABS",
+                        help="The labs file to edit (default: labs.toml in your config directory, "
+                             "which every command reads when no --labs is given).")(fn)
+
+
+@cli.group(name="labs", invoke_without_command=True)
 @db_option()
-@labs_option
+@click.option("--labs", "labs_file", type=click.Path(dir_okay=False), envvar="ASR_JOBS_LABS",
+              help="Your own TOML lab file: adds labs or overrides built-in entries.")
 @output_options
+@click.pass_context
 @friendly_errors
-def labs_(db_path: str | None, labs_file: str | None, fmt: str) -> None:
+def labs_(ctx: click.Context, db_path: str | None, labs_file: str | None, fmt: str) -> None:
     """Every lab, configured or holding postings: its adapter, category, and its last scrape's status, counts and time.
 
+    With --json or --csv, `source` says where each entry comes from: built-in, your labs file, or both
+    (a built-in entry your file overrides). The subcommands edit your labs file.
+
     \b
-    Example:
+    Examples:
         asr-jobs labs --labs my-labs.toml
+        asr-jobs labs add https://jobs.ashbyhq.com/elevenlabs --category startup
+        asr-jobs labs remove elevenlabs
+        asr-jobs labs enable --group speech-startups
     """
+    if ctx.invoked_subcommand is not None:
+        return
+    if labs_file:
+        labs_file = TextFile().convert(labs_file, None, ctx)
     configured = get_labs(labs_file)
+    sources = lab_sources(labs_file or default_labs_file())
     path = db_path or default_db_path()
     if not os.path.exists(path):  # the configured labs are still worth listing: from an empty in-memory database
         stderr_console().print(f"{missing_db_message(path)}; listing the configured labs without scrape status",
@@ -497,7 +517,108 @@ def labs_(db_path: str | None, labs_file: str | None, fmt: str) -> None:
     db = existing_db(path if os.path.exists(path) else ":memory:")
     stored = [lab for lab in queries.labs_holding_postings(db) if lab.name not in configured]
     rows = queries.lab_status(db, [*configured.values(), *stored])
-    emit(rows, fmt, title="labs")
+    if fmt == "table":
+        emit(rows, fmt, title="labs")
+        return
+    emit([{**row, "source": sources.get(row["lab"], "database (postings only)")} for row in rows], fmt)
+
+
+@labs_.command(name="add")
+@click.argument("url")
+@click.option("--name", help="The lab's name (default: the board's name, in lower case with hyphens).")
+@click.option("--category", type=click.Choice(CATEGORIES), help="The lab's category (default: industry).")
+@click.option("--no-check", is_flag=True, help="Write the entry from the URL alone (its host and path): no request.")
+@click.option("--timeout", default=20.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds the check may take.")
+@labs_write_option
+@friendly_errors
+def labs_add(url: str, name: str | None, category: str | None, no_check: bool, timeout: float,
+             labs_file: str | None) -> None:
+    """Add the lab behind a careers page or job-board URL to your labs file.
+
+    The career system and its board come from the URL's host and path (Greenhouse, Ashby, Lever,
+    Workable, Workday, Eightfold, SmartRecruiters), else from the page: an embedded board (script or iframe), links to a
+    board, or schema.org JobPosting JSON-LD. One listing request proves it (as `doctor` does) before the
+    entry is written; the entry and the number of postings found are shown.
+
+    \b
+    Examples:
+        asr-jobs labs add https://jobs.ashbyhq.com/elevenlabs --category startup
+        asr-jobs labs add https://www.example-speech.ai/careers --name example
+        asr-jobs labs add https://job-boards.greenhouse.io/cartesia --no-check
+    """
+    from .labfile import add_lab
+
+    added = add_lab(url, labs_file, name=name, category=category, check=not no_check, timeout=timeout)
+    click.echo(added.entry_text().rstrip("\n"))
+    if added.check is None:
+        found = "not checked (--no-check)"
+    elif added.check.postings is None:
+        found = "the board answered (it does not say how many postings it has)"
+    else:
+        found = f"{added.check.postings:,} postings found"
+    stderr_console().print(f"added {added.name} ({added.entry['adapter']}, from {added.how}) to {added.path}: "
+                           f"{found}; `asr-jobs scrape {added.name}` fetches it", highlight=False, markup=False,
+                           soft_wrap=True)
+
+
+@labs_.command(name="remove")
+@click.argument("name")
+@labs_write_option
+@friendly_errors
+def labs_remove(name: str, labs_file: str | None) -> None:
+    """Remove a lab's entry from your labs file (a built-in lab is switched off with `labs disable`).
+
+    \b
+    Example:
+        asr-jobs labs remove elevenlabs
+    """
+    from .labfile import remove_lab
+
+    path, outcome = remove_lab(name, labs_file)
+    click.echo(f"{name}: {outcome} ({path})")
+
+
+@labs_.command(name="enable")
+@click.argument("names", metavar="[LAB]...", nargs=-1)
+@click.option("--group", help="Every starter lab of this group (speech-startups, speech-academic).")
+@labs_write_option
+@friendly_errors
+def labs_enable(names: tuple[str, ...], group: str | None, labs_file: str | None) -> None:
+    """Switch labs on: starter labs (one group, or by name), or labs switched off in your labs file.
+
+    \b
+    Examples:
+        asr-jobs labs enable --group speech-startups
+        asr-jobs labs enable elevenlabs
+    """
+    from .labfile import enable_group, set_enabled
+
+    if not names and not group:
+        raise click.UsageError("name the labs to switch on, or give --group")
+    if group:
+        path, enabled = enable_group(group, labs_file)
+        click.echo(f"switched on {len(enabled)} labs of {group} in {path}: {', '.join(enabled)}")
+    if names:
+        path = set_enabled(list(names), True, labs_file)
+        click.echo(f"switched on {', '.join(names)} in {path}")
+
+
+@labs_.command(name="disable")
+@click.argument("names", metavar="LAB...", nargs=-1, required=True)
+@labs_write_option
+@friendly_errors
+def labs_disable(names: tuple[str, ...], labs_file: str | None) -> None:
+    """Switch labs off (`enabled = false` in your labs file); built-in labs stay in labs.toml, unused.
+
+    \b
+    Example:
+        asr-jobs labs disable meta-fair
+    """
+    from .labfile import set_enabled
+
+    path = set_enabled(list(names), False, labs_file)
+    click.echo(f"switched off {', '.join(names)} in {path}")
 
 
 @cli.command()

@@ -32,7 +32,7 @@ from .db import queries
 from .db.store import default_db_path, open_db
 from .models import ConfigError, Lab, ScrapeError
 from .safetext import csv_cell, printable, printable_value
-from .scrapers.registry import ad_hoc_lab, did_you_mean, edit_distance, load_labs
+from .scrapers.registry import ad_hoc_lab, default_labs_file, did_you_mean, edit_distance, load_labs
 
 
 class SafeConsole(Console):
@@ -262,7 +262,8 @@ def database_files_near(path: Path) -> list[Path]:
 
 
 def get_labs(labs_file: str | None) -> dict[str, Lab]:
-    return load_labs(labs_file)
+    """The labs: built-in ones with --labs / $ASR_JOBS_LABS, else the user's labs.toml (when it exists), over them."""
+    return load_labs(labs_file or default_labs_file())
 
 
 def check_lab_names(db: sqlite_utils.Database, names: Iterable[str]) -> None:

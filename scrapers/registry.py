@@ -15,6 +15,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import click
+
 from ..models import (
     ADAPTER_FUNCTIONS,
     ASYNC_FUNCTIONS,
@@ -156,12 +158,32 @@ def _headers(name: str, headers: Any, source: Path) -> dict[str, str]:
     return dict(headers)
 
 
-def load_labs(*extra_files: str | Path | None) -> dict[str, Lab]:
-    """The built-in labs, with entries of each extra file added or merged over them."""
+def user_labs_file() -> Path:
+    """The user's own labs file when no --labs is given: labs.toml in the user's config directory
+    (~/.config/asr-jobs on Linux, as click.get_app_dir says); `labs add` writes there."""
+    return Path(click.get_app_dir("asr-jobs")) / "labs.toml"
+
+
+def default_labs_file() -> Path | None:
+    """The user's labs file in the config directory when it exists, else None."""
+    path = user_labs_file()
+    return path if path.is_file() else None
+
+
+@dataclass
+class LabEntries:
+    """Every lab entry (built-in ones with the user's merged over them), before any is checked."""
+
+    defaults: dict[str, Any]
+    entries: dict[str, dict[str, Any]]
+    sources: dict[str, list[Path]]  # the files each entry comes from, built-in first
+
+
+def lab_entries(*extra_files: str | Path | None) -> LabEntries:
+    """The built-in entries, with entries of each extra file added or merged over them."""
     raw = _read_toml(BUILTIN_LABS)
-    defaults = raw.get("defaults", {})
-    entries: dict[str, dict[str, Any]] = dict(raw.get("labs", {}))
-    sources = {name: BUILTIN_LABS for name in entries}
+    found = LabEntries(raw.get("defaults", {}), dict(raw.get("labs", {})), {})
+    found.sources = {name: [BUILTIN_LABS] for name in found.entries}
     for extra in extra_files:
         if not extra:
             continue
@@ -169,12 +191,25 @@ def load_labs(*extra_files: str | Path | None) -> dict[str, Lab]:
         user = _read_toml(path)
         if "labs" not in user or not isinstance(user["labs"], dict):
             raise ConfigError(f"{path}: expected [labs.NAME] tables")
-        defaults = _merge(defaults, user.get("defaults", {}))
+        found.defaults = _merge(found.defaults, user.get("defaults", {}))
         for name, entry in user["labs"].items():
-            entries[name] = _merge(entries.get(name, {}), entry)
-            sources[name] = path
-    enabled = {n: e for n, e in entries.items() if e.get("enabled", True)}
-    return {name: _lab(name, entry, defaults, sources[name]) for name, entry in enabled.items()}
+            found.entries[name] = _merge(found.entries.get(name, {}), entry)
+            found.sources.setdefault(name, []).append(path)
+    return found
+
+
+def load_labs(*extra_files: str | Path | None) -> dict[str, Lab]:
+    """The built-in labs, with entries of each extra file added or merged over them; switched-off ones left out."""
+    found = lab_entries(*extra_files)
+    enabled = {n: e for n, e in found.entries.items() if e.get("enabled", True)}
+    return {name: _lab(name, entry, found.defaults, found.sources[name][-1]) for name, entry in enabled.items()}
+
+
+def lab_sources(*extra_files: str | Path | None) -> dict[str, str]:
+    """Where each configured lab comes from: 'built-in', a user file's path, or 'built-in + PATH' for an override."""
+    found = lab_entries(*extra_files)
+    return {name: " + ".join("built-in" if p == BUILTIN_LABS else str(p) for p in paths)
+            for name, paths in found.sources.items()}
 
 
 def select_labs(labs: dict[str, Lab], names: tuple[str, ...] | list[str]) -> list[Lab]:

@@ -43,6 +43,14 @@ def json_transport(routes: dict[str, object], *, status: int = 200) -> httpx.Moc
     return httpx.MockTransport(handler)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_config_dir(tmp_path_factory):
+    """Commands read the user's labs.toml in the config directory: tests get an empty one of their own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def labs():
     return load_labs()

@@ -22,6 +22,7 @@ from asr_jobs.models import Lab
 from asr_jobs.samplesites.common import key, routes_of
 from asr_jobs.samplesites.server import Blackhole, Fault, SampleServer, first_only, labs_toml
 from asr_jobs.scrapers.adapters import lever as lever_adapter
+from asr_jobs.scrapers.adapters import smartrecruiters as smartrecruiters_adapter
 from asr_jobs.scrapers.adapters import workable as workable_adapter
 from asr_jobs.scrapers.har import load_har
 from asr_jobs.scrapers.registry import adapter_names, load_labs
@@ -34,7 +35,7 @@ ENV = {"ASR_JOBS_RETRY_SCALE": "0", "ASR_JOBS_TIMEOUT": "5", "ASR_JOBS_MAX_BYTES
 # The detail request of each list-then-detail format, for the "detail is gone" fault.
 DETAIL_PATHS = {
     "workday": r"/job/", "eightfold": r"/position_details", "apple": r"/jobDetails/", "meta": r"^/(profile/job_details|jobs)/\d+",
-    "mit": r"^/jobs/|jobDetails\.do|/opportunities/.", "jsonld": r"/jobs?/",
+    "mit": r"^/jobs/|jobDetails\.do|/opportunities/.", "jsonld": r"/jobs?/", "smartrecruiters": r"/postings/\d",
 }
 FIXTURES = Path(__file__).parent / "fixtures"
 CAREERS = "https://careers.acme.test"
@@ -64,7 +65,8 @@ def job_page(title: str, job_id: str) -> str:
 
 
 def synthetic_labs() -> dict[str, tuple[str, dict, list[dict]]]:
-    """Labs (name -> adapter, params, recording) for adapters no registry lab uses: Lever, Workable, JSON-LD, JSON lines."""
+    """Labs (name -> adapter, params, recording) for adapters no registry lab uses: Lever, Workable, JSON-LD, JSON lines,
+    SmartRecruiters."""
     lever = Lab(name="lever-acme", title="Acme", category="startup", adapter="lever", params={"company": "acme"})
     workable = Lab(name="workable-acme", title="Acme", category="startup", adapter="workable",
                    params={"account": "acmevoice"})
@@ -87,7 +89,23 @@ def synthetic_labs() -> dict[str, tuple[str, dict, list[dict]]]:
                           [entry(workable_adapter.account_url(workable), (FIXTURES / "workable_account.json").read_bytes(),
                                  "application/json")]),
         "jsonl-export": ("jsonl", {}, [entry("https://export.example/postings.jsonl", jsonl, "application/x-ndjson")]),
+        "smartrecruiters-acme": ("smartrecruiters", {"company": "AcousticaLabs"}, smartrecruiters_recording()),
     }
+
+
+def smartrecruiters_recording() -> list[dict]:
+    """The listing fixture's page and each of its postings' details."""
+    lab = Lab(name="smartrecruiters-acme", title="Acme", category="startup", adapter="smartrecruiters",
+              params={"company": "AcousticaLabs"})
+    listing = json.loads((FIXTURES / "smartrecruiters_postings.json").read_text())
+    detail = json.loads((FIXTURES / "smartrecruiters_posting.json").read_text())
+    entries = [entry(smartrecruiters_adapter.postings_url(lab, 0), json.dumps(listing), "application/json")]
+    for item in listing["content"]:
+        url = f"{smartrecruiters_adapter.BASE_URL}/v1/companies/AcousticaLabs/postings/{item['id']}"
+        entries.append(entry(url, json.dumps({**detail, "id": item["id"], "name": item["name"],
+                                              "postingUrl": f"https://jobs.smartrecruiters.com/AcousticaLabs/{item['id']}"}),
+                             "application/json"))
+    return entries
 
 
 SYNTHETIC = synthetic_labs()

@@ -241,7 +241,16 @@ def _jsonl_site(request: httpx.Request) -> httpx.Response:
                           text="\n".join(json.dumps(r) for r in rows))
 
 
-SITES = {"lever": _lever_site, "jsonld": _jsonld_site, "jsonl": _jsonl_site}
+def _smartrecruiters_site(request: httpx.Request) -> httpx.Response:
+    """One listing page of two postings (totalFound 2), and each posting's detail."""
+    listing = json.loads((Path(__file__).parent / "fixtures" / "smartrecruiters_postings.json").read_text())
+    if request.url.path.endswith("/postings"):
+        return httpx.Response(200, json=listing)
+    detail = json.loads((Path(__file__).parent / "fixtures" / "smartrecruiters_posting.json").read_text())
+    return httpx.Response(200, json={**detail, "id": request.url.path.rsplit("/", 1)[-1]})
+
+
+SITES = {"lever": _lever_site, "jsonld": _jsonld_site, "jsonl": _jsonl_site, "smartrecruiters": _smartrecruiters_site}
 
 
 async def recorded(path: Path) -> list[Sent]:
