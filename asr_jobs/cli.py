@@ -346,8 +346,8 @@ def report_tracked_changes(db: sqlite_utils.Database, since: str) -> None:
     changes = tracking.changes_since(db, since)
     short = queries.short_ids(db, list(changes))
     for change in changes.values():
-        stderr_console().print(printable(f"tracked ({change.tracked}) {short[change.posting_id]} {change.title} "
-                                         f"({change.lab}): {change.what}"), highlight=False, markup=False)
+        click.echo(printable(f"tracked ({change.tracked}) {short[change.posting_id]} {change.title} "
+                             f"({change.lab}): {change.what}"), err=True)
 
 
 @cli.command(name="import")
