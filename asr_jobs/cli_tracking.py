@@ -64,8 +64,8 @@ def tracked(statuses: tuple[str, ...], db_path: str | None, fmt: str) -> None:
                                highlight=False, markup=False)
         return
     short = queries.short_ids(db, [r["id"] for r in rows])
-    emit([{**r, "id": short[r["id"]]} for r in rows], fmt,
-         ["id", "tracked", "since", "first_marked", "title", "lab", "status", "note", "changes", "url"],
+    # On a terminal the posting's state shows only through changes ("closed ..."); --json has every column.
+    emit([{**r, "id": short[r["id"]]} for r in rows], fmt, ["id", "tracked", "since", "title", "lab", "note", "changes", "url"],
          title=f"{len(rows)} tracked postings")
 
 

@@ -179,10 +179,15 @@ def modified_recording(tmp_path: Path) -> Path:
     return path
 
 
-def test_tracking_survives_refit_and_a_rescrape_that_changes_the_posting(db, tmp_path):
+def test_tracking_survives_profiles_build_refit_and_a_rescrape_that_changes_the_posting(db, tmp_path):
     pid = posting_id(db, "anthropic", ANTHROPIC_TITLE)
     run("mark", pid, "applied", "--note", "recruiter call", "--db", str(db))
+    snapshot = tmp_path / "snap.txt"
+    snapshot.write_text("Snapshot\nTop Skills\n- Streaming: RNN-T and CTC\nBreakdown by level:\n"
+                        "- Research Scientist (PhD): $200K-$280K - Independent research\n", encoding="utf-8")
+    run("profiles", "build", str(snapshot))
     run("match", "--refit", "--db", str(db))
+    assert [r["id"] for r in jobs(db, "--tracked", "applied")] == [pid]
     later = run("update", "anthropic", "--db", str(db), "--replay", str(modified_recording(tmp_path)))
     assert f"Senior {ANTHROPIC_TITLE} (anthropic): changed: title" in later.stderr
     listed = json.loads(run("tracked", "--db", str(db), "--json").stdout)
