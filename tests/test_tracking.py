@@ -259,3 +259,16 @@ def test_datasette_shows_status_notes_and_history_read_only(db):
     assert "Your application history" in page and "&lt;b&gt;call back&lt;/b&gt;" in page
     assert page.index(">applied<") < page.index(">interviewing<")
     assert write == 405
+
+
+def test_a_version_2_database_gains_the_applications_table_on_open(db):
+    with sqlite3.connect(db) as conn:  # as the previous release left it: no applications, views without tracked
+        conn.execute("DROP VIEW ranked_matches")
+        conn.execute("DROP TABLE applications")
+        conn.execute("PRAGMA user_version = 2")
+    top = jobs(db)[0]  # reading opens it: upgraded, its postings and matches kept
+    assert top["tracked"] is None
+    run("mark", top["id"], "offer", "--db", str(db))
+    assert [r["id"] for r in jobs(db, "--tracked", "offer")] == [top["id"]]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] >= 3
