@@ -467,7 +467,9 @@ def jobs(db_path: str | None, profile: str, lab_names: tuple[str, ...], only_new
         if fmt == "table":
             return
     if fmt == "table":
-        emit(table_rows(db, rows), fmt, JOBS_TABLE_COLUMNS, title=f"{len(rows)} postings for profile {profile}")
+        # Your application status is a column once some row has one: no empty column for those who track nothing.
+        columns = JOBS_TABLE_COLUMNS if any(r["tracked"] for r in rows) else TABLE_COLUMNS
+        emit(table_rows(db, rows), fmt, columns, title=f"{len(rows)} postings for profile {profile}")
     else:
         emit(rows, fmt, ["rank", "score", "id", "title", "lab", "location", "seniority", "salary", "status",
                          "tracked", "note", "first_seen", "url", "terms"])

@@ -77,11 +77,12 @@ def changes_since(db: sqlite_utils.Database, since: str | None = None) -> dict[s
     """Tracked postings (not hidden) that closed or whose title, description or pay changed after their last mark.
 
     With `since`, only what happened at or after that time (an update reports what its own scrape saw).
+    Times are to the second: a change seen in the same second as the mark counts as after it.
     """
     sql = f"""SELECT p.id, p.title, p.lab, p.status, t.status AS tracked, t.marked_at, v.field, v.changed_at, v.new
               FROM postings p
               JOIN applications t ON t.id = (SELECT max(id) FROM applications WHERE posting_id = p.id)
-              JOIN posting_versions v ON v.posting_id = p.id AND v.changed_at > t.marked_at
+              JOIN posting_versions v ON v.posting_id = p.id AND v.changed_at >= t.marked_at
               WHERE t.status != 'hidden' AND (v.field IN ({", ".join("'" + f + "'" for f in WATCHED_FIELDS)})
                     OR (v.field = 'status' AND v.new = 'closed')) AND v.changed_at >= :since
               ORDER BY p.id, v.id"""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,7 @@ def test_mark_then_jobs_tracked_lists_it_with_its_status(db):
     assert {r["id"] for r in both} == {top[0]["id"], top[1]["id"]}
     table = run("jobs", "--db", str(db), "--limit", "3").stdout
     assert "tracked" in table and "applied" in table and "interested" in table
+    assert "tracked" not in run("jobs", "--db", str(db), "--limit", "3", "--lab", "mit-csail").stdout
     # --status is still the posting's state on its career site, beside --tracked
     assert jobs(db, "--status", "closed", "--tracked", "applied") == []
 
@@ -194,6 +196,7 @@ def test_tracking_survives_profiles_build_refit_and_a_rescrape_that_changes_the_
     assert [(r["id"], r["tracked"], r["title"], r["note"], r["changes"]) for r in listed] == [
         (pid, "applied", f"Senior {ANTHROPIC_TITLE}", "recruiter call", "changed: title")]
     assert [r["id"] for r in jobs(db, "--tracked", "applied")] == [pid]
+    time.sleep(1.1)  # times are to the second: a change in the mark's own second still counts as after it
     run("mark", pid, "interviewing", "--db", str(db))  # seen: a new mark clears what changed before it
     assert json.loads(run("tracked", "--db", str(db), "--json").stdout)[0]["changes"] == ""
 
