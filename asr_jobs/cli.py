@@ -40,12 +40,14 @@ from .cli_common import (
     stderr_console,
     stdout_console,
 )
-from .db import queries, store
+from .db import queries, store, tracking
 from .db.store import default_db_path
+from .db.tracking import STATUSES
+from .enrich import LEVELS
 from .models import CATEGORIES, ConfigError, Lab
 from .readers import FORMATS
 from .recordings import check_recording_lab, labs_to_scrape
-from .safetext import printable_value
+from .safetext import printable, printable_value
 from .scrapers.registry import default_labs_file, lab_sources, select_labs
 
 if TYPE_CHECKING:
@@ -61,7 +63,9 @@ class LazyGroup(click.Group):
     """
 
     LAZY = {"profiles": ("cli_matching", "profiles_group"), "match": ("cli_matching", "match_command"),
-            "eval": ("cli_matching", "eval_command"), "serve": ("cli_serve", "serve")}
+            "eval": ("cli_matching", "eval_command"), "serve": ("cli_serve", "serve"),
+            "mark": ("cli_tracking", "mark"), "tracked": ("cli_tracking", "tracked"),
+            "export": ("cli_tracking", "export"), "restore": ("cli_tracking", "restore")}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.LAZY})
@@ -310,6 +314,7 @@ def update(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | Non
     labs = select_labs(get_labs(labs_file), lab_names)
     db = get_db(db_path)
     transport = recording_transport(record, replay)
+    started = store.now_iso()
     try:
         with interrupted_runs(db), ScrapeProgress(labs, quiet) as report:
             run = run_update(db, labs, profile=profile, limit=limit, transport=transport, accept_drop=accept_drop,
@@ -325,6 +330,7 @@ def update(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | Non
     elif not run.offline:
         rows, columns = (table_rows(db, run.top), TABLE_COLUMNS) if fmt == "table" else (run.top, UPDATE_COLUMNS)
         emit(rows, fmt, columns, title=f"{len(run.top)} new postings for profile {profile}")
+    report_tracked_changes(db, started)
     if run.offline:
         sys.exit(1)  # the one line saying so was printed as the last lab failed
     if run.failed:
@@ -333,6 +339,15 @@ def update(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | Non
         sys.exit(1)
     if any(o.status == "suspicious" for o in run.outcomes):
         sys.exit(3)
+
+
+def report_tracked_changes(db: sqlite_utils.Database, since: str) -> None:
+    """One stderr line per tracked posting this update saw close or change (title, description, pay)."""
+    changes = tracking.changes_since(db, since)
+    short = queries.short_ids(db, list(changes))
+    for change in changes.values():
+        click.echo(printable(f"tracked ({change.tracked}) {short[change.posting_id]} {change.title} "
+                             f"({change.lab}): {change.what}"), err=True)
 
 
 @cli.command(name="import")
@@ -398,38 +413,71 @@ def import_(path: str, lab_name: str, fmt: str | None, as_of: str | None, db_pat
 @click.option("--lab", "lab_names", multiple=True, help="Only these labs (repeatable).")
 @click.option("--new", "only_new", is_flag=True, help="Only postings first seen in their lab's latest scrape.")
 @click.option("--status", type=click.Choice(["open", "uncertain", "closed", "all"]), default=None,
-              help="Posting status (default: open and uncertain).")
+              help="The posting's state on its career site (default: open and uncertain). "
+                   "Your application status is --tracked.")
+@click.option("--tracked", "tracked", multiple=True, type=click.Choice(STATUSES),
+              help="Only postings you marked with this application status (`asr-jobs mark`; repeatable).")
+@click.option("--all", "show_all", is_flag=True,
+              help="Also the postings you marked hidden or rejected (left out otherwise).")
+@click.option("--search", metavar="TEXT", help="Full-text search in titles and descriptions (words in any order, stems count).")
+@click.option("--location", metavar="TEXT", help="Location contains this text (any case), e.g. London.")
+@click.option("--remote", is_flag=True, help="Only remote postings (workplace remote, or 'remote' in the location).")
+@click.option("--min-salary", type=click.FloatRange(min=0), metavar="N",
+              help="Maximum pay at least N per year in the posting's own currency (hourly and monthly pay count "
+                   "as yearly); postings without pay are left out unless --include-unpaid.")
+@click.option("--include-unpaid", is_flag=True, help="With --min-salary: keep postings that state no pay.")
+@click.option("--seniority", "seniority", multiple=True, type=click.Choice(LEVELS),
+              help="Only this level, as read from the title (repeatable).")
+@click.option("--category", type=click.Choice(CATEGORIES), help="Only labs of this category.")
+@click.option("--since", "since_days", type=click.FloatRange(min=0), metavar="DAYS",
+              help="Only postings first seen in the last DAYS days.")
 @limit_option(20, "How many rows (0 for all).")
 @output_options
 @friendly_errors
 def jobs(db_path: str | None, profile: str, lab_names: tuple[str, ...], only_new: bool, status: str | None,
-         limit: int, fmt: str) -> None:
+         tracked: tuple[str, ...], show_all: bool, search: str | None, location: str | None, remote: bool,
+         min_salary: float | None, include_unpaid: bool, seniority: tuple[str, ...], category: str | None,
+         since_days: float | None, limit: int, fmt: str) -> None:
     """The ranked list of postings for a profile, best first, with the terms behind each score.
+
+    The tracked column is your application status (`asr-jobs mark`); postings you marked hidden or
+    rejected are left out unless --all or --tracked names them.
 
     \b
     Examples:
         asr-jobs jobs
         asr-jobs jobs --profile streaming --lab nvidia --new --limit 50
+        asr-jobs jobs --search "speech recognition" --remote --min-salary 150000
+        asr-jobs jobs --tracked applied --tracked interviewing
         asr-jobs jobs --json > top.json
     """
+    if include_unpaid and min_salary is None:
+        raise click.BadParameter("only makes sense with --min-salary", param_hint="--include-unpaid")
     db = existing_db(db_path)
     check_lab_names(db, lab_names)
     check_profile_name(db, profile)
-    rows = queries.ranked_or_explain(db, profile, labs=list(lab_names), only_new=only_new, status=status, limit=limit)
+    filters = queries.JobFilters(tracked=tracked, show_all=show_all, search=search, location=location, remote=remote,
+                                 min_salary=min_salary, include_unpaid=include_unpaid, seniority=seniority,
+                                 category=category, since_days=since_days)
+    rows = queries.ranked_or_explain(db, profile, labs=list(lab_names), only_new=only_new, status=status, limit=limit,
+                                     filters=filters)
     if only_new and not rows:
         stderr_console().print("nothing new: no posting was first seen in its lab's latest scrape"
                                + (f" ({', '.join(lab_names)})" if lab_names else ""), highlight=False)
         if fmt == "table":
             return
     if fmt == "table":
-        emit(table_rows(db, rows), fmt, TABLE_COLUMNS, title=f"{len(rows)} postings for profile {profile}")
+        # Your application status is a column once some row has one: no empty column for those who track nothing.
+        columns = JOBS_TABLE_COLUMNS if any(r["tracked"] for r in rows) else TABLE_COLUMNS
+        emit(table_rows(db, rows), fmt, columns, title=f"{len(rows)} postings for profile {profile}")
     else:
         emit(rows, fmt, ["rank", "score", "id", "title", "lab", "location", "seniority", "salary", "status",
-                         "first_seen", "url", "terms"])
+                         "tracked", "note", "first_seen", "url", "terms"])
 
 
 # A ranked table on a terminal: the url becomes a link on the short id (cli_common.fitted_table); piped, all of it.
 TABLE_COLUMNS = ["rank", "id", "score", "title", "lab", "location", "seniority", "salary", "url", "terms"]
+JOBS_TABLE_COLUMNS = [*TABLE_COLUMNS[:4], "tracked", *TABLE_COLUMNS[4:]]
 UPDATE_COLUMNS = ["rank", "score", "title", "lab", "location", "seniority", "salary", "url", "terms"]
 
 
@@ -443,8 +491,9 @@ def table_rows(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[di
 @click.argument("posting_id")
 @db_option()
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.option("--open", "open_browser", is_flag=True, help="Also open the posting on the lab's career site in a web browser.")
 @friendly_errors
-def show(posting_id: str, db_path: str | None, as_json: bool) -> None:
+def show(posting_id: str, db_path: str | None, as_json: bool, open_browser: bool) -> None:
     """One posting in full, with its score against every profile.
 
     POSTING_ID is the id shown by `jobs` (a unique prefix is enough) or LAB:SOURCE_ID.
@@ -453,7 +502,11 @@ def show(posting_id: str, db_path: str | None, as_json: bool) -> None:
     Example (the demo's top posting for asr-research):
         asr-jobs demo && asr-jobs show 68ab3d6c2a9a3393 --db demo.db
     """
-    posting = queries.posting_detail(existing_db(db_path), posting_id)
+    db = existing_db(db_path)
+    posting = queries.posting_detail(db, posting_id)
+    posting["tracking"] = tracking.history(db, posting["id"])
+    if open_browser:
+        open_in_browser(posting.get("url"))
     if as_json:
         click.echo(json.dumps(printable_value(posting), indent=2, ensure_ascii=False))
         return
@@ -474,7 +527,30 @@ def show(posting_id: str, db_path: str | None, as_json: bool) -> None:
             console.print(f"  {escape(s['profile']):<28} {s['score']:.3f}  rank {s['rank']:<5} {escape(terms)}",
                           highlight=False)
         console.print()
+    print_tracking(console, posting["tracking"])
     console.print(posting["description"] or "(no description)", highlight=False, markup=False)
+
+
+def print_tracking(console: Any, changes: list[dict[str, Any]]) -> None:
+    """`show`'s lines of a posting's application history (nothing when it is not tracked)."""
+    if not changes:
+        return
+    console.print("[bold]Tracking[/bold]")
+    for change in changes:
+        note = f"  {change['note']}" if change["note"] else ""
+        console.print(f"  {change['marked_at'][:16].replace('T', ' ')}  {change['status']:<12}{note}",
+                      highlight=False, markup=False)
+    console.print()
+
+
+def open_in_browser(url: str | None) -> None:
+    """Open a posting's URL in the web browser; a one-line error when it has none a browser can open."""
+    import webbrowser
+
+    if not url or not url.startswith(("https://", "http://")):
+        raise click.ClickException(f"the posting has no web address to open ({url or 'none'})")
+    if not webbrowser.open(url):
+        stderr_console().print(f"no web browser found; the posting is at {url}", highlight=False, markup=False)
 
 
 def labs_write_option(fn: Callable) -> Callable:

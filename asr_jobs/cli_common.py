@@ -342,7 +342,8 @@ COLUMN_FITS: dict[str, ColumnFit] = {
     "lab": ColumnFit(1, no_wrap=True, max_width=15), "salary": ColumnFit(2, no_wrap=True),
     "score": ColumnFit(3, no_wrap=True), "terms": ColumnFit(4, max_width=28),
     "seniority": ColumnFit(6, no_wrap=True, max_width=18), "location": ColumnFit(7, max_width=24),
-    "status": ColumnFit(5, no_wrap=True), "message": ColumnFit(1),
+    "status": ColumnFit(5, no_wrap=True), "message": ColumnFit(1), "tracked": ColumnFit(4, no_wrap=True),
+    "note": ColumnFit(2, max_width=30), "changes": ColumnFit(1, max_width=30), "since": ColumnFit(3, no_wrap=True),
 }
 WORD_CAP = 24  # a wrapping column is at least as wide as its longest word, up to this
 

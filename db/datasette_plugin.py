@@ -17,7 +17,7 @@ from typing import Any
 
 from datasette import Response, hookimpl
 from datasette.plugins import pm
-from datasette.utils import add_cors_headers, tilde_encode
+from datasette.utils import add_cors_headers, tilde_decode, tilde_encode
 from datasette.utils.asgi import Base400
 from datasette.views.base import DatasetteError
 from markupsafe import Markup, escape
@@ -161,7 +161,7 @@ class OneLineFormatter(logging.Formatter):
 
 
 # Tables whose posting_id is a declared foreign key: datasette links those itself.
-LINKED_BY_DATASETTE = {"matches", "posting_versions", "match_postings"}
+LINKED_BY_DATASETTE = {"matches", "posting_versions", "match_postings", "applications"}
 
 
 @hookimpl
@@ -177,10 +177,29 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
 
 
 @hookimpl
-def extra_template_vars(datasette: Any) -> dict[str, Any]:
-    """`asr_jobs_sample`: whether the database served holds the demo's SAMPLE data (base.html shows a banner)."""
-    config = (datasette.plugin_config(PLUGIN) or {}) if datasette in _GUARDED else {}
-    return {"asr_jobs_sample": bool(config.get("sample"))}
+def extra_template_vars(datasette: Any, view_name: str, database: str | None, table: str | None,
+                        request: Any) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """`asr_jobs_sample`: whether the database served holds the demo's SAMPLE data (base.html shows a banner);
+    `asr_jobs_history`: on a posting's page, the user's application status changes (row.html lists them)."""
+
+    async def template_vars() -> dict[str, Any]:
+        config = (datasette.plugin_config(PLUGIN) or {}) if datasette in _GUARDED else {}
+        history = []
+        if datasette in _GUARDED and view_name == "row" and table == "postings" and database and request is not None:
+            history = await _application_history(datasette, database, request.url_vars.get("pks", ""))
+        return {"asr_jobs_sample": bool(config.get("sample")), "asr_jobs_history": history}
+
+    return template_vars
+
+
+async def _application_history(datasette: Any, database: str, pks: str) -> list[dict[str, Any]]:
+    """A posting's application status changes, oldest first ([] when the database keeps none)."""
+    db = datasette.get_database(database)
+    if "applications" not in await db.table_names():
+        return []
+    result = await db.execute("SELECT marked_at, status, note FROM applications WHERE posting_id = ? ORDER BY id",
+                              [tilde_decode(pks)])
+    return [dict(row) for row in result.rows]
 
 
 if not pm.is_registered(sys.modules[__name__]):

@@ -6,22 +6,78 @@ import bisect
 import json
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
 
 from ..models import Lab
+from .pay import YEARLY_FACTOR
 from .schema import DEMO_MARKER
 from .store import last_runs, run_status
+from .tracking import HIDDEN_BY_DEFAULT, latest_note_sql, latest_sql
 
-RANKED_SQL = """
+RANKED_SQL = f"""
 SELECT m.rank, round(m.score, 4) AS score, p.id, p.title, p.lab, p.location, p.seniority, p.url, p.status,
-       p.first_seen, p.salary_min, p.salary_max, p.salary_currency, p.salary_period, m.terms
+       p.first_seen, p.salary_min, p.salary_max, p.salary_currency, p.salary_period, m.terms,
+       {latest_sql("status")} AS tracked, {latest_note_sql()} AS note
 FROM matches m JOIN postings p ON p.id = m.posting_id
-WHERE m.profile = :profile {where}
+WHERE m.profile = :profile {{where}}
 ORDER BY m.rank
-{limit}
+{{limit}}
 """
+
+
+@dataclass(frozen=True)
+class JobFilters:
+    """What `jobs` narrows the ranked list to, beyond lab, newness and posting status."""
+
+    tracked: tuple[str, ...] = ()  # application statuses; () for any (hidden and rejected left out unless show_all)
+    show_all: bool = False
+    search: str | None = None  # full text over title and description (postings_fts)
+    location: str | None = None  # a substring of the location, any case
+    remote: bool = False
+    min_salary: float | None = None  # the posting's maximum pay (per year), in its own currency
+    include_unpaid: bool = False
+    seniority: tuple[str, ...] = ()
+    category: str | None = None
+    since_days: float | None = None  # first seen at most this many days ago
+
+
+def filter_clauses(db: sqlite_utils.Database, f: JobFilters) -> tuple[list[str], dict[str, Any]]:
+    """SQL conditions on postings p (and their application status) for the filters, with their parameters."""
+    where: list[str] = []
+    params: dict[str, Any] = {}
+    tracked = latest_sql("status")
+    if f.tracked:
+        params.update({f"tracked{i}": s for i, s in enumerate(f.tracked)})
+        where.append(f"{tracked} IN ({', '.join(':tracked' + str(i) for i in range(len(f.tracked)))})")
+    elif not f.show_all:
+        where.append(f"coalesce({tracked}, '') NOT IN ({', '.join(repr(s) for s in HIDDEN_BY_DEFAULT)})")
+    if f.search and f.search.strip():
+        # quote_fts: every word is a term, so a user's quotes, dashes or AND/OR are text, not FTS syntax
+        where.append("p.rowid IN (SELECT rowid FROM postings_fts WHERE postings_fts MATCH :search)")
+        params["search"] = db.quote_fts(f.search)
+    if f.location:
+        where.append("instr(lower(coalesce(p.location, '')), lower(:location)) > 0")
+        params["location"] = f.location.strip()
+    if f.remote:
+        where.append("(p.workplace = 'remote' OR lower(coalesce(p.location, '')) LIKE '%remote%')")
+    if f.min_salary is not None:
+        pay = f"coalesce(p.salary_max, p.salary_min) * {YEARLY_FACTOR}"
+        unpaid = " OR (p.salary_max IS NULL AND p.salary_min IS NULL)" if f.include_unpaid else ""
+        where.append(f"({pay} >= :min_salary{unpaid})")
+        params["min_salary"] = f.min_salary
+    if f.seniority:
+        params.update({f"level{i}": s for i, s in enumerate(f.seniority)})
+        where.append(f"p.seniority IN ({', '.join(':level' + str(i) for i in range(len(f.seniority)))})")
+    if f.category:
+        where.append("(SELECT l.category FROM labs l WHERE l.name = p.lab) = :category")
+        params["category"] = f.category
+    if f.since_days is not None:
+        where.append("julianday(p.first_seen) >= julianday('now') - :since_days")
+        params["since_days"] = f.since_days
+    return where, params
 
 
 def salary_text(row: dict[str, Any]) -> str:
@@ -42,10 +98,10 @@ def salary_text(row: dict[str, Any]) -> str:
 
 
 def ranked(db: sqlite_utils.Database, profile: str, *, labs: list[str] | None = None, only_new: bool = False,
-           status: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+           status: str | None = None, limit: int = 20, filters: JobFilters | None = None) -> list[dict[str, Any]]:
     """Ranked postings of a profile with filters; `terms` decoded to [[term, share], ...]."""
-    where: list[str] = []
-    params: dict[str, Any] = {"profile": profile}
+    where, params = filter_clauses(db, filters or JobFilters(show_all=True))
+    params["profile"] = profile
     if status in (None, "open", "uncertain", "closed"):
         if status is None:
             where.append("p.status != 'closed'")
@@ -72,9 +128,10 @@ def ranked(db: sqlite_utils.Database, profile: str, *, labs: list[str] | None = 
 
 
 def ranked_or_explain(db: sqlite_utils.Database, profile: str, *, labs: list[str] | None = None,
-                      only_new: bool = False, status: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+                      only_new: bool = False, status: str | None = None, limit: int = 20,
+                      filters: JobFilters | None = None) -> list[dict[str, Any]]:
     """ranked(), with a ValueError saying what to do when the profile has no matches at all."""
-    rows = ranked(db, profile, labs=labs, only_new=only_new, status=status, limit=limit)
+    rows = ranked(db, profile, labs=labs, only_new=only_new, status=status, limit=limit, filters=filters)
     if not rows and not has_matches(db, profile):
         raise ValueError(f"no matches for profile {profile!r}: run `asr-jobs match` first "
                          f"(profiles: {', '.join(profile_names(db)) or 'none loaded'})")

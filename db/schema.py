@@ -17,11 +17,14 @@ import sqlite_utils
 from .connection import write_transaction
 from .expressions import IS_NEW_SQL, salary_sql, terms_sql
 from .pay import BANDS_SQL, band_text_sql, comparison_sql
+from .tracking import latest_note_sql, latest_sql
 
 # 1: the matcher's bookkeeping, the filter memory and the HTTP cache are created with the rest; profiles
 # have their within, currency and open-ended band columns. Databases of earlier releases are at 0.
 # 2: the meta table (what made the database: `asr-jobs demo` marks its own, the only ones it may replace).
-SCHEMA_VERSION = 2
+# 3: the applications table (`asr-jobs mark`: each status change of an application, never overwritten); the
+# ranked_matches and postings_overview views show each posting's application status and note.
+SCHEMA_VERSION = 3
 
 
 class SchemaError(sqlite3.DatabaseError):
@@ -90,6 +93,12 @@ TABLES: dict[str, TableShape] = {
     "meta": TableShape({"key": str, "value": str}, pk="key"),
     # What an adapter keeps about its lab between runs (db/lab_state.py), e.g. Meta's working doc_id.
     "lab_state": TableShape({"lab": str, "key": str, "value": str, "updated_at": str}, pk=("lab", "key")),
+    # The user's applications (`asr-jobs mark`): one row per status change, only ever added, so the latest row
+    # is a posting's status and the rest its history. Nothing a scrape or match does touches it.
+    "applications": TableShape(
+        {"id": int, "posting_id": str, "status": str, "note": str, "marked_at": str}, pk="id",
+        not_null=frozenset({"posting_id", "status", "marked_at"}), foreign_keys=(("posting_id", "postings", "id"),),
+        indexes=(("posting_id", "id"),)),
 }
 
 DEMO_MARKER = ("made_by", "asr-jobs demo")  # (key, value) in meta: sample data, safe for the demo to replace
@@ -131,14 +140,15 @@ SELECT m.rank, round(m.score, 3) AS score, p.title, p.lab, {salary_sql()} AS sal
        {terms_sql()} AS matched_terms, p.url, nullif(p.location, '') AS location,
        nullif(p.workplace, '') AS workplace, nullif(p.seniority, '') AS seniority, l.category AS lab_category,
        p.status, CASE WHEN {IS_NEW_SQL} THEN 'new' ELSE '' END AS new, substr(p.first_seen, 1, 10) AS first_seen,
-       m.profile, p.id AS posting_id
+       m.profile, {latest_sql("status")} AS tracked, {latest_note_sql()} AS note, p.id AS posting_id
 FROM matches m JOIN postings p ON p.id = m.posting_id LEFT JOIN labs l ON l.name = p.lab""",
     "postings_overview": f"""
 SELECT p.title, p.lab, round(best.score, 3) AS best_score, best.profile AS best_profile, {salary_sql()} AS salary,
        p.url, nullif(p.location, '') AS location, nullif(p.workplace, '') AS workplace,
        nullif(p.seniority, '') AS seniority, nullif(p.employment_type, '') AS employment_type,
        l.category AS lab_category, p.status, CASE WHEN {IS_NEW_SQL} THEN 'new' ELSE '' END AS new,
-       substr(p.first_seen, 1, 10) AS first_seen, substr(p.closed_at, 1, 10) AS closed_at, p.id AS posting_id
+       substr(p.first_seen, 1, 10) AS first_seen, substr(p.closed_at, 1, 10) AS closed_at,
+       {latest_sql("status")} AS tracked, {latest_note_sql()} AS note, p.id AS posting_id
 FROM postings p LEFT JOIN labs l ON l.name = p.lab
 LEFT JOIN matches best ON best.rowid = (SELECT rowid FROM matches WHERE posting_id = p.id ORDER BY score DESC LIMIT 1)""",
     "pay_vs_band": f"""
