@@ -41,8 +41,10 @@ from .cli_common import (
     stdout_console,
 )
 from .db import queries, store
+from .db.ratings import stored_default_profile
 from .db.store import default_db_path
 from .models import ConfigError, Lab
+from .profiles import default_profile
 from .readers import FORMATS
 from .recordings import check_recording_lab, labs_to_scrape
 from .safetext import printable_value
@@ -61,7 +63,8 @@ class LazyGroup(click.Group):
     """
 
     LAZY = {"profiles": ("cli_matching", "profiles_group"), "match": ("cli_matching", "match_command"),
-            "eval": ("cli_matching", "eval_command"), "serve": ("cli_serve", "serve")}
+            "eval": ("cli_matching", "eval_command"), "rate": ("cli_matching", "rate_command"),
+            "serve": ("cli_serve", "serve")}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.LAZY})
@@ -283,7 +286,8 @@ def doctor(lab_names: tuple[str, ...], labs_file: str | None, timeout: float, re
 @click.argument("lab_names", metavar="[LAB]...", nargs=-1)
 @db_option()
 @labs_option
-@click.option("--profile", default="asr-research", show_default=True, help="Profile to rank the new postings by.")
+@click.option("--profile", default=None, help="Profile to rank the new postings by (default: $ASR_JOBS_PROFILE, "
+              "else `profiles default`, else asr-research).")
 @click.option("--limit", default=10, show_default=True, help="How many new top matches to print (0 for all).")
 @click.option("--record", type=click.Path(dir_okay=False), help="Save every request and response to this HAR 1.2 file.")
 @click.option("--replay", type=click.Path(exists=True, dir_okay=False), multiple=True,
@@ -292,7 +296,7 @@ def doctor(lab_names: tuple[str, ...], labs_file: str | None, timeout: float, re
 @quiet_option
 @output_options
 @friendly_errors
-def update(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | None, profile: str, limit: int,
+def update(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | None, profile: str | None, limit: int,
            record: str | None, replay: tuple[str, ...], accept_drop: bool, quiet: bool, fmt: str) -> None:
     """Scrape every lab (or the ones named), match, and print the new top matches: the main job in one step.
 
@@ -309,6 +313,7 @@ def update(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | Non
 
     labs = select_labs(get_labs(labs_file), lab_names)
     db = get_db(db_path)
+    profile = profile or default_profile(db)
     transport = recording_transport(record, replay)
     try:
         with interrupted_runs(db), ScrapeProgress(labs, quiet) as report:
@@ -394,7 +399,8 @@ def import_(path: str, lab_name: str, fmt: str | None, as_of: str | None, db_pat
 
 @cli.command()
 @db_option()
-@click.option("--profile", default="asr-research", show_default=True, help="Profile to rank by.")
+@click.option("--profile", default=None, help="Profile to rank by (default: $ASR_JOBS_PROFILE, else "
+              "`profiles default`, else asr-research).")
 @click.option("--lab", "lab_names", multiple=True, help="Only these labs (repeatable).")
 @click.option("--new", "only_new", is_flag=True, help="Only postings first seen in their lab's latest scrape.")
 @click.option("--status", type=click.Choice(["open", "uncertain", "closed", "all"]), default=None,
@@ -402,7 +408,7 @@ def import_(path: str, lab_name: str, fmt: str | None, as_of: str | None, db_pat
 @limit_option(20, "How many rows (0 for all).")
 @output_options
 @friendly_errors
-def jobs(db_path: str | None, profile: str, lab_names: tuple[str, ...], only_new: bool, status: str | None,
+def jobs(db_path: str | None, profile: str | None, lab_names: tuple[str, ...], only_new: bool, status: str | None,
          limit: int, fmt: str) -> None:
     """The ranked list of postings for a profile, best first, with the terms behind each score.
 
@@ -414,6 +420,7 @@ def jobs(db_path: str | None, profile: str, lab_names: tuple[str, ...], only_new
     """
     db = existing_db(db_path)
     check_lab_names(db, lab_names)
+    profile = profile or default_profile(db)
     check_profile_name(db, profile)
     rows = queries.ranked_or_explain(db, profile, labs=list(lab_names), only_new=only_new, status=status, limit=limit)
     if only_new and not rows:
@@ -442,18 +449,30 @@ def table_rows(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[di
 @cli.command()
 @click.argument("posting_id")
 @db_option()
+@click.option("--profile", default=None, help="Say which field terms the posting asks for that this profile's "
+              "text lacks (default: $ASR_JOBS_PROFILE, else `profiles default`; none without either).")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @friendly_errors
-def show(posting_id: str, db_path: str | None, as_json: bool) -> None:
+def show(posting_id: str, db_path: str | None, profile: str | None, as_json: bool) -> None:
     """One posting in full, with its score against every profile.
 
-    POSTING_ID is the id shown by `jobs` (a unique prefix is enough) or LAB:SOURCE_ID.
+    POSTING_ID is the id shown by `jobs` (a unique prefix is enough) or LAB:SOURCE_ID. With a personal
+    profile (--profile, $ASR_JOBS_PROFILE or `profiles default`), the field terms the posting asks for
+    that the profile's text (your CV) lacks are listed as the gap.
 
     \b
     Example (the demo's top posting for asr-research):
         asr-jobs demo && asr-jobs show 68ab3d6c2a9a3393 --db demo.db
     """
-    posting = queries.posting_detail(existing_db(db_path), posting_id)
+    db = existing_db(db_path)
+    posting = queries.posting_detail(db, posting_id)
+    personal = profile or (default_profile(db) if os.environ.get("ASR_JOBS_PROFILE") or stored_default_profile(db)
+                           else None)
+    if personal:
+        from .matcher.personal import posting_gap
+
+        check_profile_name(db, personal)
+        posting["gap"] = {"profile": personal, "terms": posting_gap(posting, personal)}
     if as_json:
         click.echo(json.dumps(printable_value(posting), indent=2, ensure_ascii=False))
         return
@@ -473,6 +492,12 @@ def show(posting_id: str, db_path: str | None, as_json: bool) -> None:
             terms = ", ".join(f"{t} {share:.0%}" for t, share in s["terms"][:8])
             console.print(f"  {escape(s['profile']):<28} {s['score']:.3f}  rank {s['rank']:<5} {escape(terms)}",
                           highlight=False)
+        console.print()
+    if posting.get("gap"):
+        gap = posting["gap"]
+        console.print(f"[bold]Asked for, not in {escape(gap['profile'])}[/bold]: "
+                      f"{escape(', '.join(gap['terms'])) or '(nothing: every field term it asks for is there)'}",
+                      highlight=False)
         console.print()
     console.print(posting["description"] or "(no description)", highlight=False, markup=False)
 
