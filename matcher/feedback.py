@@ -5,6 +5,7 @@ q = normalize(q + sum(w_i * v_i)). Then its ratings move it (Rocchio, 1971):
 
     q' = normalize(max(0, ALPHA * q + BETA * mean(good postings) - GAMMA * mean(bad postings)))
 
+with each mean cut to its FEEDBACK_TERMS heaviest terms.
 Every vector is unit length, so the feedback part is at most BETA + GAMMA = 0.75 long against ALPHA = 1 for
 the profile: however many ratings there are, the original profile dominates. Negative weights are cut at
 0 (a profile says what is wanted; "not this" lives only as the lowered weight of a term).
@@ -27,6 +28,9 @@ from ..db.ratings import ratings
 from .model import FieldVectorizer
 
 ALPHA, BETA, GAMMA = 1.0, 0.5, 0.25
+# Only the heaviest terms of each mean are fed back (term selection, as in pseudo-relevance feedback): one
+# posting's incidental words ("dozen", "depend") would otherwise enter the profile with every rating.
+FEEDBACK_TERMS = 20
 SIGN = {"good": 1, "bad": -1}
 
 
@@ -73,13 +77,16 @@ class Personal:
 
 
 def rocchio(query: sp.csr_matrix, postings: sp.csr_matrix, signs: np.ndarray) -> sp.csr_matrix:
-    """ALPHA * query + BETA * mean(good) - GAMMA * mean(bad), negatives cut at 0, unit length."""
-    moved = query * ALPHA
+    """ALPHA * query + BETA * mean(good) - GAMMA * mean(bad) (means cut to their heaviest terms), negatives
+    cut at 0, unit length."""
+    moved = np.asarray(query.todense()).ravel() * ALPHA
     for sign, factor in ((1, BETA), (-1, -GAMMA)):
         chosen = np.flatnonzero(signs == sign)
         if len(chosen):
-            moved = moved + postings[chosen].mean(axis=0) * factor
-    dense = np.clip(np.asarray(moved), 0, None)
+            mean = np.asarray(postings[chosen].mean(axis=0)).ravel()
+            mean[np.argsort(-mean)[FEEDBACK_TERMS:]] = 0
+            moved += mean * factor
+    dense = np.clip(moved, 0, None)[np.newaxis, :]
     return normalize(sp.csr_matrix(dense))
 
 
