@@ -194,10 +194,10 @@ def _strings(data: dict, key: str, path: Path) -> list[str]:
 def _weights(data: dict, path: Path, key: str = "weights") -> dict[str, float]:
     value = data.get(key, {})
     if not isinstance(value, dict):
-        raise ValueError(f"{path}: {key} should be a table of name = number")
+        raise ValueError(f"{path}: {key} should be a table of {'term' if key == 'weights' else 'profile'} = number")
     for term, weight in value.items():
         if isinstance(weight, bool) or not isinstance(weight, (int, float)):
-            raise ValueError(f"{path}: {key} of {term!r} should be a number, got {weight!r}")
+            raise ValueError(f"{path}: {key.rstrip('s')} of {term!r} should be a number, got {weight!r}")
     return {term: float(weight) for term, weight in value.items()}
 
 
