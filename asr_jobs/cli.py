@@ -41,10 +41,12 @@ from .cli_common import (
     stdout_console,
 )
 from .db import queries, store, tracking
+from .db.ratings import stored_default_profile
 from .db.store import default_db_path
 from .db.tracking import STATUSES
 from .enrich import LEVELS
 from .models import CATEGORIES, ConfigError, Lab
+from .profiles import default_profile
 from .readers import FORMATS
 from .recordings import check_recording_lab, labs_to_scrape
 from .safetext import printable, printable_value
@@ -63,7 +65,8 @@ class LazyGroup(click.Group):
     """
 
     LAZY = {"profiles": ("cli_matching", "profiles_group"), "match": ("cli_matching", "match_command"),
-            "eval": ("cli_matching", "eval_command"), "serve": ("cli_serve", "serve"),
+            "eval": ("cli_matching", "eval_command"), "rate": ("cli_matching", "rate_command"),
+            "serve": ("cli_serve", "serve"),
             "mark": ("cli_tracking", "mark"), "tracked": ("cli_tracking", "tracked"),
             "export": ("cli_tracking", "export"), "restore": ("cli_tracking", "restore")}
 
@@ -287,7 +290,8 @@ def doctor(lab_names: tuple[str, ...], labs_file: str | None, timeout: float, re
 @click.argument("lab_names", metavar="[LAB]...", nargs=-1)
 @db_option()
 @labs_option
-@click.option("--profile", default="asr-research", show_default=True, help="Profile to rank the new postings by.")
+@click.option("--profile", default=None, help="Profile to rank the new postings by (default: $ASR_JOBS_PROFILE, "
+              "else `profiles default`, else asr-research).")
 @click.option("--limit", default=10, show_default=True, help="How many new top matches to print (0 for all).")
 @click.option("--record", type=click.Path(dir_okay=False), help="Save every request and response to this HAR 1.2 file.")
 @click.option("--replay", type=click.Path(exists=True, dir_okay=False), multiple=True,
@@ -296,7 +300,7 @@ def doctor(lab_names: tuple[str, ...], labs_file: str | None, timeout: float, re
 @quiet_option
 @output_options
 @friendly_errors
-def update(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | None, profile: str, limit: int,
+def update(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | None, profile: str | None, limit: int,
            record: str | None, replay: tuple[str, ...], accept_drop: bool, quiet: bool, fmt: str) -> None:
     """Scrape every lab (or the ones named), match, and print the new top matches: the main job in one step.
 
@@ -313,6 +317,7 @@ def update(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | Non
 
     labs = select_labs(get_labs(labs_file), lab_names)
     db = get_db(db_path)
+    profile = profile or default_profile(db)
     transport = recording_transport(record, replay)
     started = store.now_iso()
     try:
@@ -409,7 +414,8 @@ def import_(path: str, lab_name: str, fmt: str | None, as_of: str | None, db_pat
 
 @cli.command()
 @db_option()
-@click.option("--profile", default="asr-research", show_default=True, help="Profile to rank by.")
+@click.option("--profile", default=None, help="Profile to rank by (default: $ASR_JOBS_PROFILE, else "
+              "`profiles default`, else asr-research).")
 @click.option("--lab", "lab_names", multiple=True, help="Only these labs (repeatable).")
 @click.option("--new", "only_new", is_flag=True, help="Only postings first seen in their lab's latest scrape.")
 @click.option("--status", type=click.Choice(["open", "uncertain", "closed", "all"]), default=None,
@@ -434,7 +440,7 @@ def import_(path: str, lab_name: str, fmt: str | None, as_of: str | None, db_pat
 @limit_option(20, "How many rows (0 for all).")
 @output_options
 @friendly_errors
-def jobs(db_path: str | None, profile: str, lab_names: tuple[str, ...], only_new: bool, status: str | None,
+def jobs(db_path: str | None, profile: str | None, lab_names: tuple[str, ...], only_new: bool, status: str | None,
          tracked: tuple[str, ...], show_all: bool, search: str | None, location: str | None, remote: bool,
          min_salary: float | None, include_unpaid: bool, seniority: tuple[str, ...], category: str | None,
          since_days: float | None, limit: int, fmt: str) -> None:
@@ -455,6 +461,7 @@ def jobs(db_path: str | None, profile: str, lab_names: tuple[str, ...], only_new
         raise click.BadParameter("only makes sense with --min-salary", param_hint="--include-unpaid")
     db = existing_db(db_path)
     check_lab_names(db, lab_names)
+    profile = profile or default_profile(db)
     check_profile_name(db, profile)
     filters = queries.JobFilters(tracked=tracked, show_all=show_all, search=search, location=location, remote=remote,
                                  min_salary=min_salary, include_unpaid=include_unpaid, seniority=seniority,
@@ -490,13 +497,17 @@ def table_rows(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[di
 @cli.command()
 @click.argument("posting_id")
 @db_option()
+@click.option("--profile", default=None, help="Say which field terms the posting asks for that this profile's "
+              "text lacks (default: $ASR_JOBS_PROFILE, else `profiles default`; none without either).")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.option("--open", "open_browser", is_flag=True, help="Also open the posting on the lab's career site in a web browser.")
 @friendly_errors
-def show(posting_id: str, db_path: str | None, as_json: bool, open_browser: bool) -> None:
+def show(posting_id: str, db_path: str | None, profile: str | None, as_json: bool, open_browser: bool) -> None:
     """One posting in full, with its score against every profile.
 
-    POSTING_ID is the id shown by `jobs` (a unique prefix is enough) or LAB:SOURCE_ID.
+    POSTING_ID is the id shown by `jobs` (a unique prefix is enough) or LAB:SOURCE_ID. With a personal
+    profile (--profile, $ASR_JOBS_PROFILE or `profiles default`), the field terms the posting asks for
+    that the profile's text (your CV) lacks are listed as the gap.
 
     \b
     Example (the demo's top posting for asr-research):
@@ -507,6 +518,13 @@ def show(posting_id: str, db_path: str | None, as_json: bool, open_browser: bool
     posting["tracking"] = tracking.history(db, posting["id"])
     if open_browser:
         open_in_browser(posting.get("url"))
+    personal = profile or (default_profile(db) if os.environ.get("ASR_JOBS_PROFILE") or stored_default_profile(db)
+                           else None)
+    if personal:
+        from .matcher.personal import posting_gap
+
+        check_profile_name(db, personal)
+        posting["gap"] = {"profile": personal, "terms": posting_gap(posting, personal)}
     if as_json:
         click.echo(json.dumps(printable_value(posting), indent=2, ensure_ascii=False))
         return
@@ -528,6 +546,12 @@ def show(posting_id: str, db_path: str | None, as_json: bool, open_browser: bool
                           highlight=False)
         console.print()
     print_tracking(console, posting["tracking"])
+    if posting.get("gap"):
+        gap = posting["gap"]
+        console.print(f"[bold]Asked for, not in {escape(gap['profile'])}[/bold]: "
+                      f"{escape(', '.join(gap['terms'])) or '(nothing: every field term it asks for is there)'}",
+                      highlight=False)
+        console.print()
     console.print(posting["description"] or "(no description)", highlight=False, markup=False)
 
 

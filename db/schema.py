@@ -91,6 +91,10 @@ TABLES: dict[str, TableShape] = {
                          "stored_at": str, "used_at": str}, pk="url"),
     # Facts about the database itself; DEMO_MARKER's row marks a database `asr-jobs demo` made.
     "meta": TableShape({"key": str, "value": str}, pk="key"),
+    # A user's judgements of postings for a profile (`asr-jobs rate`): the next match moves the profile's
+    # vector towards postings rated good and away from bad ones (matcher/feedback.py).
+    "ratings": TableShape({"profile": str, "posting_id": str, "rating": str, "rated_at": str},
+                          pk=("profile", "posting_id"), foreign_keys=(("posting_id", "postings", "id"),)),
     # What an adapter keeps about its lab between runs (db/lab_state.py), e.g. Meta's working doc_id.
     "lab_state": TableShape({"lab": str, "key": str, "value": str, "updated_at": str}, pk=("lab", "key")),
     # The user's applications (`asr-jobs mark`): one row per status change, only ever added, so the latest row

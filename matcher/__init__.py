@@ -16,7 +16,7 @@ from ..db import matching
 from ..db.connection import write_transaction
 from ..db.store import now_iso
 from ..enrich import posting_fields, seniority
-from . import incremental, parallel
+from . import feedback, incremental, parallel
 from .model import DEFAULT_SETTINGS, TERMS_SHOWN, FieldVectorizer, Settings, scores
 from .text import load_vocabulary
 
@@ -129,7 +129,7 @@ def row_level(row: dict[str, Any]) -> str:
 
 
 def rank(rows: Iterator[dict[str, Any]], profiles: list, *, available: dict | None = None,
-         settings: Settings = DEFAULT_SETTINGS, vocabulary=None) -> Ranking:
+         settings: Settings = DEFAULT_SETTINGS, vocabulary=None, personal: feedback.Personal | None = None) -> Ranking:
     """Fit once over the rows (id, title, team, description, seniority), score every profile."""
     vectorizer = FieldVectorizer(vocabulary or user_vocabulary(), settings)
     ids: list[str] = []
@@ -143,12 +143,14 @@ def rank(rows: Iterator[dict[str, Any]], profiles: list, *, available: dict | No
 
     scored = needed(profiles, available or {})
     postings = vectorizer.fit_transform(texts(), parallel.workers())
-    return _ranking(vectorizer, postings, ids, levels, profiles, scored)
+    return _ranking(vectorizer, postings, ids, levels, profiles, scored, personal)
 
 
 def _ranking(vectorizer: FieldVectorizer, postings, ids: list[str], levels: list[str], profiles: list,
-             scored: list) -> Ranking:
+             scored: list, personal: feedback.Personal | None = None) -> Ranking:
     vectors = vectorizer.profile_vectors(scored)
+    if personal:  # liked profiles blended in, ratings fed back (matcher/feedback.py)
+        vectors = personal.adjusted(vectorizer, scored, vectors)
     cosines = scores(postings, vectors) if postings.shape[0] else np.zeros((0, len(scored)))
     result = combine_scores(cosines, scored, levels)[:, : len(profiles)]
     return Ranking(ids, levels, result, vectorizer, postings, vectors[: len(profiles)], [p.name for p in profiles])
@@ -193,14 +195,16 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
     chosen = choose(profiles, names)
     vocabulary = vocabulary or user_vocabulary()
     now = now or now_iso()
+    personal = feedback.personal(db, needed(chosen, profiles), profiles)
     sig = incremental.signature(needed(chosen, profiles), settings, min_score, vocabulary)
+    sig = f"{sig}+{personal.digest()}" if personal else sig
     if names:
         plan = incremental.Plan(False, "some profiles only: fitted on all open postings (the next run over all "
                                        "profiles refits too)")
     else:
         plan = incremental.plan(db, sig, refit=refit)
     if plan.update and plan.state is not None:
-        return _update(db, plan, plan.state, chosen, profiles, settings, min_score, vocabulary, now)
+        return _update(db, plan, plan.state, chosen, profiles, settings, min_score, vocabulary, now, personal)
     hashes: dict[str, str] = {}
 
     def tracked(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -211,7 +215,7 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
             yield row
 
     ranking = rank(tracked(matching.open_posting_rows(db)), chosen, available=profiles, settings=settings,
-                   vocabulary=vocabulary)
+                   vocabulary=vocabulary, personal=personal)
     stored = {profile.name: match_rows(ranking, column, profile, min_score, now)
               for column, profile in enumerate(chosen)}
     # Every profile's matches and the fit in one transaction: a run killed at any moment leaves the
@@ -229,7 +233,7 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
 
 
 def _update(db, plan: incremental.Plan, state: dict[str, Any], chosen: list, profiles: dict, settings: Settings,
-            min_score: float, vocabulary, now: str) -> MatchSummary:
+            min_score: float, vocabulary, now: str, personal: feedback.Personal | None = None) -> MatchSummary:
     """Score only the postings new or changed since the stored fit, drop closed ones, renumber the ranks."""
     rows = list(matching.posting_rows(db, plan.changed))
     hashes = {row["id"]: row["content_hash"] or "" for row in rows}
@@ -239,7 +243,7 @@ def _update(db, plan: incremental.Plan, state: dict[str, Any], chosen: list, pro
         vectorizer = incremental.restored(state, vocabulary, settings)
         postings = vectorizer.transform((row_text(row) for row in rows), parallel.workers())
         ranking = _ranking(vectorizer, postings, [r["id"] for r in rows], [row_level(r) for r in rows], chosen,
-                           needed(chosen, profiles))
+                           needed(chosen, profiles), personal)
         for column, profile in enumerate(chosen):
             added.extend(match_rows(ranking, column, profile, min_score, now))
     if gone:

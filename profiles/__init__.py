@@ -17,6 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from ..db.matching import save_profile_rows
+from ..db.ratings import stored_default_profile
 
 BUILTIN_DIR = Path(__file__).parent
 EXTRA_SUFFIX = ".extra.toml"
@@ -37,6 +38,8 @@ class Profile:
     text: str = ""
     terms: list[str] = field(default_factory=list)  # extra terms, each counted as written once more
     weights: dict[str, float] = field(default_factory=dict)  # term -> factor on its TF-IDF weight
+    # Other profiles blended into this one's vector, each with its weight (the profile's own text weighs 1).
+    like: dict[str, float] = field(default_factory=dict)
     within: str = ""  # a profile this one narrows: its score is the geometric mean of both cosines
     level: str = ""  # for level profiles: the seniority it stands for (research-scientist, senior, ...)
     salary_min: float | None = None
@@ -66,6 +69,11 @@ class Profile:
             "salary_currency": self.salary_currency or None, "salary_open": int(self.salary_open),
             "path": self.path,
         }
+
+
+def default_profile(db: sqlite_utils.Database | None = None) -> str:
+    """The profile `jobs`, `show` and `update` use: $ASR_JOBS_PROFILE, else the database's setting, else asr-research."""
+    return os.environ.get("ASR_JOBS_PROFILE") or stored_default_profile(db) or DEFAULT_PROFILE
 
 
 def user_dir() -> Path:
@@ -143,6 +151,7 @@ def read_profile(path: Path) -> Profile:
     profile = Profile(
         name=name, title=str(data.get("title") or name), kind=kind, description=str(data.get("description", "")),
         text=text.strip(), terms=_strings(data, "terms", path), weights=_weights(data, path),
+        like=_weights(data, path, "like"),
         within=str(data.get("within", "")), level=str(data.get("level", "")), salary_min=_number(data, "salary_min", path),
         salary_max=_number(data, "salary_max", path), salary_currency=str(data.get("salary_currency", "")),
         salary_open=bool(data.get("salary_open", False)), labs=_strings(data, "labs", path),
@@ -182,13 +191,13 @@ def _strings(data: dict, key: str, path: Path) -> list[str]:
     return list(value)
 
 
-def _weights(data: dict, path: Path) -> dict[str, float]:
-    value = data.get("weights", {})
+def _weights(data: dict, path: Path, key: str = "weights") -> dict[str, float]:
+    value = data.get(key, {})
     if not isinstance(value, dict):
-        raise ValueError(f"{path}: weights should be a table of term = number")
+        raise ValueError(f"{path}: {key} should be a table of {'term' if key == 'weights' else 'profile'} = number")
     for term, weight in value.items():
         if isinstance(weight, bool) or not isinstance(weight, (int, float)):
-            raise ValueError(f"{path}: weight of {term!r} should be a number, got {weight!r}")
+            raise ValueError(f"{path}: {key.rstrip('s')} of {term!r} should be a number, got {weight!r}")
     return {term: float(weight) for term, weight in value.items()}
 
 
@@ -206,6 +215,19 @@ def save_profiles(db: sqlite_utils.Database, profiles: dict[str, Profile] | list
     items = list(profiles.values()) if isinstance(profiles, dict) else list(profiles)
     save_profile_rows(db, [p.row() for p in items])
     return len(items)
+
+
+def parse_like(option: str) -> tuple[str, float]:
+    """'NAME' or 'NAME:W' from the command line: (NAME, W), W 1 when not given."""
+    name, sep, value = option.partition(":")
+    try:
+        weight = float(value) if sep else 1.0
+    except ValueError:
+        raise ValueError(f"--like {option!r}: {value!r} is not a number (e.g. --like asr-research:0.5)") from None
+    if weight <= 0:
+        raise ValueError(f"--like {option!r}: the weight must be above 0")
+    check_name(name, f"--like {option!r}")
+    return name, weight
 
 
 def parse_weight(option: str) -> tuple[str, float]:
@@ -256,7 +278,8 @@ def profile_toml(profile: Profile, header: str = "") -> str:
             lines.append(f"{key} = [{', '.join(json.dumps(v, ensure_ascii=False) for v in value)}]")
         else:
             lines.append(f"{key} = {toml_string(str(value))}")
-    if profile.weights:
-        lines += ["", "[weights]"]
-        lines += [f"{toml_key(term)} = {weight:g}" for term, weight in profile.weights.items()]
+    for key, table in (("weights", profile.weights), ("like", profile.like)):
+        if table:
+            lines += ["", f"[{key}]"]
+            lines += [f"{toml_key(term)} = {weight:g}" for term, weight in table.items()]
     return "\n".join(lines) + "\n"

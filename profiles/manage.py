@@ -10,11 +10,13 @@ from typing import Any
 import sqlite_utils
 
 from ..db import queries
+from ..enrich import degree, seniority, venues
 from . import (
     BUILTIN_DIR,
     Profile,
     check_name,
     load_profiles,
+    parse_like,
     parse_weight,
     profile_toml,
     read_profile,
@@ -83,29 +85,53 @@ def describe(profile: Profile) -> str:
         lines.append("weights: " + ", ".join(f"{term}={weight:g}" for term, weight in profile.weights.items()))
     if profile.terms:
         lines.append("terms: " + ", ".join(profile.terms))
+    if profile.like:
+        lines.append("like: " + ", ".join(f"{other} ({weight:g})" for other, weight in profile.like.items()))
+    if profile.kind == "user":
+        facts = cv_facts(profile.text)
+        lines.append(f"read from the text: degree {facts['degree'] or '-'}; venues "
+                     f"{', '.join(facts['venues']) or '-'}; seniority {facts['seniority'] or '-'}")
     lines += ["", profile.text]
     return "\n".join(lines)
 
 
+DEGREES = {"phd-required": "PhD", "phd-preferred": "PhD", "ms": "Master's"}
+
+
+def cv_facts(text: str) -> dict[str, Any]:
+    """What the posting readers of enrich.py find in a CV: degree, venues, seniority (empty when not found)."""
+    first_line = text.strip().split("\n", 1)[0]
+    return {"degree": DEGREES.get(degree(text), ""), "venues": venues(text), "seniority": seniority(first_line, text)}
+
+
 def add_profile(name: str, source: str | Path, *, weights: tuple[str, ...] | list[str] = (), title: str | None = None,
-                directory: str | Path | None = None, force: bool = False,
+                directory: str | Path | None = None, force: bool = False, like: tuple[str, ...] | list[str] = (),
                 db: sqlite_utils.Database | None = None) -> Path:
     """Write a user profile from a CV or notes (PDF, DOCX, Markdown, text) and return its path; stored in `db` too.
 
     A ValueError says why not: a bad name or weight, a file of another kind or without text, a built-in or
-    existing profile of that name without `force`. The file is written beside its place, read back, and
+    existing profile of that name without `force`, a `like` (NAME or NAME:WEIGHT) naming no loaded profile.
+    The file is written beside its place, read back, and
     only then put there: a profile that could not be read back would break every command.
     """
     check_name(name, "profiles add")
+    liked = dict(parse_like(option) for option in like)
     text = read_cv(source)
     target = Path(directory) if directory else user_dir()
+    known = load_profiles(*([target] if target.is_dir() else []))
+    unknown = [n for n in liked if n not in known or n == name]
+    if unknown:
+        from ..scrapers.registry import did_you_mean
+
+        hints = "; ".join(hint for n in unknown if (hint := did_you_mean(n, known)))
+        raise ValueError(f"--like {', '.join(unknown)}: no such profile ({hints or 'see `asr-jobs profiles`'})")
     path = target / f"{name}.toml"
     if (BUILTIN_DIR / f"{name}.toml").exists() and not force:
         raise ValueError(f"{name!r} is a built-in profile: pick another name, or --force to override it")
     if path.exists() and not force:
         raise ValueError(f"{path} exists: pick another name or pass --force")
     profile = Profile(name=name, title=title or name, kind="user", text=text,
-                      weights=dict(parse_weight(w) for w in weights), source=str(source),
+                      weights=dict(parse_weight(w) for w in weights), like=liked, source=str(source),
                       description=f"Added from {Path(source).name}.")
     target.mkdir(parents=True, exist_ok=True)
     write_checked(path, profile)
