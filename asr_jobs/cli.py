@@ -25,6 +25,7 @@ from .cli_common import (
     check_profile_name,
     db_option,
     emit,
+    entry_text,
     existing_db,
     friendly_errors,
     get_db,
@@ -436,7 +437,7 @@ UPDATE_COLUMNS = ["rank", "score", "title", "lab", "location", "seniority", "sal
 def table_rows(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Ranked rows for a table: the short id `show` accepts, and the three strongest terms."""
     short = queries.short_ids(db, [r["id"] for r in rows])
-    return [{**r, "id": short[r["id"]], "terms": ", ".join(t for t, _ in r["terms"][:3])} for r in rows]
+    return [{**r, "id": short[r["id"]], "terms": ", ".join(entry_text(t, percent=False) for t in r["terms"][:3])} for r in rows]
 
 
 @cli.command()
@@ -470,7 +471,7 @@ def show(posting_id: str, db_path: str | None, as_json: bool) -> None:
     if posting["matches"]:
         console.print("[bold]Scores[/bold]")
         for s in posting["matches"]:
-            terms = ", ".join(f"{t} {share:.0%}" for t, share in s["terms"][:8])
+            terms = ", ".join(entry_text(t) for t in s["terms"][:8])
             console.print(f"  {escape(s['profile']):<28} {s['score']:.3f}  rank {s['rank']:<5} {escape(terms)}",
                           highlight=False)
         console.print()

@@ -448,3 +448,10 @@ def friendly_errors(fn: Callable) -> Callable:
 def lines(items: Iterable[str]) -> None:
     for item in items:
         click.echo(printable(item), file=sys.stdout)
+
+
+def entry_text(entry: list, percent: bool = True) -> str:
+    """One explanation entry as shown: 'RNN-T 23%' for a term, 'research role +0.08' for the role signal."""
+    if len(entry) > 2 and entry[2] == "role":
+        return f"{entry[0]} {entry[1]:+.2f}"
+    return f"{entry[0]} {entry[1]:.0%}" if percent else str(entry[0])

@@ -14,6 +14,7 @@ from .cli_common import (
     TextFile,
     db_option,
     emit,
+    entry_text,
     existing_db,
     friendly_errors,
     get_db,
@@ -84,7 +85,7 @@ def show_command(name: str, db_path: str | None, profiles_dirs: tuple[str, ...],
       asr-jobs profiles show senior-research-scientist --top 20 --db jobs.db
     """
     view = profile_view(_existing_db(db_path), name, *profiles_dirs, top=top)
-    matches = [{**m, "terms": ", ".join(f"{term} {share:.0%}" for term, share in m["terms"][:4])} for m in view.matches]
+    matches = [{**m, "terms": ", ".join(entry_text(t) for t in m["terms"][:4])} for m in view.matches]
     if as_json:
         click.echo(json.dumps({**vars(view.profile), "matches": matches}, indent=2, ensure_ascii=False))
         return

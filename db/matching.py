@@ -11,14 +11,15 @@ from .connection import execute_in, rows_in, write_transaction
 
 # Postings the matcher scores: all but closed ones.
 OPEN = "(status != 'closed' OR status IS NULL)"
-SCORED_COLUMNS = "id, title, team, description, seniority, content_hash"
+SCORED_COLUMNS = "id, title, team, description, seniority, degree, venues, publications, content_hash"
 # Rows per INSERT of matches (each row binds 6 parameters, well under SQLite's limit).
 MATCH_BATCH = 150
 FIT = "postings"  # the name of the one fit kept in match_model
 
 
 def open_posting_rows(db: sqlite_utils.Database) -> Iterator[dict[str, Any]]:
-    """Postings that are not closed (id, title, team, description, seniority, content_hash), in id order."""
+    """Postings that are not closed (id, title, team, description, seniority, degree, venues, publications,
+    content_hash), in id order."""
     cursor = db.execute(f"SELECT {SCORED_COLUMNS} FROM postings WHERE {OPEN} ORDER BY id")
     columns = [c[0] for c in cursor.description]
     for values in cursor:
@@ -34,9 +35,11 @@ def open_posting_count(db: sqlite_utils.Database) -> int:
     return int(db.execute(f"SELECT count(*) FROM postings WHERE {OPEN}").fetchone()[0])
 
 
-def every_posting_row(db: sqlite_utils.Database) -> Iterator[tuple[str, str, str, str, str]]:
-    """(source_id, title, team, description, seniority) of every posting, closed ones too, in id order."""
-    yield from db.execute("SELECT source_id, title, team, description, seniority FROM postings ORDER BY id")
+def every_posting_row(db: sqlite_utils.Database) -> Iterator[tuple[str, str, str, str, str, str, str, str]]:
+    """(source_id, title, team, description, seniority, degree, venues, publications) of every posting, closed
+    ones too, in id order."""
+    yield from db.execute("SELECT source_id, title, team, description, seniority, degree, venues, publications "
+                          "FROM postings ORDER BY id")
 
 
 def save_profile_rows(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None:

@@ -16,7 +16,7 @@ from ..db import matching
 from ..db.connection import write_transaction
 from ..db.store import now_iso
 from ..enrich import posting_fields, seniority
-from . import incremental, parallel
+from . import incremental, parallel, signals
 from .model import DEFAULT_SETTINGS, TERMS_SHOWN, FieldVectorizer, Settings, scores
 from .text import load_vocabulary
 
@@ -40,6 +40,8 @@ class Ranking:
     postings: Any  # sparse posting vectors
     profiles: Any  # sparse profile vectors
     names: list[str] = field(default_factory=list)
+    research: np.ndarray = field(default_factory=lambda: np.zeros(0))  # each posting's research signal
+    factors: np.ndarray = field(default_factory=lambda: np.ones((0, 0)))  # postings x profiles role factors
 
     def explain_many(self, rows: np.ndarray, column: int, limit: int = TERMS_SHOWN) -> list[list[list]]:
         """Top terms of postings for one profile, from one sparse product: [[term, share], ...] per posting.
@@ -104,9 +106,10 @@ def needed(chosen: list, available: dict) -> list:
     return list(profiles.values())
 
 
-def combine_scores(cosines: np.ndarray, profiles: list, levels: list[str]) -> np.ndarray:
+def combine_scores(cosines: np.ndarray, profiles: list, levels: list[str],
+                   factors: np.ndarray | None = None) -> np.ndarray:
     """Final scores from raw cosines (columns in profiles order): geometric mean with the profile a profile
-    is within, times the level fit for level profiles."""
+    is within, times the level fit for level profiles, times the role factors (signals.role_factors)."""
     column = {p.name: i for i, p in enumerate(profiles)}
     result = cosines.copy()
     for i, profile in enumerate(profiles):
@@ -115,6 +118,8 @@ def combine_scores(cosines: np.ndarray, profiles: list, levels: list[str]) -> np
             result[:, i] = np.sqrt(np.clip(cosines[:, i], 0, None) * np.clip(base, 0, None))
         if profile.kind == "level" and profile.level and len(levels):
             result[:, i] *= np.array([level_fit(profile.level, level) for level in levels])
+    if factors is not None and factors.size:
+        result *= factors
     return result
 
 
@@ -134,24 +139,28 @@ def rank(rows: Iterator[dict[str, Any]], profiles: list, *, available: dict | No
     vectorizer = FieldVectorizer(vocabulary or user_vocabulary(), settings)
     ids: list[str] = []
     levels: list[str] = []
+    research: list[float] = []
 
     def texts() -> Iterator[tuple[str, str]]:
         for row in rows:
             ids.append(row["id"])
             levels.append(row_level(row))
+            research.append(signals.research_signal(row))
             yield row_text(row)
 
     scored = needed(profiles, available or {})
     postings = vectorizer.fit_transform(texts(), parallel.workers())
-    return _ranking(vectorizer, postings, ids, levels, profiles, scored)
+    return _ranking(vectorizer, postings, ids, levels, np.asarray(research, dtype=float), profiles, scored)
 
 
-def _ranking(vectorizer: FieldVectorizer, postings, ids: list[str], levels: list[str], profiles: list,
-             scored: list) -> Ranking:
+def _ranking(vectorizer: FieldVectorizer, postings, ids: list[str], levels: list[str], research: np.ndarray,
+             profiles: list, scored: list) -> Ranking:
     vectors = vectorizer.profile_vectors(scored)
     cosines = scores(postings, vectors) if postings.shape[0] else np.zeros((0, len(scored)))
-    result = combine_scores(cosines, scored, levels)[:, : len(profiles)]
-    return Ranking(ids, levels, result, vectorizer, postings, vectors[: len(profiles)], [p.name for p in profiles])
+    factors = signals.role_factors(research, scored, vectorizer.settings.research_weight)
+    result = combine_scores(cosines, scored, levels, factors)[:, : len(profiles)]
+    return Ranking(ids, levels, result, vectorizer, postings, vectors[: len(profiles)], [p.name for p in profiles],
+                   research, factors[:, : len(profiles)])
 
 
 class MatchSummary(dict):
@@ -176,6 +185,11 @@ def match_rows(ranking: Ranking, column: int, profile, min_score: float, now: st
     kept = np.flatnonzero(ranking.scores[:, column] > min_score)
     order = kept[np.lexsort((kept, -rounded[kept]))]  # rows come in posting id order: ties by id
     terms = ranking.explain_many(order, column) if len(order) else []
+    for i, explained in zip(order, terms, strict=True):
+        factor = ranking.factors[i, column] if ranking.factors.size else 1.0
+        delta = rounded[i] - rounded[i] / factor if factor else 0.0
+        if abs(delta) >= 0.0005:  # shown with the terms: "research role +0.08"
+            explained.insert(0, signals.role_label(float(ranking.research[i]), delta))
     return [{"profile": profile.name, "posting_id": ranking.ids[i], "score": float(rounded[i]),
              "rank": position, "terms": json.dumps(explained, ensure_ascii=False), "matched_at": now}
             for position, (i, explained) in enumerate(zip(order, terms, strict=True), 1)]
@@ -238,8 +252,8 @@ def _update(db, plan: incremental.Plan, state: dict[str, Any], chosen: list, pro
     if rows:  # scored before the transaction: the write lock is held only while rows are written
         vectorizer = incremental.restored(state, vocabulary, settings)
         postings = vectorizer.transform((row_text(row) for row in rows), parallel.workers())
-        ranking = _ranking(vectorizer, postings, [r["id"] for r in rows], [row_level(r) for r in rows], chosen,
-                           needed(chosen, profiles))
+        ranking = _ranking(vectorizer, postings, [r["id"] for r in rows], [row_level(r) for r in rows],
+                           signals.signals(rows), chosen, needed(chosen, profiles))
         for column, profile in enumerate(chosen):
             added.extend(match_rows(ranking, column, profile, min_score, now))
     if gone:

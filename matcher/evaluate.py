@@ -14,7 +14,7 @@ import numpy as np
 
 from ..db.matching import every_posting_row
 from ..profiles.manage import find_profile
-from . import combine_scores, needed, user_vocabulary
+from . import combine_scores, needed, signals, user_vocabulary
 from .metrics import RELEVANT_GRADE, bootstrap, evaluate
 from .model import DEFAULT_SETTINGS, FieldVectorizer, Settings, scores
 from .text import STOP_WORDS
@@ -24,6 +24,7 @@ ABLATIONS: dict[str, Settings] = {
     "no boilerplate removal": replace(DEFAULT_SETTINGS, boilerplate=False),
     "no title weight": replace(DEFAULT_SETTINGS, title_apart=False),
     "no field vocabulary": replace(DEFAULT_SETTINGS, field_terms=False),
+    "no research signal": replace(DEFAULT_SETTINGS, research_weight=0.0),
 }
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 
@@ -36,6 +37,7 @@ class Pile:
     titles: list[str] = field(default_factory=list)
     descriptions: list[str] = field(default_factory=list)
     levels: list[str] = field(default_factory=list)
+    research: np.ndarray = field(default_factory=lambda: np.zeros(0))  # signals.research_signal per posting
     grades: np.ndarray = field(default_factory=lambda: np.zeros(0))
     missing: list[str] = field(default_factory=list)  # labeled ids found in no posting
 
@@ -64,13 +66,17 @@ def load_pile(db, labels: dict[str, int]) -> Pile:
 
     pile = Pile()
     grades = []
-    for source_id, title, team, description, level in every_posting_row(db):
+    research = []
+    for source_id, title, team, description, level, degree, venues, publications in every_posting_row(db):
+        research.append(signals.research_signal({"title": title, "degree": degree, "venues": venues,
+                                                 "publications": publications}))
         pile.source_ids.append(source_id)
         pile.titles.append(f"{title}\n{team}" if team else title or "")
         pile.descriptions.append(description or "")
         pile.levels.append(level or seniority(title or "", description or ""))
         grades.append(labels.get(source_id, 0))
     pile.grades = np.asarray(grades, dtype=float)
+    pile.research = np.asarray(research, dtype=float)
     found = set(pile.source_ids)
     pile.missing = sorted(i for i in labels if i not in found)
     return pile
@@ -91,7 +97,8 @@ def matcher_rankings(pile: Pile, profile, available: dict | None = None, vocabul
         else:
             plain = FieldVectorizer(vocabulary, settings)
             cosines = scores(plain.fit_transform(rows), plain.profile_vectors(scored))
-        result[name] = combine_scores(cosines, scored, pile.levels)[:, 0]
+        factors = signals.role_factors(pile.research, scored, settings.research_weight)
+        result[name] = combine_scores(cosines, scored, pile.levels, factors)[:, 0]
     return result
 
 
