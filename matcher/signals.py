@@ -75,9 +75,16 @@ def profile_role(profile) -> str:
 
 
 def role_factors(research: np.ndarray, profiles: list, weight: float = RESEARCH_WEIGHT) -> np.ndarray:
-    """Postings x profiles factors on the score: 1 + w x signal (research), 1 - w x signal (engineering), 1."""
+    """Postings x profiles factors on the score: 1 + w x signal (research), 1 - w x signal (engineering), 1
+    (none); research level profiles take only the negative side."""
     direction = np.array([{"research": 1.0, "engineering": -1.0}.get(profile_role(p), 0.0) for p in profiles])
-    return 1.0 + weight * np.outer(research, direction)
+    factors = 1.0 + weight * np.outer(research, direction)
+    # Level profiles: the level fit decides between research roles (a research engineer is the
+    # research-engineer profile's own level), so the signal only pushes engineering roles down there.
+    for column, profile in enumerate(profiles):
+        if profile.kind == "level" and direction[column] > 0:
+            factors[:, column] = 1.0 + weight * np.minimum(research, 0.0)
+    return factors
 
 
 def role_label(signal: float, delta: float) -> list:

@@ -112,3 +112,9 @@ def test_show_and_jobs_print_the_role_adjustment(tmp_path):
     worst = next(r for r in rows if r["title"] == "NLP & ASR Developer")
     assert "engineering role -0." in runner.invoke(cli, ["show", "--db", path, worst["id"]],
                                                     terminal_width=200).output
+
+
+def test_level_profiles_only_push_engineering_down():
+    research = np.array([1.0, -0.5])
+    level = Profile("senior", kind="level", text="x", level="senior")
+    assert signals.role_factors(research, [level], weight=0.4)[:, 0].tolist() == pytest.approx([1.0, 0.8])
