@@ -454,7 +454,9 @@ def show(posting_id: str, db_path: str | None, as_json: bool) -> None:
     Example (the demo's top posting for asr-research):
         asr-jobs demo && asr-jobs show 68ab3d6c2a9a3393 --db demo.db
     """
-    posting = queries.posting_detail(existing_db(db_path), posting_id)
+    from .matcher.boilerplate import posting_detail
+
+    posting = posting_detail(existing_db(db_path), posting_id)
     if as_json:
         click.echo(json.dumps(printable_value(posting), indent=2, ensure_ascii=False))
         return
@@ -474,6 +476,13 @@ def show(posting_id: str, db_path: str | None, as_json: bool) -> None:
             terms = ", ".join(entry_text(t) for t in s["terms"][:8])
             console.print(f"  {escape(s['profile']):<28} {s['score']:.3f}  rank {s['rank']:<5} {escape(terms)}",
                           highlight=False)
+        console.print()
+    if posting["boilerplate"]:
+        console.print(f"[bold]Boilerplate[/bold] (repeated across {escape(posting['company'] or posting['lab'])}'s "
+                      "postings: weighs as boilerplate)", highlight=False)
+        for paragraph in posting["boilerplate"]:
+            line = " ".join(paragraph.split())
+            console.print(f"  - {line[:100]}{'…' if len(line) > 100 else ''}", highlight=False, markup=False)
         console.print()
     console.print(posting["description"] or "(no description)", highlight=False, markup=False)
 

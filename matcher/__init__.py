@@ -16,7 +16,7 @@ from ..db import matching
 from ..db.connection import write_transaction
 from ..db.store import now_iso
 from ..enrich import posting_fields, seniority
-from . import incremental, parallel, signals
+from . import boilerplate, incremental, parallel, signals
 from .model import DEFAULT_SETTINGS, TERMS_SHOWN, FieldVectorizer, Settings, scores
 from .text import load_vocabulary
 
@@ -120,6 +120,7 @@ def combine_scores(cosines: np.ndarray, profiles: list, levels: list[str],
             result[:, i] *= np.array([level_fit(profile.level, level) for level in levels])
     if factors is not None and factors.size:
         result *= factors
+        np.minimum(result, 1.0, out=result)  # a lifted score stays a score (a cosine is at most 1)
     return result
 
 
@@ -133,9 +134,17 @@ def row_level(row: dict[str, Any]) -> str:
     return row.get("seniority") or seniority(row.get("title") or "", row.get("description") or "")
 
 
+def learned_text(row: dict[str, Any], learned: boilerplate.Boilerplate | None) -> tuple[str, str]:
+    """row_text with the company's learned boilerplate lines moved apart (boilerplate.py)."""
+    title, description = row_text(row)
+    return title, learned.moved(boilerplate.company(row), description) if learned else description
+
+
 def rank(rows: Iterator[dict[str, Any]], profiles: list, *, available: dict | None = None,
-         settings: Settings = DEFAULT_SETTINGS, vocabulary=None) -> Ranking:
-    """Fit once over the rows (id, title, team, description, seniority), score every profile."""
+         settings: Settings = DEFAULT_SETTINGS, vocabulary=None,
+         learned: boilerplate.Boilerplate | None = None) -> Ranking:
+    """Fit once over the rows (id, lab, company, title, team, description, seniority, degree, venues,
+    publications), score every profile; `learned` is the boilerplate learned from the same postings."""
     vectorizer = FieldVectorizer(vocabulary or user_vocabulary(), settings)
     ids: list[str] = []
     levels: list[str] = []
@@ -146,7 +155,7 @@ def rank(rows: Iterator[dict[str, Any]], profiles: list, *, available: dict | No
             ids.append(row["id"])
             levels.append(row_level(row))
             research.append(signals.research_signal(row))
-            yield row_text(row)
+            yield learned_text(row, learned)
 
     scored = needed(profiles, available or {})
     postings = vectorizer.fit_transform(texts(), parallel.workers())
@@ -161,6 +170,11 @@ def _ranking(vectorizer: FieldVectorizer, postings, ids: list[str], levels: list
     result = combine_scores(cosines, scored, levels, factors)[:, : len(profiles)]
     return Ranking(ids, levels, result, vectorizer, postings, vectors[: len(profiles)], [p.name for p in profiles],
                    research, factors[:, : len(profiles)])
+
+
+def learned_boilerplate(db, settings: Settings) -> boilerplate.Boilerplate | None:
+    """The boilerplate the open postings' companies repeat (None when the settings switch it off)."""
+    return boilerplate.learn(matching.company_texts(db, boilerplate.MIN_TITLES)) if settings.learned_boilerplate else None
 
 
 class MatchSummary(dict):
@@ -225,7 +239,7 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
             yield row
 
     ranking = rank(tracked(matching.open_posting_rows(db)), chosen, available=profiles, settings=settings,
-                   vocabulary=vocabulary)
+                   vocabulary=vocabulary, learned=learned_boilerplate(db, settings))
     stored = {profile.name: match_rows(ranking, column, profile, min_score, now)
               for column, profile in enumerate(chosen)}
     # Every profile's matches and the fit in one transaction: a run killed at any moment leaves the
@@ -251,7 +265,8 @@ def _update(db, plan: incremental.Plan, state: dict[str, Any], chosen: list, pro
     added: list[dict[str, Any]] = []
     if rows:  # scored before the transaction: the write lock is held only while rows are written
         vectorizer = incremental.restored(state, vocabulary, settings)
-        postings = vectorizer.transform((row_text(row) for row in rows), parallel.workers())
+        learned = learned_boilerplate(db, settings)
+        postings = vectorizer.transform((learned_text(row, learned) for row in rows), parallel.workers())
         ranking = _ranking(vectorizer, postings, [r["id"] for r in rows], [row_level(r) for r in rows],
                            signals.signals(rows), chosen, needed(chosen, profiles))
         for column, profile in enumerate(chosen):

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..db.matching import every_posting_row
 from ..profiles.manage import find_profile
-from . import combine_scores, needed, signals, user_vocabulary
+from . import boilerplate, combine_scores, needed, signals, user_vocabulary
 from .metrics import RELEVANT_GRADE, bootstrap, evaluate
 from .model import DEFAULT_SETTINGS, FieldVectorizer, Settings, scores
 from .text import STOP_WORDS
@@ -24,6 +24,7 @@ ABLATIONS: dict[str, Settings] = {
     "no boilerplate removal": replace(DEFAULT_SETTINGS, boilerplate=False),
     "no title weight": replace(DEFAULT_SETTINGS, title_apart=False),
     "no field vocabulary": replace(DEFAULT_SETTINGS, field_terms=False),
+    "no learned boilerplate": replace(DEFAULT_SETTINGS, learned_boilerplate=False),
     "no research signal": replace(DEFAULT_SETTINGS, research_weight=0.0),
 }
 _WORD = re.compile(r"(?u)\b\w\w+\b")
@@ -37,6 +38,7 @@ class Pile:
     titles: list[str] = field(default_factory=list)
     descriptions: list[str] = field(default_factory=list)
     levels: list[str] = field(default_factory=list)
+    companies: list[str] = field(default_factory=list)  # company, else lab: whose boilerplate a posting shares
     research: np.ndarray = field(default_factory=lambda: np.zeros(0))  # signals.research_signal per posting
     grades: np.ndarray = field(default_factory=lambda: np.zeros(0))
     missing: list[str] = field(default_factory=list)  # labeled ids found in no posting
@@ -67,7 +69,8 @@ def load_pile(db, labels: dict[str, int]) -> Pile:
     pile = Pile()
     grades = []
     research = []
-    for source_id, title, team, description, level, degree, venues, publications in every_posting_row(db):
+    for source_id, title, team, description, level, degree, venues, publications, company in every_posting_row(db):
+        pile.companies.append(company or "")
         research.append(signals.research_signal({"title": title, "degree": degree, "venues": venues,
                                                  "publications": publications}))
         pile.source_ids.append(source_id)
@@ -85,18 +88,22 @@ def load_pile(db, labels: dict[str, int]) -> Pile:
 def matcher_rankings(pile: Pile, profile, available: dict | None = None, vocabulary=None) -> dict[str, np.ndarray]:
     """Scores of the matcher and of its ablations; one tokenization serves all but the vocabulary ablation."""
     vocabulary = vocabulary or user_vocabulary()
-    rows = list(zip(pile.titles, pile.descriptions, strict=True))
+    plain_rows = list(zip(pile.titles, pile.descriptions, strict=True))
+    learned = boilerplate.learn_lists(pile.companies, pile.titles, pile.descriptions)
+    rows = [(title, learned.moved(company, description))
+            for company, (title, description) in zip(pile.companies, plain_rows, strict=True)]
     scored = needed([profile], available or {})
     vectorizer = FieldVectorizer(vocabulary, DEFAULT_SETTINGS)
     counts = vectorizer.fit(rows)
     profile_vectors = vectorizer.profile_vectors(scored)
     result = {}
     for name, settings in [("matcher", DEFAULT_SETTINGS), *ABLATIONS.items()]:
-        if settings.field_terms:
+        if settings.field_terms and settings.learned_boilerplate:
             cosines = scores(vectorizer.combine(counts, settings), profile_vectors)
-        else:
+        else:  # another tokenization: without the vocabulary, or without the learned boilerplate
             plain = FieldVectorizer(vocabulary, settings)
-            cosines = scores(plain.fit_transform(rows), plain.profile_vectors(scored))
+            cosines = scores(plain.fit_transform(rows if settings.learned_boilerplate else plain_rows),
+                             plain.profile_vectors(scored))
         factors = signals.role_factors(pile.research, scored, settings.research_weight)
         result[name] = combine_scores(cosines, scored, pile.levels, factors)[:, 0]
     return result

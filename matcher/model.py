@@ -29,6 +29,7 @@ class Settings:
     boilerplate: bool = True  # False: boilerplate counts as role text
     title_apart: bool = True  # False: the title is ordinary role text
     field_terms: bool = True  # the field vocabulary (terms kept whole, variants merged)
+    learned_boilerplate: bool = True  # lines a company repeats across its postings are boilerplate (boilerplate.py)
     research_weight: float = RESEARCH_WEIGHT  # the research signal's reach (signals.py); 0 switches it off
 
 
