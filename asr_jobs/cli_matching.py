@@ -215,7 +215,8 @@ def eval_command(labels: str, name: str, db_path: str | None, profiles_dirs: tup
         return
     rows = [{"ranker": ranker, **{m: _with_interval(values[m]) for m in _METRICS}}
             for ranker, values in report["rankers"].items()]
-    note = (f"{report['postings']} postings, {report['labeled']} labeled >0, profile {report['profile']}, "
+    duplicates = f" (+{report['duplicates']} duplicates counted once)" if report.get("duplicates") else ""
+    note = (f"{report['postings']} postings{duplicates}, {report['labeled']} labeled >0, profile {report['profile']}, "
             f"relevant for P@10/MAP: grade >= {report['relevant_grade']}")
     emit(rows, "table", ["ranker", *_METRICS], title=note)
     if report["labels_not_found"]:

@@ -11,14 +11,16 @@ from typing import Any
 import sqlite_utils
 
 from ..models import Lab
+from .grouping import GROUP_JOIN, LEADS_ONLY, MORE_PLACES
 from .schema import DEMO_MARKER
 from .store import last_runs, run_status
 
 RANKED_SQL = """
-SELECT m.rank, round(m.score, 4) AS score, p.id, p.title, p.lab, p.location, p.seniority, p.url, p.status,
-       p.first_seen, p.salary_min, p.salary_max, p.salary_currency, p.salary_period, m.terms
-FROM matches m JOIN postings p ON p.id = m.posting_id
-WHERE m.profile = :profile {where}
+SELECT m.rank, round(m.score, 4) AS score, p.id, p.title, p.lab, nullif(coalesce(p.location, '') || """ + MORE_PLACES + """, '')
+       AS location, p.seniority, p.url, p.status, p.first_seen, p.salary_min, p.salary_max, p.salary_currency,
+       p.salary_period, m.terms
+FROM matches m JOIN postings p ON p.id = m.posting_id """ + GROUP_JOIN + """
+WHERE m.profile = :profile AND """ + LEADS_ONLY + """ {where}
 ORDER BY m.rank
 {limit}
 """

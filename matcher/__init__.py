@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..db import matching
+from ..db import grouping, matching
 from ..db.connection import write_transaction
 from ..db.store import now_iso
 from ..enrich import posting_fields, seniority
@@ -251,6 +251,7 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
             matching.replace_matches(db, name, rows)
         if not names:
             incremental.save_fit(db, sig, ranking.vectorizer, hashes)
+        grouping.refresh_groups(db)
     counts = {name: len(rows) for name, rows in stored.items()}
     top = {name: [(r["posting_id"], r["score"]) for r in rows[:3]] for name, rows in stored.items()}
     return MatchSummary(len(ranking.ids), counts, top, "full", plan.reason)
@@ -278,6 +279,7 @@ def _update(db, plan: incremental.Plan, state: dict[str, Any], chosen: list, pro
             for profile in chosen:
                 matching.rerank(db, profile.name)
             matching.note_update(db, hashes, plan.removed)
+            grouping.refresh_groups(db)
     names = [p.name for p in chosen]
     top = {name: matching.top_matches(db, name) for name in names}
     return MatchSummary(matching.open_posting_count(db), matching.match_counts(db, names), top, "incremental",

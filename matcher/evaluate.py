@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..db.grouping import near_duplicate_groups
 from ..db.matching import every_posting_row
 from ..profiles.manage import find_profile
 from . import boilerplate, combine_scores, needed, signals, user_vocabulary
@@ -109,6 +110,23 @@ def matcher_rankings(pile: Pile, profile, available: dict | None = None, vocabul
     return result
 
 
+def distinct_postings(pile: Pile) -> tuple[np.ndarray, np.ndarray]:
+    """A mask keeping one posting (the first) of each group of near-identical postings (db/grouping.py), and
+    the grades with each kept posting graded as its group's best."""
+    keys = [f"{company}\x1f{title.split(chr(10))[0].strip().lower()}" for company, title in
+            zip(pile.companies, pile.titles, strict=True)]
+    recurring = {key for key, n in Counter(keys).items() if n > 1}
+    rows = ((str(i), key, f"{pile.titles[i]}\n{pile.descriptions[i]}") for i, key in enumerate(keys)
+            if key in recurring)
+    keep = np.ones(len(keys), dtype=bool)
+    grades = pile.grades.copy()
+    for members in near_duplicate_groups(rows):
+        indices = [int(i) for i in members]
+        grades[indices[0]] = grades[indices].max()
+        keep[indices[1:]] = False
+    return keep, grades
+
+
 def bm25_scores(pile: Pile, query: str) -> np.ndarray:
     """Okapi BM25 (bm25s, Lucene variant, English stop words) of the profile text over title + description."""
     import bm25s
@@ -155,17 +173,22 @@ def run_eval(db, labels: dict[str, int], profile, *, available: dict | None = No
     rankings = matcher_rankings(pile, profile, available, vocabulary)
     for name, baseline in BASELINES.items():
         rankings[name] = baseline(pile, profile.match_text)
+    # Near-identical postings of one company and title count once (as ranked lists show them), for every ranker.
+    keep, grades = distinct_postings(pile)
+    rankings = {name: scores[keep] for name, scores in rankings.items()}
+    grades = grades[keep]
     order = ["matcher", *BASELINES, *ABLATIONS]
     rankers = {}
     for name in order:
         step(f"bootstrap: {name}")
-        values = evaluate(rankings[name], pile.grades)
-        intervals = bootstrap(rankings[name], pile.grades, samples=samples, seed=seed)
+        values = evaluate(rankings[name], grades)
+        intervals = bootstrap(rankings[name], grades, samples=samples, seed=seed)
         rankers[name] = {metric: {"value": round(float(value), 4),
                                   "ci95": [round(intervals[metric][0], 4), round(intervals[metric][1], 4)]}
                          for metric, value in values.items()}
     return {
-        "profile": profile.name, "postings": len(pile.source_ids), "labeled": int(np.sum(pile.grades > 0)),
+        "profile": profile.name, "postings": int(keep.sum()), "duplicates": int(len(keep) - keep.sum()),
+        "labeled": int(np.sum(grades > 0)),
         "labels_not_found": len(pile.missing), "relevant_grade": RELEVANT_GRADE, "bootstrap_samples": samples,
         "rankers": rankers,
     }
