@@ -425,12 +425,12 @@ def jobs(db_path: str | None, profile: str, lab_names: tuple[str, ...], only_new
     if fmt == "table":
         emit(table_rows(db, rows), fmt, TABLE_COLUMNS, title=f"{len(rows)} postings for profile {profile}")
     else:
-        emit(rows, fmt, ["rank", "score", "id", "title", "lab", "location", "seniority", "salary", "status",
+        emit(rows, fmt, ["rank", "score", "match", "id", "title", "lab", "location", "seniority", "salary", "status",
                          "first_seen", "url", "terms"])
 
 
 # A ranked table on a terminal: the url becomes a link on the short id (cli_common.fitted_table); piped, all of it.
-TABLE_COLUMNS = ["rank", "id", "score", "title", "lab", "location", "seniority", "salary", "url", "terms"]
+TABLE_COLUMNS = ["rank", "id", "score", "match", "title", "lab", "location", "seniority", "salary", "url", "terms"]
 UPDATE_COLUMNS = ["rank", "score", "title", "lab", "location", "seniority", "salary", "url", "terms"]
 
 
@@ -474,7 +474,8 @@ def show(posting_id: str, db_path: str | None, as_json: bool) -> None:
         console.print("[bold]Scores[/bold]")
         for s in posting["matches"]:
             terms = ", ".join(entry_text(t) for t in s["terms"][:8])
-            console.print(f"  {escape(s['profile']):<28} {s['score']:.3f}  rank {s['rank']:<5} {escape(terms)}",
+            console.print(f"  {escape(s['profile']):<28} {s['score']:.3f} {s['match']:<6}  rank {s['rank']:<5} "
+                          f"{escape(terms)}",
                           highlight=False)
         console.print()
     if posting["boilerplate"]:

@@ -339,7 +339,7 @@ class ColumnFit:
 COLUMN_FITS: dict[str, ColumnFit] = {
     "rank": ColumnFit(0, no_wrap=True), "id": ColumnFit(0, no_wrap=True), "title": ColumnFit(0, min_width=20),
     "lab": ColumnFit(1, no_wrap=True, max_width=15), "salary": ColumnFit(2, no_wrap=True),
-    "score": ColumnFit(3, no_wrap=True), "terms": ColumnFit(4, max_width=28),
+    "score": ColumnFit(3, no_wrap=True), "match": ColumnFit(3, no_wrap=True), "terms": ColumnFit(4, max_width=28),
     "seniority": ColumnFit(6, no_wrap=True, max_width=18), "location": ColumnFit(7, max_width=24),
     "status": ColumnFit(5, no_wrap=True), "message": ColumnFit(1),
 }

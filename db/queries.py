@@ -12,6 +12,7 @@ import sqlite_utils
 
 from ..models import Lab
 from .grouping import GROUP_JOIN, LEADS_ONLY, MORE_PLACES
+from .match_levels import match_level
 from .schema import DEMO_MARKER
 from .store import last_runs, run_status
 
@@ -69,6 +70,7 @@ def ranked(db: sqlite_utils.Database, profile: str, *, labs: list[str] | None = 
     for row in db.query(sql, params):
         row["terms"] = json.loads(row["terms"] or "[]")
         row["salary"] = salary_text(row)
+        row["match"] = match_level(row["score"])
         rows.append(row)
     return rows
 
@@ -158,6 +160,7 @@ def scores_for(db: sqlite_utils.Database, posting_id: str) -> list[dict[str, Any
                          [posting_id]))
     for row in rows:
         row["terms"] = json.loads(row["terms"] or "[]")
+        row["match"] = match_level(row["score"])
     return rows
 
 

@@ -17,6 +17,7 @@ import sqlite_utils
 from .connection import write_transaction
 from .expressions import IS_NEW_SQL, salary_sql, terms_sql
 from .grouping import LEADS_ONLY, MORE_PLACES
+from .match_levels import match_level_sql
 from .pay import BANDS_SQL, band_text_sql, comparison_sql
 
 # 1: the matcher's bookkeeping, the filter memory and the HTTP cache are created with the rest; profiles
@@ -131,7 +132,7 @@ END""",
 # The browsing views datasette shows (db/datasette.yaml describes their columns).
 VIEWS: dict[str, str] = {
     "ranked_matches": f"""
-SELECT m.rank, round(m.score, 3) AS score, p.title, p.lab, {salary_sql()} AS salary,
+SELECT m.rank, round(m.score, 3) AS score, {match_level_sql()} AS match, p.title, p.lab, {salary_sql()} AS salary,
        {terms_sql()} AS matched_terms, p.url, nullif(coalesce(p.location, '') || {MORE_PLACES}, '') AS location,
        nullif(p.workplace, '') AS workplace, nullif(p.seniority, '') AS seniority, l.category AS lab_category,
        p.status, CASE WHEN {IS_NEW_SQL} THEN 'new' ELSE '' END AS new, substr(p.first_seen, 1, 10) AS first_seen,
