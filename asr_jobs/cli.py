@@ -25,6 +25,7 @@ from .cli_common import (
     check_profile_name,
     db_option,
     emit,
+    entry_text,
     existing_db,
     friendly_errors,
     get_db,
@@ -478,20 +479,20 @@ def jobs(db_path: str | None, profile: str | None, lab_names: tuple[str, ...], o
         columns = JOBS_TABLE_COLUMNS if any(r["tracked"] for r in rows) else TABLE_COLUMNS
         emit(table_rows(db, rows), fmt, columns, title=f"{len(rows)} postings for profile {profile}")
     else:
-        emit(rows, fmt, ["rank", "score", "id", "title", "lab", "location", "seniority", "salary", "status",
+        emit(rows, fmt, ["rank", "score", "match", "id", "title", "lab", "location", "seniority", "salary", "status",
                          "tracked", "note", "first_seen", "url", "terms"])
 
 
 # A ranked table on a terminal: the url becomes a link on the short id (cli_common.fitted_table); piped, all of it.
-TABLE_COLUMNS = ["rank", "id", "score", "title", "lab", "location", "seniority", "salary", "url", "terms"]
-JOBS_TABLE_COLUMNS = [*TABLE_COLUMNS[:4], "tracked", *TABLE_COLUMNS[4:]]
+TABLE_COLUMNS = ["rank", "id", "score", "match", "title", "lab", "location", "seniority", "salary", "url", "terms"]
+JOBS_TABLE_COLUMNS = [*TABLE_COLUMNS[:5], "tracked", *TABLE_COLUMNS[5:]]
 UPDATE_COLUMNS = ["rank", "score", "title", "lab", "location", "seniority", "salary", "url", "terms"]
 
 
 def table_rows(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Ranked rows for a table: the short id `show` accepts, and the three strongest terms."""
     short = queries.short_ids(db, [r["id"] for r in rows])
-    return [{**r, "id": short[r["id"]], "terms": ", ".join(t for t, _ in r["terms"][:3])} for r in rows]
+    return [{**r, "id": short[r["id"]], "terms": ", ".join(entry_text(t, percent=False) for t in r["terms"][:3])} for r in rows]
 
 
 @cli.command()
@@ -514,7 +515,9 @@ def show(posting_id: str, db_path: str | None, profile: str | None, as_json: boo
         asr-jobs demo && asr-jobs show 68ab3d6c2a9a3393 --db demo.db
     """
     db = existing_db(db_path)
-    posting = queries.posting_detail(db, posting_id)
+    from .matcher.boilerplate import posting_detail
+
+    posting = posting_detail(db, posting_id)
     posting["tracking"] = tracking.history(db, posting["id"])
     if open_browser:
         open_in_browser(posting.get("url"))
@@ -541,8 +544,9 @@ def show(posting_id: str, db_path: str | None, profile: str | None, as_json: boo
     if posting["matches"]:
         console.print("[bold]Scores[/bold]")
         for s in posting["matches"]:
-            terms = ", ".join(f"{t} {share:.0%}" for t, share in s["terms"][:8])
-            console.print(f"  {escape(s['profile']):<28} {s['score']:.3f}  rank {s['rank']:<5} {escape(terms)}",
+            terms = ", ".join(entry_text(t) for t in s["terms"][:8])
+            console.print(f"  {escape(s['profile']):<28} {s['score']:.3f} {s['match']:<6}  rank {s['rank']:<5} "
+                          f"{escape(terms)}",
                           highlight=False)
         console.print()
     print_tracking(console, posting["tracking"])
@@ -551,6 +555,13 @@ def show(posting_id: str, db_path: str | None, profile: str | None, as_json: boo
         console.print(f"[bold]Asked for, not in {escape(gap['profile'])}[/bold]: "
                       f"{escape(', '.join(gap['terms'])) or '(nothing: every field term it asks for is there)'}",
                       highlight=False)
+        console.print()
+    if posting["boilerplate"]:
+        console.print(f"[bold]Boilerplate[/bold] (repeated across {escape(posting['company'] or posting['lab'])}'s "
+                      "postings: weighs as boilerplate)", highlight=False)
+        for paragraph in posting["boilerplate"]:
+            line = " ".join(paragraph.split())
+            console.print(f"  - {line[:100]}{'…' if len(line) > 100 else ''}", highlight=False, markup=False)
         console.print()
     console.print(posting["description"] or "(no description)", highlight=False, markup=False)
 

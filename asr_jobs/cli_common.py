@@ -340,7 +340,7 @@ class ColumnFit:
 COLUMN_FITS: dict[str, ColumnFit] = {
     "rank": ColumnFit(0, no_wrap=True), "id": ColumnFit(0, no_wrap=True), "title": ColumnFit(0, min_width=20),
     "lab": ColumnFit(1, no_wrap=True, max_width=15), "salary": ColumnFit(2, no_wrap=True),
-    "score": ColumnFit(3, no_wrap=True), "terms": ColumnFit(4, max_width=28),
+    "score": ColumnFit(3, no_wrap=True), "match": ColumnFit(3, no_wrap=True), "terms": ColumnFit(4, max_width=28),
     "seniority": ColumnFit(6, no_wrap=True, max_width=18), "location": ColumnFit(7, max_width=24),
     "status": ColumnFit(5, no_wrap=True), "message": ColumnFit(1), "tracked": ColumnFit(4, no_wrap=True),
     "note": ColumnFit(2, max_width=30), "changes": ColumnFit(1, max_width=30), "since": ColumnFit(3, no_wrap=True),
@@ -450,3 +450,10 @@ def friendly_errors(fn: Callable) -> Callable:
 def lines(items: Iterable[str]) -> None:
     for item in items:
         click.echo(printable(item), file=sys.stdout)
+
+
+def entry_text(entry: list, percent: bool = True) -> str:
+    """One explanation entry as shown: 'RNN-T 23%' for a term, 'research role +0.08' for the role signal."""
+    if len(entry) > 2 and entry[2] == "role":
+        return f"{entry[0]} {entry[1]:+.2f}"
+    return f"{entry[0]} {entry[1]:.0%}" if percent else str(entry[0])

@@ -15,6 +15,7 @@ from .cli_common import (
     TextFile,
     db_option,
     emit,
+    entry_text,
     existing_db,
     friendly_errors,
     get_db,
@@ -97,7 +98,7 @@ def show_command(name: str, db_path: str | None, profiles_dirs: tuple[str, ...],
     db = _existing_db(db_path)
     view = profile_view(db, name, *profiles_dirs, top=top)
     report = profile_terms(db, name, *profiles_dirs)
-    matches = [{**m, "terms": ", ".join(f"{term} {share:.0%}" for term, share in m["terms"][:4])} for m in view.matches]
+    matches = [{**m, "terms": ", ".join(entry_text(t) for t in m["terms"][:4])} for m in view.matches]
     if as_json:
         click.echo(json.dumps({**vars(view.profile), **report, "matches": matches}, indent=2, ensure_ascii=False))
         return
@@ -322,7 +323,8 @@ def eval_command(labels: str, name: str, db_path: str | None, profiles_dirs: tup
         return
     rows = [{"ranker": ranker, **{m: _with_interval(values[m]) for m in _METRICS}}
             for ranker, values in report["rankers"].items()]
-    note = (f"{report['postings']} postings, {report['labeled']} labeled >0, profile {report['profile']}, "
+    duplicates = f" (+{report['duplicates']} duplicates counted once)" if report.get("duplicates") else ""
+    note = (f"{report['postings']} postings{duplicates}, {report['labeled']} labeled >0, profile {report['profile']}, "
             f"relevant for P@10/MAP: grade >= {report['relevant_grade']}")
     emit(rows, "table", ["ranker", *_METRICS], title=note)
     if report["labels_not_found"]:

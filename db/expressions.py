@@ -23,8 +23,11 @@ def salary_sql(p: str = "p") -> str:
 
 
 def terms_sql(column: str = "m.terms", top: int = 8) -> str:
-    """SQL turning the matcher's JSON [[term, share], ...] into 'term, term, ...' (first `top` terms)."""
-    return (f"(SELECT group_concat(CASE WHEN j.type = 'array' THEN json_extract(j.value, '$[0]') ELSE j.value END, "
+    """SQL turning the matcher's JSON [[term, share], ...] into 'term, term, ...' (first `top` terms); the role
+    signal's entry [name, delta, "role"] reads 'research role +0.08'."""
+    return (f"(SELECT group_concat(CASE WHEN j.type = 'array' AND json_extract(j.value, '$[2]') = 'role' "
+            f"THEN json_extract(j.value, '$[0]') || printf(' %+.2f', json_extract(j.value, '$[1]')) "
+            f"WHEN j.type = 'array' THEN json_extract(j.value, '$[0]') ELSE j.value END, "
             f"', ') FROM json_each(CASE WHEN json_valid({column}) THEN {column} ELSE '[]' END) AS j "
             f"WHERE j.key < {top})")
 

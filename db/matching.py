@@ -11,14 +11,14 @@ from .connection import execute_in, rows_in, write_transaction
 
 # Postings the matcher scores: all but closed ones.
 OPEN = "(status != 'closed' OR status IS NULL)"
-SCORED_COLUMNS = "id, title, team, description, seniority, content_hash"
+SCORED_COLUMNS = "id, lab, company, title, team, description, seniority, degree, venues, publications, content_hash"
 # Rows per INSERT of matches (each row binds 6 parameters, well under SQLite's limit).
 MATCH_BATCH = 150
 FIT = "postings"  # the name of the one fit kept in match_model
 
 
 def open_posting_rows(db: sqlite_utils.Database) -> Iterator[dict[str, Any]]:
-    """Postings that are not closed (id, title, team, description, seniority, content_hash), in id order."""
+    """Postings that are not closed (SCORED_COLUMNS), in id order."""
     cursor = db.execute(f"SELECT {SCORED_COLUMNS} FROM postings WHERE {OPEN} ORDER BY id")
     columns = [c[0] for c in cursor.description]
     for values in cursor:
@@ -30,13 +30,32 @@ def posting_rows(db: sqlite_utils.Database, ids: Iterable[str]) -> Iterator[dict
     yield from rows_in(db, f"SELECT {SCORED_COLUMNS} FROM postings WHERE id IN ({{ids}}) ORDER BY id", sorted(ids))
 
 
+def company_texts(db: sqlite_utils.Database, min_titles: int = 1) -> Iterator[tuple[str, str, str]]:
+    """(company, else lab; title; description) of the open postings of companies with at least `min_titles`
+    distinct titles: what boilerplate is learned from."""
+    yield from db.execute(f"""
+        WITH p AS (SELECT coalesce(nullif(company, ''), lab) AS who, title, description FROM postings WHERE {OPEN})
+        SELECT who, title, description FROM p
+        WHERE who IN (SELECT who FROM p GROUP BY who HAVING count(DISTINCT lower(trim(title))) >= :n)""",
+                          {"n": min_titles})
+
+
+def one_company_texts(db: sqlite_utils.Database, company: str) -> Iterator[tuple[str, str, str]]:
+    """The same for the open postings of one company (else lab)."""
+    yield from db.execute(f"SELECT coalesce(nullif(company, ''), lab) AS who, title, description FROM postings "
+                          f"WHERE {OPEN} AND (company = :who OR (coalesce(company, '') = '' AND lab = :who))",
+                          {"who": company})
+
+
 def open_posting_count(db: sqlite_utils.Database) -> int:
     return int(db.execute(f"SELECT count(*) FROM postings WHERE {OPEN}").fetchone()[0])
 
 
-def every_posting_row(db: sqlite_utils.Database) -> Iterator[tuple[str, str, str, str, str]]:
-    """(source_id, title, team, description, seniority) of every posting, closed ones too, in id order."""
-    yield from db.execute("SELECT source_id, title, team, description, seniority FROM postings ORDER BY id")
+def every_posting_row(db: sqlite_utils.Database) -> Iterator[tuple[str, ...]]:
+    """(source_id, title, team, description, seniority, degree, venues, publications, company else lab) of
+    every posting, closed ones too, in id order."""
+    yield from db.execute("SELECT source_id, title, team, description, seniority, degree, venues, publications, "
+                          "coalesce(nullif(company, ''), lab) FROM postings ORDER BY id")
 
 
 def save_profile_rows(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None:

@@ -12,19 +12,21 @@ from typing import Any
 import sqlite_utils
 
 from ..models import Lab
+from .grouping import GROUP_JOIN, LEADS_ONLY, MORE_PLACES
+from .match_levels import match_level
 from .pay import YEARLY_FACTOR
 from .schema import DEMO_MARKER
 from .store import last_runs, run_status
 from .tracking import HIDDEN_BY_DEFAULT, latest_note_sql, latest_sql
 
-RANKED_SQL = f"""
-SELECT m.rank, round(m.score, 4) AS score, p.id, p.title, p.lab, p.location, p.seniority, p.url, p.status,
-       p.first_seen, p.salary_min, p.salary_max, p.salary_currency, p.salary_period, m.terms,
-       {latest_sql("status")} AS tracked, {latest_note_sql()} AS note
-FROM matches m JOIN postings p ON p.id = m.posting_id
-WHERE m.profile = :profile {{where}}
+RANKED_SQL = """
+SELECT m.rank, round(m.score, 4) AS score, p.id, p.title, p.lab, nullif(coalesce(p.location, '') || """ + MORE_PLACES + """, '')
+       AS location, p.seniority, p.url, p.status, p.first_seen, p.salary_min, p.salary_max, p.salary_currency,
+       p.salary_period, m.terms, """ + latest_sql("status") + """ AS tracked, """ + latest_note_sql() + """ AS note
+FROM matches m JOIN postings p ON p.id = m.posting_id """ + GROUP_JOIN + """
+WHERE m.profile = :profile AND """ + LEADS_ONLY + """ {where}
 ORDER BY m.rank
-{{limit}}
+{limit}
 """
 
 
@@ -123,6 +125,7 @@ def ranked(db: sqlite_utils.Database, profile: str, *, labs: list[str] | None = 
     for row in db.query(sql, params):
         row["terms"] = json.loads(row["terms"] or "[]")
         row["salary"] = salary_text(row)
+        row["match"] = match_level(row["score"])
         rows.append(row)
     return rows
 
@@ -213,6 +216,7 @@ def scores_for(db: sqlite_utils.Database, posting_id: str) -> list[dict[str, Any
                          [posting_id]))
     for row in rows:
         row["terms"] = json.loads(row["terms"] or "[]")
+        row["match"] = match_level(row["score"])
     return rows
 
 

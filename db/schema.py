@@ -16,6 +16,8 @@ import sqlite_utils
 
 from .connection import write_transaction
 from .expressions import IS_NEW_SQL, salary_sql, terms_sql
+from .grouping import LEADS_ONLY, MORE_PLACES
+from .match_levels import match_level_sql
 from .pay import BANDS_SQL, band_text_sql, comparison_sql
 from .tracking import latest_note_sql, latest_sql
 
@@ -78,6 +80,9 @@ TABLES: dict[str, TableShape] = {
         # Declared (not enforced) so that datasette links a match to its posting and profile.
         foreign_keys=(("posting_id", "postings", "id"), ("profile", "profiles", "name")),
         indexes=(("profile", "rank"), ("posting_id",), ("posting_id", "score"))),
+    # Near-identical postings of one lab and title (db/grouping.py): each member with its group's lead and size.
+    "posting_groups": TableShape({"posting_id": str, "lead_id": str, "size": int}, pk="posting_id",
+                                 indexes=(("lead_id",),)),
     # The matcher's last full fit (vocabulary and idf), reused while few postings changed since.
     "match_model": TableShape({"name": str, "signature": str, "fitted_at": str, "documents": int,
                           "changed_since_fit": int, "tokens": str, "idf": bytes}, pk="name"),
@@ -140,12 +145,13 @@ END""",
 # The browsing views datasette shows (db/datasette.yaml describes their columns).
 VIEWS: dict[str, str] = {
     "ranked_matches": f"""
-SELECT m.rank, round(m.score, 3) AS score, p.title, p.lab, {salary_sql()} AS salary,
-       {terms_sql()} AS matched_terms, p.url, nullif(p.location, '') AS location,
+SELECT m.rank, round(m.score, 3) AS score, {match_level_sql()} AS match, p.title, p.lab, {salary_sql()} AS salary,
+       {terms_sql()} AS matched_terms, p.url, nullif(coalesce(p.location, '') || {MORE_PLACES}, '') AS location,
        nullif(p.workplace, '') AS workplace, nullif(p.seniority, '') AS seniority, l.category AS lab_category,
        p.status, CASE WHEN {IS_NEW_SQL} THEN 'new' ELSE '' END AS new, substr(p.first_seen, 1, 10) AS first_seen,
        m.profile, {latest_sql("status")} AS tracked, {latest_note_sql()} AS note, p.id AS posting_id
-FROM matches m JOIN postings p ON p.id = m.posting_id LEFT JOIN labs l ON l.name = p.lab""",
+FROM matches m JOIN postings p ON p.id = m.posting_id LEFT JOIN labs l ON l.name = p.lab
+LEFT JOIN posting_groups g ON g.posting_id = p.id WHERE {LEADS_ONLY}""",
     "postings_overview": f"""
 SELECT p.title, p.lab, round(best.score, 3) AS best_score, best.profile AS best_profile, {salary_sql()} AS salary,
        p.url, nullif(p.location, '') AS location, nullif(p.workplace, '') AS workplace,

@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from ..db import matching
+from ..db import grouping, matching
 from ..db.connection import write_transaction
 from ..db.store import now_iso
 from ..enrich import posting_fields, seniority
-from . import feedback, incremental, parallel
+from . import boilerplate, feedback, incremental, parallel, signals
 from .model import DEFAULT_SETTINGS, TERMS_SHOWN, FieldVectorizer, Settings, scores
 from .text import load_vocabulary
 
@@ -40,6 +40,8 @@ class Ranking:
     postings: Any  # sparse posting vectors
     profiles: Any  # sparse profile vectors
     names: list[str] = field(default_factory=list)
+    research: np.ndarray = field(default_factory=lambda: np.zeros(0))  # each posting's research signal
+    factors: np.ndarray = field(default_factory=lambda: np.ones((0, 0)))  # postings x profiles role factors
 
     def explain_many(self, rows: np.ndarray, column: int, limit: int = TERMS_SHOWN) -> list[list[list]]:
         """Top terms of postings for one profile, from one sparse product: [[term, share], ...] per posting.
@@ -104,9 +106,10 @@ def needed(chosen: list, available: dict) -> list:
     return list(profiles.values())
 
 
-def combine_scores(cosines: np.ndarray, profiles: list, levels: list[str]) -> np.ndarray:
+def combine_scores(cosines: np.ndarray, profiles: list, levels: list[str],
+                   factors: np.ndarray | None = None) -> np.ndarray:
     """Final scores from raw cosines (columns in profiles order): geometric mean with the profile a profile
-    is within, times the level fit for level profiles."""
+    is within, times the level fit for level profiles, times the role factors (signals.role_factors)."""
     column = {p.name: i for i, p in enumerate(profiles)}
     result = cosines.copy()
     for i, profile in enumerate(profiles):
@@ -115,6 +118,9 @@ def combine_scores(cosines: np.ndarray, profiles: list, levels: list[str]) -> np
             result[:, i] = np.sqrt(np.clip(cosines[:, i], 0, None) * np.clip(base, 0, None))
         if profile.kind == "level" and profile.level and len(levels):
             result[:, i] *= np.array([level_fit(profile.level, level) for level in levels])
+    if factors is not None and factors.size:
+        result *= factors
+        np.minimum(result, 1.0, out=result)  # a lifted score stays a score (a cosine is at most 1)
     return result
 
 
@@ -128,32 +134,50 @@ def row_level(row: dict[str, Any]) -> str:
     return row.get("seniority") or seniority(row.get("title") or "", row.get("description") or "")
 
 
+def learned_text(row: dict[str, Any], learned: boilerplate.Boilerplate | None) -> tuple[str, str]:
+    """row_text with the company's learned boilerplate lines moved apart (boilerplate.py)."""
+    title, description = row_text(row)
+    return title, learned.moved(boilerplate.company(row), description) if learned else description
+
+
 def rank(rows: Iterator[dict[str, Any]], profiles: list, *, available: dict | None = None,
-         settings: Settings = DEFAULT_SETTINGS, vocabulary=None, personal: feedback.Personal | None = None) -> Ranking:
-    """Fit once over the rows (id, title, team, description, seniority), score every profile."""
+         settings: Settings = DEFAULT_SETTINGS, vocabulary=None,
+         learned: boilerplate.Boilerplate | None = None, personal: feedback.Personal | None = None) -> Ranking:
+    """Fit once over the rows (id, lab, company, title, team, description, seniority, degree, venues,
+    publications), score every profile; `learned` is the boilerplate learned from the same postings,
+    `personal` the liked profiles and ratings that adjust the profiles' vectors."""
     vectorizer = FieldVectorizer(vocabulary or user_vocabulary(), settings)
     ids: list[str] = []
     levels: list[str] = []
+    research: list[float] = []
 
     def texts() -> Iterator[tuple[str, str]]:
         for row in rows:
             ids.append(row["id"])
             levels.append(row_level(row))
-            yield row_text(row)
+            research.append(signals.research_signal(row))
+            yield learned_text(row, learned)
 
     scored = needed(profiles, available or {})
     postings = vectorizer.fit_transform(texts(), parallel.workers())
-    return _ranking(vectorizer, postings, ids, levels, profiles, scored, personal)
+    return _ranking(vectorizer, postings, ids, levels, np.asarray(research, dtype=float), profiles, scored, personal)
 
 
-def _ranking(vectorizer: FieldVectorizer, postings, ids: list[str], levels: list[str], profiles: list,
-             scored: list, personal: feedback.Personal | None = None) -> Ranking:
+def _ranking(vectorizer: FieldVectorizer, postings, ids: list[str], levels: list[str], research: np.ndarray,
+             profiles: list, scored: list, personal: feedback.Personal | None = None) -> Ranking:
     vectors = vectorizer.profile_vectors(scored)
     if personal:  # liked profiles blended in, ratings fed back (matcher/feedback.py)
         vectors = personal.adjusted(vectorizer, scored, vectors)
     cosines = scores(postings, vectors) if postings.shape[0] else np.zeros((0, len(scored)))
-    result = combine_scores(cosines, scored, levels)[:, : len(profiles)]
-    return Ranking(ids, levels, result, vectorizer, postings, vectors[: len(profiles)], [p.name for p in profiles])
+    factors = signals.role_factors(research, scored, vectorizer.settings.research_weight)
+    result = combine_scores(cosines, scored, levels, factors)[:, : len(profiles)]
+    return Ranking(ids, levels, result, vectorizer, postings, vectors[: len(profiles)], [p.name for p in profiles],
+                   research, factors[:, : len(profiles)])
+
+
+def learned_boilerplate(db, settings: Settings) -> boilerplate.Boilerplate | None:
+    """The boilerplate the open postings' companies repeat (None when the settings switch it off)."""
+    return boilerplate.learn(matching.company_texts(db, boilerplate.MIN_TITLES)) if settings.learned_boilerplate else None
 
 
 class MatchSummary(dict):
@@ -178,6 +202,11 @@ def match_rows(ranking: Ranking, column: int, profile, min_score: float, now: st
     kept = np.flatnonzero(ranking.scores[:, column] > min_score)
     order = kept[np.lexsort((kept, -rounded[kept]))]  # rows come in posting id order: ties by id
     terms = ranking.explain_many(order, column) if len(order) else []
+    for i, explained in zip(order, terms, strict=True):
+        factor = ranking.factors[i, column] if ranking.factors.size else 1.0
+        delta = rounded[i] - rounded[i] / factor if factor else 0.0
+        if abs(delta) >= 0.0005:  # shown with the terms: "research role +0.08"
+            explained.insert(0, signals.role_label(float(ranking.research[i]), delta))
     return [{"profile": profile.name, "posting_id": ranking.ids[i], "score": float(rounded[i]),
              "rank": position, "terms": json.dumps(explained, ensure_ascii=False), "matched_at": now}
             for position, (i, explained) in enumerate(zip(order, terms, strict=True), 1)]
@@ -215,7 +244,7 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
             yield row
 
     ranking = rank(tracked(matching.open_posting_rows(db)), chosen, available=profiles, settings=settings,
-                   vocabulary=vocabulary, personal=personal)
+                   vocabulary=vocabulary, learned=learned_boilerplate(db, settings), personal=personal)
     stored = {profile.name: match_rows(ranking, column, profile, min_score, now)
               for column, profile in enumerate(chosen)}
     # Every profile's matches and the fit in one transaction: a run killed at any moment leaves the
@@ -227,6 +256,7 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
             matching.replace_matches(db, name, rows)
         if not names:
             incremental.save_fit(db, sig, ranking.vectorizer, hashes)
+        grouping.refresh_groups(db)
     counts = {name: len(rows) for name, rows in stored.items()}
     top = {name: [(r["posting_id"], r["score"]) for r in rows[:3]] for name, rows in stored.items()}
     return MatchSummary(len(ranking.ids), counts, top, "full", plan.reason)
@@ -241,9 +271,10 @@ def _update(db, plan: incremental.Plan, state: dict[str, Any], chosen: list, pro
     added: list[dict[str, Any]] = []
     if rows:  # scored before the transaction: the write lock is held only while rows are written
         vectorizer = incremental.restored(state, vocabulary, settings)
-        postings = vectorizer.transform((row_text(row) for row in rows), parallel.workers())
-        ranking = _ranking(vectorizer, postings, [r["id"] for r in rows], [row_level(r) for r in rows], chosen,
-                           needed(chosen, profiles), personal)
+        learned = learned_boilerplate(db, settings)
+        postings = vectorizer.transform((learned_text(row, learned) for row in rows), parallel.workers())
+        ranking = _ranking(vectorizer, postings, [r["id"] for r in rows], [row_level(r) for r in rows],
+                           signals.signals(rows), chosen, needed(chosen, profiles), personal)
         for column, profile in enumerate(chosen):
             added.extend(match_rows(ranking, column, profile, min_score, now))
     if gone:
@@ -253,6 +284,7 @@ def _update(db, plan: incremental.Plan, state: dict[str, Any], chosen: list, pro
             for profile in chosen:
                 matching.rerank(db, profile.name)
             matching.note_update(db, hashes, plan.removed)
+            grouping.refresh_groups(db)
     names = [p.name for p in chosen]
     top = {name: matching.top_matches(db, name) for name in names}
     return MatchSummary(matching.open_posting_count(db), matching.match_counts(db, names), top, "incremental",

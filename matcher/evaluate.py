@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from ..db.grouping import near_duplicate_groups
 from ..db.matching import every_posting_row
 from ..profiles.manage import find_profile
-from . import combine_scores, needed, user_vocabulary
+from . import boilerplate, combine_scores, needed, signals, user_vocabulary
 from .metrics import RELEVANT_GRADE, bootstrap, evaluate
 from .model import DEFAULT_SETTINGS, FieldVectorizer, Settings, scores
 from .text import STOP_WORDS
@@ -24,6 +25,8 @@ ABLATIONS: dict[str, Settings] = {
     "no boilerplate removal": replace(DEFAULT_SETTINGS, boilerplate=False),
     "no title weight": replace(DEFAULT_SETTINGS, title_apart=False),
     "no field vocabulary": replace(DEFAULT_SETTINGS, field_terms=False),
+    "no learned boilerplate": replace(DEFAULT_SETTINGS, learned_boilerplate=False),
+    "no research signal": replace(DEFAULT_SETTINGS, research_weight=0.0),
 }
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 
@@ -36,6 +39,8 @@ class Pile:
     titles: list[str] = field(default_factory=list)
     descriptions: list[str] = field(default_factory=list)
     levels: list[str] = field(default_factory=list)
+    companies: list[str] = field(default_factory=list)  # company, else lab: whose boilerplate a posting shares
+    research: np.ndarray = field(default_factory=lambda: np.zeros(0))  # signals.research_signal per posting
     grades: np.ndarray = field(default_factory=lambda: np.zeros(0))
     missing: list[str] = field(default_factory=list)  # labeled ids found in no posting
 
@@ -64,13 +69,18 @@ def load_pile(db, labels: dict[str, int]) -> Pile:
 
     pile = Pile()
     grades = []
-    for source_id, title, team, description, level in every_posting_row(db):
+    research = []
+    for source_id, title, team, description, level, degree, venues, publications, company in every_posting_row(db):
+        pile.companies.append(company or "")
+        research.append(signals.research_signal({"title": title, "degree": degree, "venues": venues,
+                                                 "publications": publications}))
         pile.source_ids.append(source_id)
         pile.titles.append(f"{title}\n{team}" if team else title or "")
         pile.descriptions.append(description or "")
         pile.levels.append(level or seniority(title or "", description or ""))
         grades.append(labels.get(source_id, 0))
     pile.grades = np.asarray(grades, dtype=float)
+    pile.research = np.asarray(research, dtype=float)
     found = set(pile.source_ids)
     pile.missing = sorted(i for i in labels if i not in found)
     return pile
@@ -79,20 +89,42 @@ def load_pile(db, labels: dict[str, int]) -> Pile:
 def matcher_rankings(pile: Pile, profile, available: dict | None = None, vocabulary=None) -> dict[str, np.ndarray]:
     """Scores of the matcher and of its ablations; one tokenization serves all but the vocabulary ablation."""
     vocabulary = vocabulary or user_vocabulary()
-    rows = list(zip(pile.titles, pile.descriptions, strict=True))
+    plain_rows = list(zip(pile.titles, pile.descriptions, strict=True))
+    learned = boilerplate.learn_lists(pile.companies, pile.titles, pile.descriptions)
+    rows = [(title, learned.moved(company, description))
+            for company, (title, description) in zip(pile.companies, plain_rows, strict=True)]
     scored = needed([profile], available or {})
     vectorizer = FieldVectorizer(vocabulary, DEFAULT_SETTINGS)
     counts = vectorizer.fit(rows)
     profile_vectors = vectorizer.profile_vectors(scored)
     result = {}
     for name, settings in [("matcher", DEFAULT_SETTINGS), *ABLATIONS.items()]:
-        if settings.field_terms:
+        if settings.field_terms and settings.learned_boilerplate:
             cosines = scores(vectorizer.combine(counts, settings), profile_vectors)
-        else:
+        else:  # another tokenization: without the vocabulary, or without the learned boilerplate
             plain = FieldVectorizer(vocabulary, settings)
-            cosines = scores(plain.fit_transform(rows), plain.profile_vectors(scored))
-        result[name] = combine_scores(cosines, scored, pile.levels)[:, 0]
+            cosines = scores(plain.fit_transform(rows if settings.learned_boilerplate else plain_rows),
+                             plain.profile_vectors(scored))
+        factors = signals.role_factors(pile.research, scored, settings.research_weight)
+        result[name] = combine_scores(cosines, scored, pile.levels, factors)[:, 0]
     return result
+
+
+def distinct_postings(pile: Pile) -> tuple[np.ndarray, np.ndarray]:
+    """A mask keeping one posting (the first) of each group of near-identical postings (db/grouping.py), and
+    the grades with each kept posting graded as its group's best."""
+    keys = [f"{company}\x1f{title.split(chr(10))[0].strip().lower()}" for company, title in
+            zip(pile.companies, pile.titles, strict=True)]
+    recurring = {key for key, n in Counter(keys).items() if n > 1}
+    rows = ((str(i), key, f"{pile.titles[i]}\n{pile.descriptions[i]}") for i, key in enumerate(keys)
+            if key in recurring)
+    keep = np.ones(len(keys), dtype=bool)
+    grades = pile.grades.copy()
+    for members in near_duplicate_groups(rows):
+        indices = [int(i) for i in members]
+        grades[indices[0]] = grades[indices].max()
+        keep[indices[1:]] = False
+    return keep, grades
 
 
 def bm25_scores(pile: Pile, query: str) -> np.ndarray:
@@ -141,17 +173,22 @@ def run_eval(db, labels: dict[str, int], profile, *, available: dict | None = No
     rankings = matcher_rankings(pile, profile, available, vocabulary)
     for name, baseline in BASELINES.items():
         rankings[name] = baseline(pile, profile.match_text)
+    # Near-identical postings of one company and title count once (as ranked lists show them), for every ranker.
+    keep, grades = distinct_postings(pile)
+    rankings = {name: scores[keep] for name, scores in rankings.items()}
+    grades = grades[keep]
     order = ["matcher", *BASELINES, *ABLATIONS]
     rankers = {}
     for name in order:
         step(f"bootstrap: {name}")
-        values = evaluate(rankings[name], pile.grades)
-        intervals = bootstrap(rankings[name], pile.grades, samples=samples, seed=seed)
+        values = evaluate(rankings[name], grades)
+        intervals = bootstrap(rankings[name], grades, samples=samples, seed=seed)
         rankers[name] = {metric: {"value": round(float(value), 4),
                                   "ci95": [round(intervals[metric][0], 4), round(intervals[metric][1], 4)]}
                          for metric, value in values.items()}
     return {
-        "profile": profile.name, "postings": len(pile.source_ids), "labeled": int(np.sum(pile.grades > 0)),
+        "profile": profile.name, "postings": int(keep.sum()), "duplicates": int(len(keep) - keep.sum()),
+        "labeled": int(np.sum(grades > 0)),
         "labels_not_found": len(pile.missing), "relevant_grade": RELEVANT_GRADE, "bootstrap_samples": samples,
         "rankers": rankers,
     }

@@ -43,7 +43,7 @@ def signature(profiles: list, settings: Settings, min_score: float, vocabulary: 
     described = {
         "settings": asdict(settings),
         "min_score": min_score,
-        "profiles": [[p.name, p.kind, p.level, p.within, p.match_text, sorted((p.weights or {}).items())]
+        "profiles": [[p.name, p.kind, p.level, p.within, getattr(p, "role", ""), p.match_text, sorted((p.weights or {}).items())]
                      for p in profiles],
         "terms": sorted((name, repr(term)) for name, term in vocabulary.terms.items()),
         "boilerplate": list(vocabulary.boilerplate),

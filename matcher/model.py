@@ -15,6 +15,7 @@ from sklearn.metrics.pairwise import linear_kernel
 from sklearn.preprocessing import normalize
 
 from . import parallel
+from .signals import RESEARCH_WEIGHT
 from .text import TOKEN, Vocabulary, load_vocabulary
 
 
@@ -28,6 +29,8 @@ class Settings:
     boilerplate: bool = True  # False: boilerplate counts as role text
     title_apart: bool = True  # False: the title is ordinary role text
     field_terms: bool = True  # the field vocabulary (terms kept whole, variants merged)
+    learned_boilerplate: bool = True  # lines a company repeats across its postings are boilerplate (boilerplate.py)
+    research_weight: float = RESEARCH_WEIGHT  # the research signal's reach (signals.py); 0 switches it off
 
 
 DEFAULT_SETTINGS = Settings()

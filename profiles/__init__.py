@@ -23,6 +23,9 @@ BUILTIN_DIR = Path(__file__).parent
 EXTRA_SUFFIX = ".extra.toml"
 RESERVED = {"vocabulary"}  # vocabulary.toml is the field vocabulary, not a profile
 KINDS = ("overall", "skill", "area", "level", "user")
+# What the research signal does for a profile (matcher/signals.py): lift research roles, engineering ones, or
+# neither; without `role` the built-in kinds are research profiles and `user` profiles neither.
+ROLES = ("research", "engineering", "none")
 DEFAULT_PROFILE = "asr-research"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
@@ -42,6 +45,7 @@ class Profile:
     like: dict[str, float] = field(default_factory=dict)
     within: str = ""  # a profile this one narrows: its score is the geometric mean of both cosines
     level: str = ""  # for level profiles: the seniority it stands for (research-scientist, senior, ...)
+    role: str = ""  # research | engineering | none: which roles the research signal lifts (default by kind)
     salary_min: float | None = None
     salary_max: float | None = None
     salary_currency: str = ""
@@ -145,6 +149,9 @@ def read_profile(path: Path) -> Profile:
     kind = data.get("kind", "user")
     if kind not in KINDS:
         raise ValueError(f"{path}: kind {kind!r} is not one of {', '.join(KINDS)}")
+    role = str(data.get("role", ""))
+    if role not in ("", *ROLES):
+        raise ValueError(f"{path}: role {role!r} is not one of {', '.join(ROLES)}")
     text = data.get("text", "")
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"{path}: a profile needs a non-empty text")
@@ -155,7 +162,7 @@ def read_profile(path: Path) -> Profile:
         within=str(data.get("within", "")), level=str(data.get("level", "")), salary_min=_number(data, "salary_min", path),
         salary_max=_number(data, "salary_max", path), salary_currency=str(data.get("salary_currency", "")),
         salary_open=bool(data.get("salary_open", False)), labs=_strings(data, "labs", path),
-        venues=_strings(data, "venues", path), source=str(data.get("source", "")), path=str(path),
+        venues=_strings(data, "venues", path), source=str(data.get("source", "")), path=str(path), role=role,
     )
     return profile
 

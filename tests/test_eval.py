@@ -107,7 +107,8 @@ def test_run_eval_reports_every_ranker():
     report = run_eval(small_db(), GRADES, profiles["asr-research"], available=profiles, samples=50)
     assert (report["postings"], report["labeled"], report["labels_not_found"]) == (8, 4, 0)
     assert list(report["rankers"]) == ["matcher", "BM25", "keyword count", "no boilerplate removal",
-                                       "no title weight", "no field vocabulary"]
+                                       "no title weight", "no field vocabulary", "no learned boilerplate",
+                                       "no research signal"]
     matcher = report["rankers"]["matcher"]
     assert set(matcher) == {"ndcg@10", "ndcg@20", "p@10", "map"}
     assert matcher["map"]["value"] > 0.9 and matcher["ndcg@10"]["value"] > 0.9

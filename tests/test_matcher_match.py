@@ -80,8 +80,8 @@ def test_explanations_name_the_terms_and_their_share(db):
     match_db(db, load_profiles(), ["asr-research"])
     terms = json.loads(db.execute("SELECT terms FROM matches WHERE profile = 'asr-research' AND rank = 1")
                        .fetchone()[0])
-    names = [term for term, _ in terms]
-    shares = [share for _, share in terms]
+    names = [entry[0] for entry in terms if len(entry) == 2]
+    shares = [entry[1] for entry in terms if len(entry) == 2]
     assert "speech" in names and "ASR" in names
     assert shares == sorted(shares, reverse=True) and 0 < sum(shares) <= 1.0001
 

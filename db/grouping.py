@@ -1,0 +1,81 @@
+"""Duplicates grouped: one lab's postings of the same title and near-identical text are one row in ranked lists.
+
+A role posted in several cities is several postings (each its own URL and lifecycle) but one choice for
+the reader. After every match run the open postings that share lab, company and title are compared by the
+words of their text; those whose word sets overlap at least SAME_TEXT (Jaccard) are one group, led by its
+first posting in id order. `posting_groups` holds every member of a group of two or more with its lead
+and the group's size; ranked lists (`jobs`, datasette's ranked_matches) show the lead only, with
+"+N locations".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+import sqlite_utils
+
+from .connection import write_transaction
+
+SAME_TEXT = 0.9  # Jaccard of the word sets: city names, dates and a sentence may differ, not the role
+_WORD = re.compile(r"\w+")
+OPEN = "(status != 'closed' OR status IS NULL)"
+
+
+def words(text: str) -> frozenset[str]:
+    """The distinct lower-cased words of a text."""
+    return frozenset(_WORD.findall((text or "").lower()))
+
+
+def similar(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two word sets are near-identical (Jaccard >= SAME_TEXT; two empty texts are)."""
+    if not a and not b:
+        return True
+    return len(a & b) >= SAME_TEXT * len(a | b)
+
+
+def near_duplicate_groups(rows: Iterable[tuple[str, str, str]]) -> list[list[str]]:
+    """Groups (two or more ids, in the order given) of (id, key, text) rows with the same key and similar text."""
+    by_key: dict[str, list[tuple[str, frozenset[str], list[str]]]] = {}
+    for posting_id, key, text in rows:
+        bag = words(text)
+        clusters = by_key.setdefault(key, [])
+        for _, first_words, members in clusters:
+            if similar(first_words, bag):
+                members.append(posting_id)
+                break
+        else:
+            clusters.append((posting_id, bag, [posting_id]))
+    return [members for clusters in by_key.values() for _, _, members in clusters if len(members) > 1]
+
+
+def candidate_rows(db: sqlite_utils.Database) -> Iterator[tuple[str, str, str]]:
+    """(id, lab/company/title key, title + description) of the open postings whose title recurs in their lab."""
+    yield from db.execute(f"""
+        WITH p AS (SELECT id, lab || char(31) || coalesce(company, '') || char(31) || lower(trim(title)) AS k,
+                          title || char(10) || coalesce(description, '') AS text FROM postings WHERE {OPEN})
+        SELECT id, k, text FROM p WHERE k IN (SELECT k FROM p GROUP BY k HAVING count(*) > 1) ORDER BY id""")
+
+
+def refresh_groups(db: sqlite_utils.Database) -> int:
+    """Recompute posting_groups from the open postings (in the caller's transaction); returns the groups."""
+    groups = near_duplicate_groups(candidate_rows(db))
+    db.execute("DELETE FROM posting_groups")
+    rows = [{"posting_id": member, "lead_id": members[0], "size": len(members)}
+            for members in groups for member in members]
+    if rows:
+        db.table("posting_groups").insert_all(rows, pk="posting_id", batch_size=300)
+    return len(groups)
+
+
+def regroup(db: sqlite_utils.Database) -> int:
+    """refresh_groups in a transaction of its own."""
+    with write_transaction(db):
+        return refresh_groups(db)
+
+
+# SQL pieces for ranked lists: join `g` for a posting's group, keep leads only, say how many more places.
+GROUP_JOIN = "LEFT JOIN posting_groups g ON g.posting_id = p.id"
+LEADS_ONLY = "(g.lead_id IS NULL OR g.lead_id = p.id)"
+MORE_PLACES = ("CASE WHEN g.size > 1 THEN ' +' || (g.size - 1) || CASE WHEN g.size = 2 THEN ' location' "
+               "ELSE ' locations' END ELSE '' END")
