@@ -149,7 +149,9 @@ SELECT m.rank, round(m.score, 3) AS score, {match_level_sql()} AS match, p.title
        {terms_sql()} AS matched_terms, p.url, nullif(coalesce(p.location, '') || {MORE_PLACES}, '') AS location,
        nullif(p.workplace, '') AS workplace, nullif(p.seniority, '') AS seniority, l.category AS lab_category,
        p.status, CASE WHEN {IS_NEW_SQL} THEN 'new' ELSE '' END AS new, substr(p.first_seen, 1, 10) AS first_seen,
-       m.profile, {latest_sql("status")} AS tracked, {latest_note_sql()} AS note, p.id AS posting_id
+       m.profile, {latest_sql("status")} AS tracked, {latest_note_sql()} AS note,
+       (SELECT r.rating FROM ratings r WHERE r.profile = m.profile AND r.posting_id = p.id) AS rating,
+       p.id AS posting_id
 FROM matches m JOIN postings p ON p.id = m.posting_id LEFT JOIN labs l ON l.name = p.lab
 LEFT JOIN posting_groups g ON g.posting_id = p.id WHERE {LEADS_ONLY}""",
     "postings_overview": f"""

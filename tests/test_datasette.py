@@ -18,7 +18,7 @@ from asr_jobs.db import browse, expressions, queries, schema
 from .datasette_fixture import EVIL_DESCRIPTION, build_jobs_db, pid
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-FACETS = {"profile", "lab", "lab_category", "seniority", "workplace", "status", "tracked"}
+FACETS = {"profile", "lab", "lab_category", "seniority", "workplace", "status", "tracked", "rating"}
 
 
 @pytest.fixture(scope="module")

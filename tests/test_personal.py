@@ -155,6 +155,9 @@ def test_ratings_move_the_ranking_and_reset_feedback_restores_it(runner):
     after = ranking(runner, "--profile", "me")
     assert after.index(good) < before.index(good)
     assert after.index(bad) > before.index(bad)
+    with sqlite3.connect("db.db") as db:  # the ranked view datasette shows carries the judgement
+        rated = dict(db.execute("SELECT posting_id, rating FROM ranked_matches WHERE profile = 'me' AND rating IS NOT NULL"))
+    assert {pid[:8]: r for pid, r in rated.items()} == {good[:8]: "good", bad[:8]: "bad"}
     shown = ok(runner, "profiles", "show", "me", "--top", "0")
     assert "rated good" in shown and good[:12] in shown and bad[:12] in shown
     assert "feedback raised: " in shown
