@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import json
 import os
@@ -12,8 +11,6 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
-import httpx
-import sqlite_utils
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
@@ -40,15 +37,16 @@ from .cli_common import (
     stderr_console,
     stdout_console,
 )
-from .db import queries, store
-from .db.store import default_db_path
 from .models import ConfigError, Lab
-from .readers import FORMATS
-from .recordings import check_recording_lab, labs_to_scrape
 from .safetext import printable_value
-from .scrapers.registry import select_labs
+from .scrapers.registry import saved_formats
 
+# `asr-jobs --help` imports only click, rich and the package's light modules: the database layer (sqlite-utils
+# imports numpy), httpx, the readers and the matcher are imported inside the commands that use them.
 if TYPE_CHECKING:
+    import httpx
+    import sqlite_utils
+
     from .ingest import LabOutcome
     from .scrapers.fetch import LabStats
 
@@ -60,17 +58,30 @@ class LazyGroup(click.Group):
     reading commands must not pay for it.
     """
 
-    LAZY = {"profiles": ("cli_matching", "profiles_group"), "match": ("cli_matching", "match_command"),
-            "eval": ("cli_matching", "eval_command"), "serve": ("cli_serve", "serve")}
+    # name: (module, attribute, the first paragraph of its help): the listing shows the summary without importing
+    LAZY = {
+        "profiles": ("cli_matching", "profiles_group",
+                     "List the skill profiles postings are scored against (with match counts once `match` has run)."),
+        "match": ("cli_matching", "match_command",
+                  "Score the open postings against profiles; store ranked matches with the terms behind each score."),
+        "eval": ("cli_matching", "eval_command",
+                 "Rank every posting of the database and score the ranking against graded labels."),
+        "serve": ("cli_serve", "serve", "Browse postings and ranked matches in datasette, read-only, on 127.0.0.1."),
+    }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.LAZY})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.LAZY and name not in self.commands:
-            module, attribute = self.LAZY[name]
+            module, attribute, _ = self.LAZY[name]
             self.add_command(getattr(importlib.import_module(f"{__package__}.{module}"), attribute), name)
         return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command listing of --help, with stand-ins carrying the summaries of commands not yet imported."""
+        stand_ins = {name: click.Command(name, help=summary) for name, (_, _, summary) in self.LAZY.items()}
+        click.Group.format_commands(click.Group(commands={**stand_ins, **self.commands}), ctx, formatter)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -164,6 +175,8 @@ class ScrapeProgress:
 @contextmanager
 def interrupted_runs(db: sqlite_utils.Database) -> Iterator[None]:
     """On Ctrl-C, mark this scrape's unfinished runs interrupted (not 'running' forever) and exit with 130."""
+    from .db import store
+
     try:
         yield
     except KeyboardInterrupt:
@@ -175,6 +188,8 @@ def interrupted_runs(db: sqlite_utils.Database) -> Iterator[None]:
 
 def recording_transport(record: str | None, replay: Sequence[str]) -> httpx.AsyncBaseTransport | None:
     """The run's transport: replayed HAR files, the network, and with `record` a recorder around either."""
+    import httpx
+
     from .scrapers.har import RecordingTransport, ReplayTransport
 
     transport: httpx.AsyncBaseTransport | None = ReplayTransport.from_files(*replay) if replay else None
@@ -218,7 +233,10 @@ def scrape(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | Non
         asr-jobs scrape anthropic --replay run.har
         asr-jobs scrape --replay nvidia.har --replay 'runs/*.har'
     """
+    import asyncio
+
     from .ingest import scrape_labs
+    from .recordings import labs_to_scrape
 
     labs, replay = labs_to_scrape(get_labs(labs_file), lab_names, replay_patterns)
     db = get_db(db_path)
@@ -261,6 +279,7 @@ def doctor(lab_names: tuple[str, ...], labs_file: str | None, timeout: float, re
         asr-jobs doctor --json
     """
     from .doctor import run_doctor, summary
+    from .scrapers.registry import select_labs
 
     labs = select_labs(get_labs(labs_file), lab_names)
     transport = recording_transport(record, ())
@@ -305,6 +324,7 @@ def update(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | Non
         asr-jobs update --profile streaming --limit 20
         asr-jobs update anthropic openai --json > new.json
     """
+    from .scrapers.registry import select_labs
     from .update import run_update
 
     labs = select_labs(get_labs(labs_file), lab_names)
@@ -339,7 +359,7 @@ def update(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | Non
 @click.argument("path", type=TextFile())
 @click.option("--lab", "lab_name", required=True,
               help="Lab the postings belong to: a configured lab, or a new name (not a near-miss of a known one).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Format of the file (detected when not given).")
+@click.option("--format", "fmt", type=click.Choice(saved_formats()), help="Format of the file (detected when not given).")
 @click.option("--as-of", "as_of", metavar="TIME",
               help="When the file was saved (ISO 8601, UTC unless a zone is given; default: the HAR's "
                    "startedDateTime, else the file's modification time).")
@@ -363,6 +383,7 @@ def import_(path: str, lab_name: str, fmt: str | None, as_of: str | None, db_pat
         asr-jobs import board.json --lab anthropic --as-of 2026-11-01T09:30:00Z
     """
     from .db.store import now_iso, utc_iso
+    from .recordings import check_recording_lab
 
     if as_of is not None:
         try:
@@ -412,6 +433,7 @@ def jobs(db_path: str | None, profile: str, lab_names: tuple[str, ...], only_new
         asr-jobs jobs --profile streaming --lab nvidia --new --limit 50
         asr-jobs jobs --json > top.json
     """
+    from .db import queries
     db = existing_db(db_path)
     check_lab_names(db, lab_names)
     check_profile_name(db, profile)
@@ -435,6 +457,7 @@ UPDATE_COLUMNS = ["rank", "score", "title", "lab", "location", "seniority", "sal
 
 def table_rows(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Ranked rows for a table: the short id `show` accepts, and the three strongest terms."""
+    from .db import queries
     short = queries.short_ids(db, [r["id"] for r in rows])
     return [{**r, "id": short[r["id"]], "terms": ", ".join(t for t, _ in r["terms"][:3])} for r in rows]
 
@@ -453,6 +476,7 @@ def show(posting_id: str, db_path: str | None, as_json: bool) -> None:
     Example (the demo's top posting for asr-research):
         asr-jobs demo && asr-jobs show 68ab3d6c2a9a3393 --db demo.db
     """
+    from .db import queries
     posting = queries.posting_detail(existing_db(db_path), posting_id)
     if as_json:
         click.echo(json.dumps(printable_value(posting), indent=2, ensure_ascii=False))
@@ -489,6 +513,8 @@ def labs_(db_path: str | None, labs_file: str | None, fmt: str) -> None:
     Example:
         asr-jobs labs --labs my-labs.toml
     """
+    from .db import queries
+    from .db.store import default_db_path
     configured = get_labs(labs_file)
     path = db_path or default_db_path()
     if not os.path.exists(path):  # the configured labs are still worth listing: from an empty in-memory database
@@ -517,6 +543,7 @@ def demo(db_path: str | None, profile: str, limit: int) -> None:
     Example:
         asr-jobs demo && asr-jobs jobs --db demo.db --profile streaming
     """
+    from .db import store
     from .demo import run_demo
 
     path = db_path or "demo.db"
