@@ -100,6 +100,10 @@ COMMIT_BATCH = 500
 LARGE_IMPORT = 500
 # The least time the write lock is left free between two batches: a waiting writer polls it every 100 ms.
 LOCK_GAP = 0.15
+# ... once the import has held the lock this long since the last such gap: a waiting writer gets its turn
+# within about a second, and a large import (batches prepared in the worker, nothing else to overlap the
+# gap with) does not sleep after every batch.
+LOCK_HOLD = 0.5
 
 
 def import_file(db: sqlite_utils.Database, path: str | Path, lab: Lab, fmt: str | None = None,
@@ -135,14 +139,19 @@ def save_batches(db: sqlite_utils.Database, lab: Lab, batches: Iterable[list[Pos
     first = next(batches, [])
     large = len(first) >= LARGE_IMPORT
     with bulk_fts_index(db) if large and not store.has_postings(db) else nullcontext():
-        committed = -math.inf
+        committed, held = -math.inf, 0.0
         for prepared in prepared_chunks(lab, commit_chunks(itertools.chain([first], batches)), in_pool=large):
-            pause = committed + LOCK_GAP - time.monotonic()
-            if pause > 0:  # a writer waiting in another process gets its chance between two batches
-                time.sleep(pause)
+            free = time.monotonic() - committed  # how long the lock has been left free since the last commit
+            if free < LOCK_GAP and held >= LOCK_HOLD:  # a writer waiting in another process gets its chance
+                time.sleep(LOCK_GAP - free)
+                free = LOCK_GAP
+            if free >= LOCK_GAP:
+                held = 0.0
+            started = time.monotonic()
             with store.write_transaction(db):
                 saved = store.save_postings(db, prepared.postings, fields=prepared.fields, now=as_of)
             committed = time.monotonic()
+            held += committed - started
             _add(result, saved, prepared.dropped)
             if on_batch:
                 on_batch(len(prepared.postings) + prepared.dropped)
