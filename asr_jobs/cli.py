@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import json
 import os
@@ -12,8 +11,6 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
-import httpx
-import sqlite_utils
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
@@ -41,19 +38,17 @@ from .cli_common import (
     stderr_console,
     stdout_console,
 )
-from .db import queries, store, tracking
-from .db.ratings import stored_default_profile
-from .db.store import default_db_path
-from .db.tracking import STATUSES
 from .enrich import LEVELS
-from .models import CATEGORIES, ConfigError, Lab
-from .profiles import default_profile
-from .readers import FORMATS
-from .recordings import check_recording_lab, labs_to_scrape
+from .models import APPLICATION_STATUSES, CATEGORIES, ConfigError, Lab
 from .safetext import printable, printable_value
-from .scrapers.registry import default_labs_file, lab_sources, select_labs
+from .scrapers.registry import default_labs_file, lab_sources, saved_formats, select_labs
 
+# `asr-jobs --help` imports only click, rich and the package's light modules: the database layer (sqlite-utils
+# imports numpy), httpx, the readers and the matcher are imported inside the commands that use them.
 if TYPE_CHECKING:
+    import httpx
+    import sqlite_utils
+
     from .ingest import LabOutcome
     from .scrapers.fetch import LabStats
 
@@ -65,20 +60,39 @@ class LazyGroup(click.Group):
     reading commands must not pay for it.
     """
 
-    LAZY = {"profiles": ("cli_matching", "profiles_group"), "match": ("cli_matching", "match_command"),
-            "eval": ("cli_matching", "eval_command"), "rate": ("cli_matching", "rate_command"),
-            "serve": ("cli_serve", "serve"),
-            "mark": ("cli_tracking", "mark"), "tracked": ("cli_tracking", "tracked"),
-            "export": ("cli_tracking", "export"), "restore": ("cli_tracking", "restore")}
+    # name: (module, attribute, the first paragraph of its help): the listing shows the summary without importing
+    LAZY = {
+        "profiles": ("cli_matching", "profiles_group",
+                     "List the skill profiles postings are scored against (with match counts once `match` has run)."),
+        "match": ("cli_matching", "match_command",
+                  "Score the open postings against profiles; store ranked matches with the terms behind each score."),
+        "eval": ("cli_matching", "eval_command",
+                 "Rank every posting of the database and score the ranking against graded labels."),
+        "serve": ("cli_serve", "serve", "Browse postings and ranked matches in datasette, read-only, on 127.0.0.1."),
+        "rate": ("cli_matching", "rate_command",
+                 "Rate a posting good or bad for a profile; the next `match` moves the profile towards good ones."),
+        "mark": ("cli_tracking", "mark", "Set your application status of a posting; every change is kept with its time."),
+        "tracked": ("cli_tracking", "tracked",
+                    "The postings you track, along the pipeline (interested ... offer, rejected, hidden), latest first."),
+        "export": ("cli_tracking", "export",
+                   "Write your own data to a JSON file: the application history with notes, and your ratings."),
+        "restore": ("cli_tracking", "restore",
+                    "Read a file `asr-jobs export` wrote back into the database (creating it when missing)."),
+    }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.LAZY})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.LAZY and name not in self.commands:
-            module, attribute = self.LAZY[name]
+            module, attribute, _ = self.LAZY[name]
             self.add_command(getattr(importlib.import_module(f"{__package__}.{module}"), attribute), name)
         return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command listing of --help, with stand-ins carrying the summaries of commands not yet imported."""
+        stand_ins = {name: click.Command(name, help=summary) for name, (_, _, summary) in self.LAZY.items()}
+        click.Group.format_commands(click.Group(commands={**stand_ins, **self.commands}), ctx, formatter)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -172,6 +186,8 @@ class ScrapeProgress:
 @contextmanager
 def interrupted_runs(db: sqlite_utils.Database) -> Iterator[None]:
     """On Ctrl-C, mark this scrape's unfinished runs interrupted (not 'running' forever) and exit with 130."""
+    from .db import store
+
     try:
         yield
     except KeyboardInterrupt:
@@ -183,6 +199,8 @@ def interrupted_runs(db: sqlite_utils.Database) -> Iterator[None]:
 
 def recording_transport(record: str | None, replay: Sequence[str]) -> httpx.AsyncBaseTransport | None:
     """The run's transport: replayed HAR files, the network, and with `record` a recorder around either."""
+    import httpx
+
     from .scrapers.har import RecordingTransport, ReplayTransport
 
     transport: httpx.AsyncBaseTransport | None = ReplayTransport.from_files(*replay) if replay else None
@@ -226,7 +244,10 @@ def scrape(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | Non
         asr-jobs scrape anthropic --replay run.har
         asr-jobs scrape --replay nvidia.har --replay 'runs/*.har'
     """
+    import asyncio
+
     from .ingest import scrape_labs
+    from .recordings import labs_to_scrape
 
     labs, replay = labs_to_scrape(get_labs(labs_file), lab_names, replay_patterns)
     db = get_db(db_path)
@@ -314,6 +335,8 @@ def update(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | Non
         asr-jobs update --profile streaming --limit 20
         asr-jobs update anthropic openai --json > new.json
     """
+    from .db import store
+    from .profiles import default_profile
     from .update import run_update
 
     labs = select_labs(get_labs(labs_file), lab_names)
@@ -349,6 +372,8 @@ def update(lab_names: tuple[str, ...], db_path: str | None, labs_file: str | Non
 
 def report_tracked_changes(db: sqlite_utils.Database, since: str) -> None:
     """One stderr line per tracked posting this update saw close or change (title, description, pay)."""
+    from .db import queries, tracking
+
     changes = tracking.changes_since(db, since)
     short = queries.short_ids(db, list(changes))
     for change in changes.values():
@@ -360,7 +385,7 @@ def report_tracked_changes(db: sqlite_utils.Database, since: str) -> None:
 @click.argument("path", type=TextFile())
 @click.option("--lab", "lab_name", required=True,
               help="Lab the postings belong to: a configured lab, or a new name (not a near-miss of a known one).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Format of the file (detected when not given).")
+@click.option("--format", "fmt", type=click.Choice(saved_formats()), help="Format of the file (detected when not given).")
 @click.option("--as-of", "as_of", metavar="TIME",
               help="When the file was saved (ISO 8601, UTC unless a zone is given; default: the HAR's "
                    "startedDateTime, else the file's modification time).")
@@ -384,6 +409,7 @@ def import_(path: str, lab_name: str, fmt: str | None, as_of: str | None, db_pat
         asr-jobs import board.json --lab anthropic --as-of 2026-11-01T09:30:00Z
     """
     from .db.store import now_iso, utc_iso
+    from .recordings import check_recording_lab
 
     if as_of is not None:
         try:
@@ -422,7 +448,7 @@ def import_(path: str, lab_name: str, fmt: str | None, as_of: str | None, db_pat
 @click.option("--status", type=click.Choice(["open", "uncertain", "closed", "all"]), default=None,
               help="The posting's state on its career site (default: open and uncertain). "
                    "Your application status is --tracked.")
-@click.option("--tracked", "tracked", multiple=True, type=click.Choice(STATUSES),
+@click.option("--tracked", "tracked", multiple=True, type=click.Choice(APPLICATION_STATUSES),
               help="Only postings you marked with this application status (`asr-jobs mark`; repeatable).")
 @click.option("--all", "show_all", is_flag=True,
               help="Also the postings you marked hidden or rejected (left out otherwise).")
@@ -460,6 +486,9 @@ def jobs(db_path: str | None, profile: str | None, lab_names: tuple[str, ...], o
     """
     if include_unpaid and min_salary is None:
         raise click.BadParameter("only makes sense with --min-salary", param_hint="--include-unpaid")
+    from .db import queries
+    from .profiles import default_profile
+
     db = existing_db(db_path)
     check_lab_names(db, lab_names)
     profile = profile or default_profile(db)
@@ -491,6 +520,7 @@ UPDATE_COLUMNS = ["rank", "score", "title", "lab", "location", "seniority", "sal
 
 def table_rows(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Ranked rows for a table: the short id `show` accepts, and the three strongest terms."""
+    from .db import queries
     short = queries.short_ids(db, [r["id"] for r in rows])
     return [{**r, "id": short[r["id"]], "terms": ", ".join(entry_text(t, percent=False) for t in r["terms"][:3])} for r in rows]
 
@@ -514,9 +544,12 @@ def show(posting_id: str, db_path: str | None, profile: str | None, as_json: boo
     Example (the demo's top posting for asr-research):
         asr-jobs demo && asr-jobs show 68ab3d6c2a9a3393 --db demo.db
     """
-    db = existing_db(db_path)
+    from .db import tracking
+    from .db.ratings import stored_default_profile
     from .matcher.boilerplate import posting_detail
+    from .profiles import default_profile
 
+    db = existing_db(db_path)
     posting = posting_detail(db, posting_id)
     posting["tracking"] = tracking.history(db, posting["id"])
     if open_browser:
@@ -619,6 +652,8 @@ def labs_(ctx: click.Context, db_path: str | None, labs_file: str | None, fmt: s
         return
     if labs_file:
         labs_file = TextFile().convert(labs_file, None, ctx)
+    from .db import queries
+    from .db.store import default_db_path
     configured = get_labs(labs_file)
     sources = lab_sources(labs_file or default_labs_file())
     path = db_path or default_db_path()
@@ -749,6 +784,7 @@ def demo(db_path: str | None, profile: str, limit: int) -> None:
     Example:
         asr-jobs demo && asr-jobs jobs --db demo.db --profile streaming
     """
+    from .db import store
     from .demo import run_demo
 
     path = db_path or "demo.db"

@@ -17,10 +17,9 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import sqlite_utils
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -28,11 +27,14 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from .db import queries
-from .db.store import default_db_path, open_db
 from .models import ConfigError, Lab, ScrapeError
 from .safetext import csv_cell, printable, printable_value
 from .scrapers.registry import ad_hoc_lab, default_labs_file, did_you_mean, edit_distance, load_labs
+
+# The database layer is imported by the functions that open or read a database: sqlite-utils imports numpy,
+# which `asr-jobs --help` must not pay for.
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 class SafeConsole(Console):
@@ -212,6 +214,8 @@ def not_a_database(path: str | Path) -> str | None:
 
 def get_db(db_path: str | None) -> sqlite_utils.Database:
     """The database, created when missing, with its schema and browsing views in place (for commands that write)."""
+    from .db.store import default_db_path, open_db
+
     path = db_path or default_db_path()
     if path != ":memory:" and (problem := not_a_database(path)):
         raise click.ClickException(problem)
@@ -223,6 +227,8 @@ def get_db(db_path: str | None) -> sqlite_utils.Database:
 
 def existing_db(db_path: str | None) -> sqlite_utils.Database:
     """The database for a command that only reads it: a missing file is an error naming it, never created."""
+    from .db.store import default_db_path
+
     path = db_path or default_db_path()
     require_db_file(path)
     return get_db(path)
@@ -252,6 +258,8 @@ def missing_db_message(path: str | Path) -> str:
 
 def database_files_near(path: Path) -> list[Path]:
     """SQLite files beside `path` and in the current directory, and the default database if it exists."""
+    from .db.store import default_db_path
+
     folders = dict.fromkeys(d for d in (path.parent, Path(".")) if d.is_dir())
     candidates = [p for d in folders for p in sorted(d.glob("*.db"))] + [Path(default_db_path())]
     found: list[Path] = []
@@ -268,6 +276,8 @@ def get_labs(labs_file: str | None) -> dict[str, Lab]:
 
 def check_lab_names(db: sqlite_utils.Database, names: Iterable[str]) -> None:
     """A ConfigError for a lab neither configured nor holding postings, with the closest names suggested."""
+    from .db import queries
+
     known = {*load_labs(), *(lab.name for lab in queries.labs_holding_postings(db))}
     unknown = [name for name in names if name not in known]
     if unknown:
@@ -277,6 +287,7 @@ def check_lab_names(db: sqlite_utils.Database, names: Iterable[str]) -> None:
 
 def check_profile_name(db: sqlite_utils.Database, name: str) -> None:
     """A ConfigError for a profile neither in a profile file nor matched in the database, with the closest names."""
+    from .db import queries
     from .profiles import load_profiles
 
     known = {*load_profiles(), *queries.profile_names(db)}
@@ -290,6 +301,8 @@ def lab_for_import(db: sqlite_utils.Database, labs: dict[str, Lab], name: str) -
     A name within two edits of a known lab is taken for a typo and refused (it would create a lab);
     a new lab far from every known name is accepted (JSON lines of other sources need one).
     """
+    from .db import queries
+
     if name in labs:
         return labs[name], None
     stored = {lab.name: lab for lab in queries.labs_holding_postings(db)}

@@ -14,10 +14,14 @@ import can never store what a scrape of the same lab would drop.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +31,7 @@ import sqlite_utils
 
 from .db import filtered, lab_state, store
 from .db.http_cache import HttpCache
+from .db.schema import bulk_fts_index
 from .enrich import posting_fields
 from .models import Lab, Posting, ScrapeError
 from .readers import file_batches
@@ -34,7 +39,7 @@ from .sanitize import sanitized
 from .scrapers.fetch import Fetcher, LabContext, LabStats, ResponseCache, time_budget
 from .scrapers.har import RecordingTransport
 from .scrapers.registry import adapter
-from .workers import in_worker
+from .workers import in_worker, worker_pool
 
 
 @dataclass
@@ -90,8 +95,15 @@ class ImportResult:
 # Postings prepared and committed per transaction of an import: another process waiting to write (a
 # scrape) gets its turn within one batch, a second or two, instead of after the whole file.
 COMMIT_BATCH = 500
+# From this many postings in its first batch an import is large: prepared in the worker process, and into
+# an empty table with its full-text index built in bulk (JSON lines come in batches of readers.BATCH).
+LARGE_IMPORT = 500
 # The least time the write lock is left free between two batches: a waiting writer polls it every 100 ms.
 LOCK_GAP = 0.15
+# ... once the import has held the lock this long since the last such gap: a waiting writer gets its turn
+# within about a second, and a large import (batches prepared in the worker, nothing else to overlap the
+# gap with) does not sleep after every batch.
+LOCK_HOLD = 0.5
 
 
 def import_file(db: sqlite_utils.Database, path: str | Path, lab: Lab, fmt: str | None = None,
@@ -115,26 +127,70 @@ def save_batches(db: sqlite_utils.Database, lab: Lab, batches: Iterable[list[Pos
     """Ingest batches of postings, each through `prepare`, committed COMMIT_BATCH at a time; the counts summed.
 
     Each commit is all or nothing; preparing a batch (the slow part: reading pay and level from the
-    text) happens before its transaction, so the write lock is held only while rows are written.
+    text) happens before its transaction, so the write lock is held only while rows are written. A large
+    import prepares its next postings in the worker process while this one writes, and into an empty
+    table it builds the full-text index once at the end (the same index the triggers keep row by row).
     """
     result = Ingested()
     as_of = as_of or store.now_iso()
     with store.write_transaction(db):
         store.save_labs(db, [lab])
-    committed = -math.inf
-    for batch in batches:
-        for start in range(0, len(batch), COMMIT_BATCH):
-            prepared = prepare(lab, batch[start:start + COMMIT_BATCH])
-            pause = committed + LOCK_GAP - time.monotonic()
-            if pause > 0:  # a writer waiting in another process gets its chance between two batches
-                time.sleep(pause)
+    batches = iter(batches)
+    first = next(batches, [])
+    large = len(first) >= LARGE_IMPORT
+    with bulk_fts_index(db) if large and not store.has_postings(db) else nullcontext():
+        committed, held = -math.inf, 0.0
+        for prepared in prepared_chunks(lab, commit_chunks(itertools.chain([first], batches)), in_pool=large):
+            free = time.monotonic() - committed  # how long the lock has been left free since the last commit
+            if free < LOCK_GAP and held >= LOCK_HOLD:  # a writer waiting in another process gets its chance
+                time.sleep(LOCK_GAP - free)
+                free = LOCK_GAP
+            if free >= LOCK_GAP:
+                held = 0.0
+            started = time.monotonic()
             with store.write_transaction(db):
                 saved = store.save_postings(db, prepared.postings, fields=prepared.fields, now=as_of)
             committed = time.monotonic()
+            held += committed - started
             _add(result, saved, prepared.dropped)
             if on_batch:
                 on_batch(len(prepared.postings) + prepared.dropped)
     return result
+
+
+def commit_chunks(batches: Iterable[list[Posting]]) -> Iterator[list[Posting]]:
+    """The postings of each batch, COMMIT_BATCH at a time."""
+    for batch in batches:
+        for start in range(0, len(batch), COMMIT_BATCH):
+            yield batch[start:start + COMMIT_BATCH]
+
+
+# Chunks prepared ahead of the one being written: the worker keeps busy while the main process writes.
+AHEAD = 2
+
+
+def prepared_chunks(lab: Lab, chunks: Iterable[list[Posting]], *, in_pool: bool) -> Iterator[Prepared]:
+    """Each chunk through `prepare`, in order: in the worker process (AHEAD chunks ahead) when `in_pool`.
+
+    Reading fields from descriptions is most of an import's work besides SQLite's; in the worker it runs
+    on another core while this process reads the file and writes the rows. A small import (a board's
+    saved answer) is prepared here: starting a worker would cost more than it saves.
+    """
+    pool = worker_pool() if in_pool else None
+    if pool is None:
+        yield from (prepare(lab, chunk) for chunk in chunks)
+        return
+    pending: deque[Future[Prepared]] = deque()
+    try:
+        for chunk in chunks:
+            pending.append(pool.submit(prepare, lab, chunk))
+            if len(pending) > AHEAD:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:  # a failed batch or a bad line stops the import: nothing more is prepared
+            future.cancel()
 
 
 def _add(result: Ingested, saved: store.SaveResult, dropped: int) -> None:

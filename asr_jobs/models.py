@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from .scrapers.fetch import LabContext
 
 CATEGORIES = ("industry", "startup", "academic", "hybrid")
+# A user's application statuses of a posting (`asr-jobs mark`), in pipeline order.
+APPLICATION_STATUSES = ("interested", "applied", "interviewing", "offer", "rejected", "hidden")
 
 # Fields whose change makes a new version of a posting (issue: history).
 CONTENT_FIELDS = (

@@ -15,9 +15,9 @@ from .db.store import now_iso, utc_iso
 from .models import Lab, ParseError, Posting
 from .scrapers.adapters import jsonl
 from .scrapers.har import entry_body, load_har
-from .scrapers.registry import adapter, adapter_names
+from .scrapers.registry import adapter, adapter_names, saved_formats
 
-FORMATS = ("har", "jsonl", *(name for name in adapter_names() if name != "jsonl"))
+FORMATS = saved_formats()
 BATCH = 2000  # postings of a JSON-lines file parsed and stored at a time
 
 

@@ -1,7 +1,6 @@
 """The real-postings corpus (../shared/corpus-remote-jobs.jsonl.gz), repeated with distinct ids to any size.
 
-Databases are filled through the importer's own path (ingest.save_batches: derived fields, upserts,
-full-text index), so that the import figures are the product's.
+Databases are filled by `asr-jobs import` itself (bench/store.py), so that the import figures are the product's.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from asr_jobs.db import store
-from asr_jobs.ingest import save_batches
 from asr_jobs.models import Posting
 from asr_jobs.readers import BATCH, merge
 from asr_jobs.scrapers.adapters import jsonl
@@ -67,20 +65,13 @@ def postings(path: Path, count: int | None = None) -> Iterator[list[Posting]]:
         yield merge(batch)
 
 
-def fill(db_path: Path, corpus: Path, count: int | None = None) -> store.SaveResult:
-    """Import `count` corpus postings (all once when None) into the database at db_path."""
+def texts(db_path: Path) -> Iterator[str]:
+    """Each open posting's title, team and description as one text, streamed from SQLite: what a bare TF-IDF
+    is given (the matcher streams its rows too, so neither holds every text in a Python list)."""
     db = store.open_db(db_path)
     try:
-        return save_batches(db, ad_hoc_lab(LAB), postings(corpus, count))
-    finally:
-        db.conn.close()
-
-
-def texts(db_path: Path) -> list[str]:
-    """Each open posting's title, team and description as one text: what a bare TF-IDF would be given."""
-    db = store.open_db(db_path)
-    try:
-        return [f"{title}\n{team or ''}\n{description or ''}" for title, team, description in db.execute(
-            "SELECT title, team, description FROM postings WHERE status != 'closed' ORDER BY id")]
+        for title, team, description in db.execute(
+                "SELECT title, team, description FROM postings WHERE status != 'closed' ORDER BY id"):
+            yield f"{title}\n{team or ''}\n{description or ''}"
     finally:
         db.conn.close()

@@ -10,6 +10,8 @@ writes nothing. Bump SCHEMA_VERSION with every change here, so that older databa
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -230,14 +232,44 @@ def ensure_db_shape(db: sqlite_utils.Database) -> None:
                     db.table(table).create_index(columns, index_name(table, columns), if_not_exists=True)
         if FTS_TABLE in stale["tables"]:
             db.execute(FTS_SQL)
-            db.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('rebuild')")  # index existing postings
         for name in stale["triggers"]:
             db.execute(f'DROP TRIGGER IF EXISTS "{name}"')
             db.execute(TRIGGERS[name])
+        # A new index, or one whose triggers were missing (a bulk import stopped half-way: bulk_fts_index),
+        # may lack postings: index them all.
+        if FTS_TABLE in stale["tables"] or stale["triggers"]:
+            rebuild_fts_index(db)
         for name in stale["views"]:
             db.execute(f'DROP VIEW IF EXISTS "{name}"')
             db.execute(f'CREATE VIEW "{name}" AS {VIEWS[name].strip()}')
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def rebuild_fts_index(db: sqlite_utils.Database) -> None:
+    """The full-text index built anew from every posting (FTS5 'rebuild' of an external-content table)."""
+    db.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('rebuild')")
+
+
+@contextmanager
+def bulk_fts_index(db: sqlite_utils.Database) -> Iterator[None]:
+    """Postings written in the block are indexed for full-text search once at its end, not row by row.
+
+    For a large import into an empty table: the triggers are dropped for the block, then the index is
+    rebuilt in one pass and the triggers put back, in one transaction. The search index lags while the
+    block runs; a process killed inside it leaves the triggers missing, which the next open_db repairs
+    (ensure_db_shape puts them back and rebuilds the index).
+    """
+    with write_transaction(db):
+        for name in TRIGGERS:
+            db.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+    try:
+        yield
+    finally:
+        with write_transaction(db):
+            rebuild_fts_index(db)
+            for name, sql in TRIGGERS.items():
+                db.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+                db.execute(sql)
 
 
 def _create_tables(db: sqlite_utils.Database) -> None:

@@ -68,6 +68,11 @@ def open_db(path: str | Path | None = None) -> sqlite_utils.Database:
     return db
 
 
+def has_postings(db: sqlite_utils.Database) -> bool:
+    """Whether the postings table holds any row."""
+    return db.execute("SELECT 1 FROM postings LIMIT 1").fetchone() is not None
+
+
 def save_labs(db: sqlite_utils.Database, labs: Iterable[Any]) -> None:
     """Record the configured labs, so that datasette and `labs` can name and facet them."""
     rows = [

@@ -14,9 +14,10 @@ from typing import Any
 
 import sqlite_utils
 
+from ..models import APPLICATION_STATUSES
 from .connection import rows_in, write_transaction
 
-STATUSES = ("interested", "applied", "interviewing", "offer", "rejected", "hidden")
+STATUSES = APPLICATION_STATUSES
 HIDDEN_BY_DEFAULT = ("hidden", "rejected")  # `jobs` leaves these out unless --all or --tracked names them
 # The posting fields whose change a tracker wants to hear about (posting_versions names them so).
 WATCHED_FIELDS = {"title": "title", "description": "description", "salary_min": "pay", "salary_max": "pay",

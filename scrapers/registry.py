@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -28,7 +28,9 @@ from ..models import (
     Posting,
 )
 from . import adapters
-from .fetch import LabContext
+
+if TYPE_CHECKING:  # httpx stays unimported until a scrape runs (the CLI's --help lists `import --format`)
+    from .fetch import LabContext
 
 BUILTIN_LABS = Path(__file__).with_name("labs.toml")
 
@@ -59,6 +61,11 @@ class ModuleAdapter:
 def adapter_names() -> tuple[str, ...]:
     """Every adapter: each module of scrapers/adapters/ is one, named after its file."""
     return tuple(sorted(m.name for m in pkgutil.iter_modules(adapters.__path__) if not m.name.startswith("_")))
+
+
+def saved_formats() -> tuple[str, ...]:
+    """The formats `import` reads: HAR recordings, JSON lines, and each adapter's saved response bodies."""
+    return ("har", "jsonl", *(name for name in adapter_names() if name != "jsonl"))
 
 
 @cache

@@ -1,0 +1,112 @@
+"""A large import into an empty database builds its full-text index in bulk and prepares postings in the
+worker process: the database it leaves is the one a row-by-row import leaves, search included."""
+
+from __future__ import annotations
+
+import json
+from contextlib import nullcontext
+
+import pytest
+from click.testing import CliRunner
+
+from asr_jobs import ingest
+from asr_jobs.cli import cli
+from asr_jobs.db import schema, store
+
+AS_OF = "2026-11-01T09:00:00Z"
+SEARCHES = ["speech", "zebrafish", "whisper OR conformer", "title:scientist", "speech NOT translation"]
+
+
+@pytest.fixture()
+def runner(tmp_path, monkeypatch) -> CliRunner:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NO_COLOR", "1")
+    return CliRunner()
+
+
+def corpus(path, count: int) -> str:
+    """JSON lines of `count` postings, with words to search for, and ids listed twice (the later one wins)."""
+    topics = ["streaming ASR with a conformer", "Whisper fine-tuning", "speech translation", "zebrafish genomics"]
+    rows = [{"id": f"p{i}", "title": f"{'Research Scientist' if i % 3 else 'Engineer'} {i}",
+             "url": f"https://remote.example/{i}", "location": "Remote",
+             "description": f"We work on {topics[i % len(topics)]}. PhD preferred; $150,000 - $190,000 a year."}
+            for i in range(count)]
+    rows += [{**rows[i], "description": f"Updated: speech recognition at scale, posting {i}."} for i in (3, 700, 1100) if i < count]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return str(path)
+
+
+def database(db_path: str) -> dict[str, list]:
+    """Every table's rows (the full-text index's own storage aside), the schema, and each search's hits."""
+    db = store.open_db(db_path)
+    try:
+        tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT "
+                                                 "LIKE 'postings_fts%' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        found = {name: db.execute(f'SELECT rowid, * FROM "{name}" ORDER BY rowid').fetchall() for name in tables}
+        found["schema"] = db.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+        for query in SEARCHES:
+            found[query] = db.execute("SELECT p.source_id FROM postings_fts JOIN postings p ON p.rowid = postings_fts.rowid "
+                                      "WHERE postings_fts MATCH ? ORDER BY rank, p.id", [query]).fetchall()
+        db.execute("INSERT INTO postings_fts (postings_fts) VALUES ('integrity-check')")  # raises when out of step
+        return found
+    finally:
+        db.conn.close()
+
+
+def test_a_bulk_import_leaves_the_database_a_row_by_row_import_leaves(runner, tmp_path, monkeypatch):
+    path = corpus(tmp_path / "big.jsonl", 1200)
+    bulk_runs = []
+    real_bulk = ingest.bulk_fts_index
+    monkeypatch.setattr(ingest, "bulk_fts_index", lambda db: bulk_runs.append(1) or real_bulk(db))
+    done = runner.invoke(cli, ["import", path, "--lab", "remote", "--db", "bulk.db", "--as-of", AS_OF, "-q"])
+    assert done.exit_code == 0, done.output
+    assert "1200 postings (1200 new" in done.output
+    assert bulk_runs == [1]
+
+    monkeypatch.setattr(ingest, "bulk_fts_index", lambda db: nullcontext())
+    monkeypatch.setattr(ingest, "worker_pool", lambda: None)
+    done = runner.invoke(cli, ["import", path, "--lab", "remote", "--db", "rows.db", "--as-of", AS_OF, "-q"])
+    assert done.exit_code == 0, done.output
+
+    bulk, rows = database("bulk.db"), database("rows.db")
+    assert len(bulk["postings"]) == 1200
+    assert all(bulk[query] for query in SEARCHES)
+    assert bulk == rows
+
+
+def test_after_a_bulk_import_the_triggers_index_each_change(runner, tmp_path):
+    path = corpus(tmp_path / "big.jsonl", 600)
+    assert runner.invoke(cli, ["import", path, "--lab", "remote", "--db", "jobs.db", "--as-of", AS_OF]).exit_code == 0
+    changed = {"id": "p1", "title": "Research Scientist 1", "url": "https://remote.example/1", "location": "Remote",
+               "description": "Keyword spotting with a tiny transformer."}
+    (tmp_path / "one.jsonl").write_text(json.dumps(changed) + "\n" + json.dumps({**changed, "id": "new"}) + "\n")
+    done = runner.invoke(cli, ["import", "one.jsonl", "--lab", "remote", "--db", "jobs.db", "--as-of",
+                               "2026-11-02T09:00:00Z"])
+    assert done.exit_code == 0, done.output
+    db = store.open_db("jobs.db")
+    hits = db.execute("SELECT p.source_id FROM postings_fts JOIN postings p ON p.rowid = postings_fts.rowid "
+                      "WHERE postings_fts MATCH 'spotting' ORDER BY p.source_id").fetchall()
+    assert hits == [("new",), ("p1",)]
+    assert db.execute("SELECT count(*) FROM postings_fts WHERE postings_fts MATCH 'zebrafish'").fetchone()[0] == 149
+
+
+def test_a_bulk_import_killed_half_way_is_indexed_when_the_database_is_next_opened(runner, tmp_path):
+    assert runner.invoke(cli, ["import", corpus(tmp_path / "big.jsonl", 600), "--lab", "remote", "--db", "jobs.db",
+                               "--as-of", AS_OF]).exit_code == 0
+    db = store.open_db("jobs.db")
+    # What a process killed inside bulk_fts_index leaves: no triggers, and postings the index lacks.
+    for name in schema.TRIGGERS:
+        db.execute(f'DROP TRIGGER "{name}"')
+    db.execute("UPDATE postings SET description = 'Keyword spotting on device.' WHERE source_id = 'p2'")
+    db.execute("DELETE FROM postings_fts")
+    db.conn.commit()
+    db.conn.close()
+
+    db = store.open_db("jobs.db")
+    triggers = db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").fetchall()
+    assert triggers == [(name,) for name in sorted(schema.TRIGGERS)]
+    hits = db.execute("SELECT p.source_id FROM postings_fts JOIN postings p ON p.rowid = postings_fts.rowid "
+                      "WHERE postings_fts MATCH 'spotting'").fetchall()
+    assert hits == [("p2",)]
+    assert db.execute("SELECT count(*) FROM postings_fts WHERE postings_fts MATCH 'remote'").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM postings_fts WHERE postings_fts MATCH 'speech'").fetchone()[0] > 0
