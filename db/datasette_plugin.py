@@ -23,6 +23,8 @@ from datasette.views.base import DatasetteError
 from markupsafe import Markup, escape
 
 from ..safetext import csv_cell, printable
+from .expressions import terms_sql
+from .match_levels import match_level_sql
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -180,25 +182,37 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
 def extra_template_vars(datasette: Any, view_name: str, database: str | None, table: str | None,
                         request: Any) -> Callable[[], Awaitable[dict[str, Any]]]:
     """`asr_jobs_sample`: whether the database served holds the demo's SAMPLE data (base.html shows a banner);
-    `asr_jobs_history`: on a posting's page, the user's application status changes (row.html lists them)."""
+    on a posting's page, `asr_jobs_scores` (its score, level and explanation per profile) and `asr_jobs_history`
+    (the user's application status changes), which row.html lists."""
 
     async def template_vars() -> dict[str, Any]:
         config = (datasette.plugin_config(PLUGIN) or {}) if datasette in _GUARDED else {}
-        history = []
+        history: list[dict[str, Any]] = []
+        scores: list[dict[str, Any]] = []
         if datasette in _GUARDED and view_name == "row" and table == "postings" and database and request is not None:
-            history = await _application_history(datasette, database, request.url_vars.get("pks", ""))
-        return {"asr_jobs_sample": bool(config.get("sample")), "asr_jobs_history": history}
+            posting = tilde_decode(request.url_vars.get("pks", ""))
+            history = await _application_history(datasette, database, posting)
+            scores = await _posting_scores(datasette, database, posting)
+        return {"asr_jobs_sample": bool(config.get("sample")), "asr_jobs_history": history, "asr_jobs_scores": scores}
 
     return template_vars
 
 
-async def _application_history(datasette: Any, database: str, pks: str) -> list[dict[str, Any]]:
+async def _application_history(datasette: Any, database: str, posting: str) -> list[dict[str, Any]]:
     """A posting's application status changes, oldest first ([] when the database keeps none)."""
     db = datasette.get_database(database)
     if "applications" not in await db.table_names():
         return []
     result = await db.execute("SELECT marked_at, status, note FROM applications WHERE posting_id = ? ORDER BY id",
-                              [tilde_decode(pks)])
+                              [posting])
+    return [dict(row) for row in result.rows]
+
+
+async def _posting_scores(datasette: Any, database: str, posting: str) -> list[dict[str, Any]]:
+    """A posting's score against every profile, best first: rank, level and the terms behind it (as `show`)."""
+    sql = (f"SELECT m.profile, round(m.score, 3) AS score, {match_level_sql()} AS match, m.rank, "
+           f"{terms_sql()} AS terms FROM matches m WHERE m.posting_id = ? ORDER BY m.score DESC")
+    result = await datasette.get_database(database).execute(sql, [posting])
     return [dict(row) for row in result.rows]
 
 

@@ -260,6 +260,10 @@ def test_datasette_shows_status_notes_and_history_read_only(db):
     assert [(r["posting_id"], r["tracked"], r["note"]) for r in mine["rows"]] == [
         (pid, "interviewing", "<b>call back</b>")]
     assert "Your application history" in page and "&lt;b&gt;call back&lt;/b&gt;" in page
+    # Its scores and their explanations, as `show` prints them: the best profile first.
+    assert "<h2>Scores</h2>" in page and page.index("<h2>Scores</h2>") < page.index("Your application history")
+    best = asyncio.run(ds.client.get(f"/jobs/matches.json?_shape=objects&posting_id={pid}&_sort_desc=score")).json()
+    assert best["rows"] and f"<td>{best['rows'][0]['profile']}</td>" in page
     assert page.index(">applied<") < page.index(">interviewing<")
     assert write == 405
 
