@@ -259,7 +259,13 @@ def test_labs_shows_a_run_whose_process_is_gone_as_interrupted(runner, tmp_path)
 
 
 def test_ctrl_c_marks_the_scrapes_runs_interrupted(runner, tmp_path, monkeypatch):
+    pressed: list[str] = []
+
     def interrupt(request: httpx.Request) -> httpx.Response:
+        # Ctrl-C reaches the process once: later requests (the other lab's) just wait to be cancelled.
+        if pressed:
+            return httpx.Response(503)
+        pressed.append(str(request.url))
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli_module, "recording_transport", lambda record, replay: httpx.MockTransport(interrupt))
