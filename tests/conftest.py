@@ -54,3 +54,28 @@ def own_config_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def labs():
     return load_labs()
+
+
+def pdf_document(lines: list[str]) -> bytes:
+    """A one-page PDF with one text line per string (Helvetica; no lines: an empty page, as a scan without text
+    reads), with a correct cross-reference table: the CVs the tests read."""
+    shown = b" T* ".join(b"(%s) Tj" % line.replace("(", r"\(").replace(")", r"\)").encode() for line in lines)
+    stream = b"BT /F1 11 Tf 14 TL 72 720 Td " + shown + b" ET" if lines else b""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> "
+        b"/Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)

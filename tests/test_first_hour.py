@@ -18,7 +18,7 @@ from asr_jobs.cli import cli
 from asr_jobs.demo import DEMO_DIR
 from asr_jobs.scrapers.registry import load_labs
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, pdf_document
 
 README = Path(__file__).parent.parent / "README.md"
 
@@ -89,29 +89,6 @@ def test_show_help_example_id_exists_in_the_demo(runner):
 # --- 2. CVs as users have them --------------------------------------------------------------------------
 
 
-def tiny_pdf(text: str | None) -> bytes:
-    """A one-page PDF showing `text` in Helvetica (or an empty page), with a correct cross-reference table."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode() if text else b""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> "
-        b"/Contents 5 0 R >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
-
-
 def tiny_docx(path: Path, paragraphs: list[str]) -> None:
     """A minimal Word document: content types and word/document.xml with one paragraph per string."""
     body = "".join(f"<w:p><w:r><w:t>{p}</w:t></w:r></w:p>" for p in paragraphs)
@@ -133,7 +110,7 @@ def added_text(runner, name: str, path: Path) -> str:
 
 
 def test_profiles_add_reads_pdf_docx_markdown_and_text(runner, tmp_path):
-    (tmp_path / "cv.pdf").write_bytes(tiny_pdf("Streaming speech recognition with RNN-T transducers"))
+    (tmp_path / "cv.pdf").write_bytes(pdf_document(["Streaming speech recognition with RNN-T transducers"]))
     assert "Streaming speech recognition with RNN-T transducers" in added_text(runner, "from-pdf", tmp_path / "cv.pdf")
 
     tiny_docx(tmp_path / "cv.docx", ["Conformer ASR research", "Interspeech and ICASSP papers"])
@@ -156,7 +133,7 @@ def test_profiles_add_reads_pdf_docx_markdown_and_text(runner, tmp_path):
 
 
 def test_profiles_add_refuses_other_files_and_files_without_text(runner, tmp_path):
-    (tmp_path / "scan.pdf").write_bytes(tiny_pdf(None))
+    (tmp_path / "scan.pdf").write_bytes(pdf_document([]))
     (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
     (tmp_path / "cv.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64))
     (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4\nnot really a pdf")

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from asr_jobs.cli import cli
 
+from .conftest import pdf_document
 from .test_first_hour import one_line_error
 
 CV_LINES = [
@@ -23,30 +24,6 @@ CV_LINES = [
     "End-to-end ASR with RNN-T and conformer encoders, on-device streaming recognition, PyTorch",
 ]
 GOOGLE_SPEECH = "093f25701ec3ca04"  # the demo's Google Research "Research Scientist, Speech Recognition"
-
-
-def cv_pdf(lines: list[str]) -> bytes:
-    """A one-page PDF with one text line per string (Helvetica), with a correct cross-reference table."""
-    shown = b" T* ".join(b"(%s) Tj" % line.replace("(", r"\(").replace(")", r"\)").encode() for line in lines)
-    stream = b"BT /F1 11 Tf 14 TL 72 720 Td " + shown + b" ET"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> "
-        b"/Contents 5 0 R >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +44,7 @@ def runner(tmp_path, monkeypatch, demo_db) -> CliRunner:
     monkeypatch.chdir(tmp_path)
     with sqlite3.connect(demo_db) as source, sqlite3.connect(tmp_path / "db.db") as copy:
         source.backup(copy)  # the WAL's pages too, which copying the file would leave behind
-    (tmp_path / "cv.pdf").write_bytes(cv_pdf(CV_LINES))
+    (tmp_path / "cv.pdf").write_bytes(pdf_document(CV_LINES))
     monkeypatch.setenv("ASR_JOBS_DB", str(tmp_path / "db.db"))
     monkeypatch.setenv("ASR_JOBS_PROFILES", str(tmp_path / "profiles"))
     monkeypatch.delenv("ASR_JOBS_PROFILE", raising=False)
