@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -123,20 +123,14 @@ def looks_jsonl(path: str | Path) -> bool:
 def jsonl_batches(path: str | Path, lab: Lab) -> Iterator[list[Posting]]:
     """The postings of a JSON-lines file, BATCH at a time, read as a stream."""
     url = f"file://{Path(path).resolve()}"
-    batch: list[Posting] = []
     with _open_text(path) as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ParseError(lab.name, url, f"line {number}: invalid JSON ({exc.msg})") from None
-            batch.append(jsonl.parse_row(row, lab, url, number))
-            if len(batch) >= BATCH:
-                yield merge(batch)
-                batch = []
-    if batch:
+        yield from merged_batches(jsonl.postings_of(lines, lab, url))
+
+
+def merged_batches(postings: Iterable[Posting]) -> Iterator[list[Posting]]:
+    """Postings BATCH at a time, each batch merged (a listing entry and its detail become one posting)."""
+    stream = iter(postings)
+    while batch := list(islice(stream, BATCH)):
         yield merge(batch)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from asr_jobs.db import store
 from asr_jobs.models import Posting
-from asr_jobs.readers import BATCH, merge
+from asr_jobs.readers import merged_batches
 from asr_jobs.scrapers.adapters import jsonl
 from asr_jobs.scrapers.registry import ad_hoc_lab
 
@@ -55,14 +55,7 @@ def postings(path: Path, count: int | None = None) -> Iterator[list[Posting]]:
     """Corpus rows as postings of the lab `remote`, BATCH at a time."""
     lab = ad_hoc_lab(LAB)
     url = f"file://{path.resolve()}"
-    batch: list[Posting] = []
-    for number, row in enumerate(rows(path, count), 1):
-        batch.append(jsonl.parse_row(row, lab, url, number))
-        if len(batch) >= BATCH:
-            yield merge(batch)
-            batch = []
-    if batch:
-        yield merge(batch)
+    yield from merged_batches(jsonl.parse_row(row, lab, url, number) for number, row in enumerate(rows(path, count), 1))
 
 
 def texts(db_path: Path) -> Iterator[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ...models import Lab, ParseError, Posting
@@ -25,8 +26,12 @@ def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
         text = body.decode("utf-8-sig") if isinstance(body, bytes) else body
     except UnicodeDecodeError as exc:
         raise ParseError(lab.name, url, f"body is not UTF-8 text ({exc.reason})") from None
-    postings = []
-    for number, line in enumerate(text.splitlines(), 1):
+    return list(postings_of(text.splitlines(), lab, url))
+
+
+def postings_of(lines: Iterable[str], lab: Lab, url: str) -> Iterator[Posting]:
+    """One posting per non-empty line (numbered from 1 in errors), read as the lines come: a stream of any size."""
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
@@ -35,8 +40,7 @@ def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
             raise ParseError(lab.name, url, f"line {number}: invalid JSON ({exc.msg})") from None
         except RecursionError:
             raise ParseError(lab.name, url, f"line {number}: JSON nested too deeply to read") from None
-        postings.append(parse_row(row, lab, url, number))
-    return postings
+        yield parse_row(row, lab, url, number)
 
 
 def parse_row(row: Any, lab, url: str, number: int) -> Posting:
