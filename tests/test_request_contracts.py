@@ -250,7 +250,14 @@ def _smartrecruiters_site(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json={**detail, "id": request.url.path.rsplit("/", 1)[-1]})
 
 
+def _recruitee_site(request: httpx.Request) -> httpx.Response:
+    """Every offer in one answer."""
+    return httpx.Response(200, content=(Path(__file__).parent / "fixtures" / "recruitee_offers.json").read_bytes(),
+                          headers={"content-type": "application/json"})
+
+
 SITES = {"lever": _lever_site, "jsonld": _jsonld_site, "jsonl": _jsonl_site, "smartrecruiters": _smartrecruiters_site}
+SITES["recruitee"] = _recruitee_site
 
 
 async def recorded(path: Path) -> list[Sent]:
