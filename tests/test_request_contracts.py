@@ -250,7 +250,14 @@ def _smartrecruiters_site(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json={**detail, "id": request.url.path.rsplit("/", 1)[-1]})
 
 
-SITES = {"lever": _lever_site, "jsonld": _jsonld_site, "jsonl": _jsonl_site, "smartrecruiters": _smartrecruiters_site}
+def _personio_site(request: httpx.Request) -> httpx.Response:
+    """The XML feed of two positions."""
+    feed = (Path(__file__).parent / "fixtures" / "personio_feed.xml").read_bytes()
+    return httpx.Response(200, headers={"content-type": "text/xml; charset=UTF-8"}, content=feed)
+
+
+SITES = {"lever": _lever_site, "jsonld": _jsonld_site, "jsonl": _jsonl_site, "smartrecruiters": _smartrecruiters_site,
+         "personio": _personio_site}
 
 
 async def recorded(path: Path) -> list[Sent]:
