@@ -53,6 +53,9 @@ def answer(request: httpx.Request) -> httpx.Response:
         ("", "/api/pcsx/search"): "eightfold_search.json",
         ("api.smartrecruiters.com", "/v1/companies/"): "smartrecruiters_postings.json",
     }
+    if host.endswith((".jobs.personio.de", ".jobs.personio.com")) and path == "/xml":
+        return httpx.Response(200, content=(FIXTURES / "personio_feed.xml").read_bytes(),
+                              headers={"content-type": "text/xml; charset=UTF-8"})
     for (route_host, prefix), fixture in routes.items():
         if (not route_host or host == route_host) and path.startswith(prefix) and "missing" not in path:
             return httpx.Response(200, content=(FIXTURES / fixture).read_bytes(),
@@ -106,6 +109,8 @@ BOARD_URLS = [
      {"host": "apply.careers.microsoft.com", "domain": "microsoft.com"}),
     ("https://jobs.smartrecruiters.com/AcousticaLabs/744000160011201-research-scientist", "acousticalabs",
      "smartrecruiters", {"company": "AcousticaLabs"}),
+    ("https://sonara.jobs.personio.de/job/1482301?language=en", "sonara", "personio", {"company": "sonara"}),
+    ("https://sonara-voice.jobs.personio.com/", "sonara-voice", "personio", {"company": "sonara-voice", "domain": "com"}),
 ]
 
 
