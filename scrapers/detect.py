@@ -18,7 +18,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from ..models import Lab
 
-SYSTEMS = ("greenhouse", "ashby", "lever", "workable", "workday", "eightfold", "smartrecruiters", "recruitee")
+SYSTEMS = ("greenhouse", "ashby", "lever", "workable", "workday", "eightfold", "smartrecruiters", "recruitee", "personio")
 GREENHOUSE_HOSTS = {"boards.greenhouse.io", "job-boards.greenhouse.io", "boards.eu.greenhouse.io",
                     "job-boards.eu.greenhouse.io"}
 LEVER_HOSTS = {"jobs.lever.co": "", "jobs.eu.lever.co": "eu", "api.lever.co": "", "api.eu.lever.co": "eu"}
@@ -27,6 +27,7 @@ EIGHTFOLD_HOSTS = {"apply.careers.microsoft.com": "microsoft.com", "hiring.jhu.e
 # Recruitee's own subdomains (its app, API, site and docs), not a company's careers site.
 RECRUITEE_OWN_HOSTS = {"www", "app", "api", "careers", "docs", "support", "blog"}
 _WORKDAY_HOST = re.compile(r"^([a-z0-9-]+)\.(wd\d+)\.myworkdayjobs\.com$", re.I)
+_PERSONIO_HOST = re.compile(r"^([a-z0-9-]+)\.jobs\.personio\.(de|com)$", re.I)
 _LOCALE = re.compile(r"^[a-z]{2}(-[a-z]{2,4})?$", re.I)
 # Board URLs inside scripts (`Grnhse.Settings`, inline embed loaders) that are neither src nor href.
 _BOARD_URL = re.compile(r"https?://[a-z0-9.-]*(?:greenhouse\.io|ashbyhq\.com|lever\.co|workable\.com|"
@@ -49,7 +50,7 @@ def from_url(url: str) -> Detected | None:
     host = (parts.hostname or "").lower()
     segments = [unquote(s) for s in parts.path.split("/") if s]
     query = {k: v[0] for k, v in parse_qs(parts.query).items() if v}
-    for reader in (_greenhouse, _ashby, _lever, _workable, _workday, _eightfold, _smartrecruiters, _recruitee):
+    for reader in (_greenhouse, _ashby, _lever, _workable, _workday, _eightfold, _smartrecruiters, _recruitee, _personio):
         found = reader(host, segments, query)
         if found is not None:
             return found
@@ -135,6 +136,15 @@ def _recruitee(host: str, segments: list[str], query: dict[str, str]) -> Detecte
     if company == host or "." in company or company in RECRUITEE_OWN_HOSTS:
         return None
     return _board("recruitee", {"company": company}, company)
+
+
+def _personio(host: str, segments: list[str], query: dict[str, str]) -> Detected | None:
+    """COMPANY.jobs.personio.de (or .com): the careers site, its /job/ID pages and its /xml feed."""
+    found = _PERSONIO_HOST.match(host)
+    if found is None:
+        return None
+    params = {"company": found[1], **({"domain": "com"} if found[2] == "com" else {})}
+    return _board("personio", params, found[1])
 
 
 def _board(adapter: str, params: dict[str, Any], slug: str) -> Detected:

@@ -22,6 +22,7 @@ from asr_jobs.models import Lab
 from asr_jobs.samplesites.common import key, routes_of
 from asr_jobs.samplesites.server import Blackhole, Fault, SampleServer, first_only, labs_toml
 from asr_jobs.scrapers.adapters import lever as lever_adapter
+from asr_jobs.scrapers.adapters import personio as personio_adapter
 from asr_jobs.scrapers.adapters import recruitee as recruitee_adapter
 from asr_jobs.scrapers.adapters import smartrecruiters as smartrecruiters_adapter
 from asr_jobs.scrapers.adapters import workable as workable_adapter
@@ -67,12 +68,14 @@ def job_page(title: str, job_id: str) -> str:
 
 def synthetic_labs() -> dict[str, tuple[str, dict, list[dict]]]:
     """Labs (name -> adapter, params, recording) for adapters no registry lab uses: Lever, Workable, JSON-LD, JSON lines,
-    SmartRecruiters, Recruitee."""
+    SmartRecruiters, Recruitee, Personio."""
     lever = Lab(name="lever-acme", title="Acme", category="startup", adapter="lever", params={"company": "acme"})
     workable = Lab(name="workable-acme", title="Acme", category="startup", adapter="workable",
                    params={"account": "acmevoice"})
     recruitee = Lab(name="recruitee-acme", title="Acme", category="startup", adapter="recruitee",
                     params={"company": "sonoravoice"})
+    personio = Lab(name="personio-acme", title="Acme", category="startup", adapter="personio",
+                   params={"company": "sonara"})
     jsonl = b"\n".join(json.dumps({"id": f"j{i}", "title": f"Speech Scientist {i}", "url": f"https://x.example/{i}",
                                    "description": "Speech recognition research."}).encode() for i in range(3))
     return {
@@ -96,6 +99,9 @@ def synthetic_labs() -> dict[str, tuple[str, dict, list[dict]]]:
         "recruitee-acme": ("recruitee", {"company": "sonoravoice"},
                            [entry(recruitee_adapter.offers_url(recruitee), (FIXTURES / "recruitee_offers.json").read_bytes(),
                                   "application/json")]),
+        "personio-acme": ("personio", {"company": "sonara"},
+                          [entry(personio_adapter.feed_url(personio), (FIXTURES / "personio_feed.xml").read_bytes(),
+                                 "text/xml; charset=UTF-8")]),
     }
 
 

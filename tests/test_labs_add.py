@@ -54,6 +54,9 @@ def answer(request: httpx.Request) -> httpx.Response:
         ("api.smartrecruiters.com", "/v1/companies/"): "smartrecruiters_postings.json",
         ("", "/api/offers/"): "recruitee_offers.json",
     }
+    if host.endswith((".jobs.personio.de", ".jobs.personio.com")) and path == "/xml":
+        return httpx.Response(200, content=(FIXTURES / "personio_feed.xml").read_bytes(),
+                              headers={"content-type": "text/xml; charset=UTF-8"})
     for (route_host, prefix), fixture in routes.items():
         if (not route_host or host == route_host) and path.startswith(prefix) and "missing" not in path:
             return httpx.Response(200, content=(FIXTURES / fixture).read_bytes(),
@@ -109,6 +112,8 @@ BOARD_URLS = [
      "smartrecruiters", {"company": "AcousticaLabs"}),
     ("https://sonoravoice.recruitee.com/o/research-scientist-speech-recognition", "sonoravoice", "recruitee",
      {"company": "sonoravoice"}),
+    ("https://sonara.jobs.personio.de/job/1482301?language=en", "sonara", "personio", {"company": "sonara"}),
+    ("https://sonara-voice.jobs.personio.com/", "sonara-voice", "personio", {"company": "sonara-voice", "domain": "com"}),
 ]
 
 

@@ -260,6 +260,15 @@ SITES = {"lever": _lever_site, "jsonld": _jsonld_site, "jsonl": _jsonl_site, "sm
 SITES["recruitee"] = _recruitee_site
 
 
+def _personio_site(request: httpx.Request) -> httpx.Response:
+    """The XML feed of two positions."""
+    feed = (Path(__file__).parent / "fixtures" / "personio_feed.xml").read_bytes()
+    return httpx.Response(200, headers={"content-type": "text/xml; charset=UTF-8"}, content=feed)
+
+
+SITES["personio"] = _personio_site
+
+
 async def recorded(path: Path) -> list[Sent]:
     """Every request the file's labs send in one scrape each (nothing stored before)."""
     data = contract(path)
