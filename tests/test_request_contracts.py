@@ -250,7 +250,14 @@ def _smartrecruiters_site(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json={**detail, "id": request.url.path.rsplit("/", 1)[-1]})
 
 
+def _teamtailor_site(request: httpx.Request) -> httpx.Response:
+    """The feed fixture's two items on the first page (a short page: the end of the feed)."""
+    return httpx.Response(200, headers={"content-type": "application/rss+xml; charset=utf-8"},
+                          content=(Path(__file__).parent / "fixtures" / "teamtailor_jobs.rss").read_bytes())
+
+
 SITES = {"lever": _lever_site, "jsonld": _jsonld_site, "jsonl": _jsonl_site, "smartrecruiters": _smartrecruiters_site}
+SITES["teamtailor"] = _teamtailor_site
 
 
 async def recorded(path: Path) -> list[Sent]:
