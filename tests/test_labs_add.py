@@ -52,6 +52,7 @@ def answer(request: httpx.Request) -> httpx.Response:
         ("", "/wday/cxs/"): "workday_jobs_page.json",
         ("", "/api/pcsx/search"): "eightfold_search.json",
         ("api.smartrecruiters.com", "/v1/companies/"): "smartrecruiters_postings.json",
+        ("sonority.teamtailor.com", "/jobs.rss"): "teamtailor_jobs.rss",
     }
     for (route_host, prefix), fixture in routes.items():
         if (not route_host or host == route_host) and path.startswith(prefix) and "missing" not in path:
@@ -106,6 +107,8 @@ BOARD_URLS = [
      {"host": "apply.careers.microsoft.com", "domain": "microsoft.com"}),
     ("https://jobs.smartrecruiters.com/AcousticaLabs/744000160011201-research-scientist", "acousticalabs",
      "smartrecruiters", {"company": "AcousticaLabs"}),
+    ("https://sonority.teamtailor.com/jobs/5120447-research-scientist-speech-recognition", "sonority", "teamtailor",
+     {"company": "sonority"}),
 ]
 
 
