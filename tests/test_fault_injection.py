@@ -23,6 +23,7 @@ from asr_jobs.samplesites.common import key, routes_of
 from asr_jobs.samplesites.server import Blackhole, Fault, SampleServer, first_only, labs_toml
 from asr_jobs.scrapers.adapters import lever as lever_adapter
 from asr_jobs.scrapers.adapters import smartrecruiters as smartrecruiters_adapter
+from asr_jobs.scrapers.adapters import teamtailor as teamtailor_adapter
 from asr_jobs.scrapers.adapters import workable as workable_adapter
 from asr_jobs.scrapers.har import load_har
 from asr_jobs.scrapers.registry import adapter_names, load_labs
@@ -90,6 +91,10 @@ def synthetic_labs() -> dict[str, tuple[str, dict, list[dict]]]:
                                  "application/json")]),
         "jsonl-export": ("jsonl", {}, [entry("https://export.example/postings.jsonl", jsonl, "application/x-ndjson")]),
         "smartrecruiters-acme": ("smartrecruiters", {"company": "AcousticaLabs"}, smartrecruiters_recording()),
+        "teamtailor-acme": ("teamtailor", {"company": "sonority"},
+                            [entry(teamtailor_adapter.feed_url(Lab(name="teamtailor-acme", title="Acme", category="startup",
+                                                                   adapter="teamtailor", params={"company": "sonority"})),
+                                   (FIXTURES / "teamtailor_jobs.rss").read_bytes(), "application/rss+xml")]),
     }
 
 
