@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from asr_jobs.models import ParseError, Politeness, ScrapeError
+from asr_jobs.scrapers import detect
 from asr_jobs.scrapers.adapters import teamtailor
 from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
 from asr_jobs.scrapers.registry import load_labs
@@ -151,3 +152,13 @@ def test_detect_and_detail_route(lab):
     assert not teamtailor.detect(b"<rss><channel></channel></rss>", "https://example.com/feed.rss")
     [posting, _] = teamtailor.parse(body, lab, FEED)
     assert teamtailor.detail_route(lab, posting) is None  # the feed carries the description
+
+
+def test_labs_add_finds_a_teamtailor_site_from_its_urls_and_a_careers_page_linking_to_it():
+    assert detect.from_url("https://sonority.teamtailor.com/jobs").params == {"company": "sonority"}
+    assert detect.from_url("https://sonority.career.teamtailor.com/jobs").params == {"host": "sonority.career.teamtailor.com"}
+    assert detect.from_url("https://www.teamtailor.com/en/") is None and detect.from_url("https://api.teamtailor.com/v1/jobs") is None
+    page = ('<html><body><a href="https://www.teamtailor.com/">Powered by Teamtailor</a>'
+            '<a href="https://sonority.teamtailor.com/jobs">Open roles</a></body></html>')
+    found = detect.from_page(page, "https://sonority.example/careers")
+    assert found is not None and (found.adapter, found.params) == ("teamtailor", {"company": "sonority"})
