@@ -26,7 +26,7 @@ from .scrapers.registry import BUILTIN_LABS, lab_entries, load_labs, user_labs_f
 
 STARTER_LABS = BUILTIN_LABS.with_name("starter-labs.toml")
 HEADER = "# Your own labs for asr-jobs: entries here add labs or override built-in ones (README: Adding a lab).\n"
-SYSTEM_NAMES = "Greenhouse, Ashby, Lever, Workable, Workday, Eightfold or SmartRecruiters"
+SYSTEM_NAMES = "Greenhouse, Ashby, Lever, Workable, Workday, Eightfold, SmartRecruiters, Recruitee, Personio or Teamtailor"
 
 
 @dataclass

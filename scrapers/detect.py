@@ -1,7 +1,7 @@
 """Which career system a URL or a careers page uses, and the adapter params that reach its board.
 
 `from_url` reads the host and path alone (no request): the board URLs of Greenhouse, Ashby, Lever, Workable,
-Workday, Eightfold, SmartRecruiters and Recruitee, their API URLs and their embed URLs. `from_page` reads a company's own careers page:
+Workday, Eightfold, SmartRecruiters, Recruitee, Personio and Teamtailor, their API URLs and their embed URLs. `from_page` reads a company's own careers page:
 embedded board scripts and iframes first (the board the page shows), then links to a board (the one linked
 most often). A page with neither may still hold schema.org JobPostings: `jsonld_count` says how many.
 """
@@ -18,7 +18,8 @@ from selectolax.lexbor import LexborHTMLParser
 
 from ..models import Lab
 
-SYSTEMS = ("greenhouse", "ashby", "lever", "workable", "workday", "eightfold", "smartrecruiters", "recruitee", "personio")
+SYSTEMS = ("greenhouse", "ashby", "lever", "workable", "workday", "eightfold", "smartrecruiters", "recruitee", "personio",
+           "teamtailor")
 GREENHOUSE_HOSTS = {"boards.greenhouse.io", "job-boards.greenhouse.io", "boards.eu.greenhouse.io",
                     "job-boards.eu.greenhouse.io"}
 LEVER_HOSTS = {"jobs.lever.co": "", "jobs.eu.lever.co": "eu", "api.lever.co": "", "api.eu.lever.co": "eu"}
@@ -31,7 +32,8 @@ _PERSONIO_HOST = re.compile(r"^([a-z0-9-]+)\.jobs\.personio\.(de|com)$", re.I)
 _LOCALE = re.compile(r"^[a-z]{2}(-[a-z]{2,4})?$", re.I)
 # Board URLs inside scripts (`Grnhse.Settings`, inline embed loaders) that are neither src nor href.
 _BOARD_URL = re.compile(r"https?://[a-z0-9.-]*(?:greenhouse\.io|ashbyhq\.com|lever\.co|workable\.com|"
-                        r"myworkdayjobs\.com|eightfold\.ai|smartrecruiters\.com|recruitee\.com)/[^\s\"'<>\\)]*", re.I)
+                        r"myworkdayjobs\.com|eightfold\.ai|smartrecruiters\.com|recruitee\.com|teamtailor\.com|"
+                        r"jobs\.personio\.(?:de|com))/[^\s\"'<>\\)]*", re.I)
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,8 @@ def from_url(url: str) -> Detected | None:
     host = (parts.hostname or "").lower()
     segments = [unquote(s) for s in parts.path.split("/") if s]
     query = {k: v[0] for k, v in parse_qs(parts.query).items() if v}
-    for reader in (_greenhouse, _ashby, _lever, _workable, _workday, _eightfold, _smartrecruiters, _recruitee, _personio):
+    for reader in (_greenhouse, _ashby, _lever, _workable, _workday, _eightfold, _smartrecruiters, _recruitee, _personio,
+                   _teamtailor):
         found = reader(host, segments, query)
         if found is not None:
             return found
@@ -145,6 +148,21 @@ def _personio(host: str, segments: list[str], query: dict[str, str]) -> Detected
         return None
     params = {"company": found[1], **({"domain": "com"} if found[2] == "com" else {})}
     return _board("personio", params, found[1])
+
+
+# Teamtailor's own hosts that are no career site.
+TEAMTAILOR_HOSTS = {"teamtailor.com", "www.teamtailor.com", "api.teamtailor.com", "app.teamtailor.com",
+                    "career.teamtailor.com", "support.teamtailor.com", "docs.teamtailor.com"}
+
+
+def _teamtailor(host: str, segments: list[str], query: dict[str, str]) -> Detected | None:
+    """COMPANY.teamtailor.com takes params.company; a longer host (COMPANY.career.teamtailor.com, COMPANY.na.
+    teamtailor.com) is kept whole as params.host."""
+    if not host.endswith(".teamtailor.com") or host in TEAMTAILOR_HOSTS or host.startswith("api."):
+        return None
+    company = host.split(".")[0]
+    params = {"company": company} if host.count(".") == 2 else {"host": host}
+    return _board("teamtailor", params, company)
 
 
 def _board(adapter: str, params: dict[str, Any], slug: str) -> Detected:

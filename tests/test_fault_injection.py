@@ -25,6 +25,7 @@ from asr_jobs.scrapers.adapters import lever as lever_adapter
 from asr_jobs.scrapers.adapters import personio as personio_adapter
 from asr_jobs.scrapers.adapters import recruitee as recruitee_adapter
 from asr_jobs.scrapers.adapters import smartrecruiters as smartrecruiters_adapter
+from asr_jobs.scrapers.adapters import teamtailor as teamtailor_adapter
 from asr_jobs.scrapers.adapters import workable as workable_adapter
 from asr_jobs.scrapers.har import load_har
 from asr_jobs.scrapers.registry import adapter_names, load_labs
@@ -102,6 +103,10 @@ def synthetic_labs() -> dict[str, tuple[str, dict, list[dict]]]:
         "personio-acme": ("personio", {"company": "sonara"},
                           [entry(personio_adapter.feed_url(personio), (FIXTURES / "personio_feed.xml").read_bytes(),
                                  "text/xml; charset=UTF-8")]),
+        "teamtailor-acme": ("teamtailor", {"company": "sonority"},
+                            [entry(teamtailor_adapter.feed_url(Lab(name="teamtailor-acme", title="Acme", category="startup",
+                                                                   adapter="teamtailor", params={"company": "sonority"})),
+                                   (FIXTURES / "teamtailor_jobs.rss").read_bytes(), "application/rss+xml")]),
     }
 
 

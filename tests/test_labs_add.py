@@ -53,6 +53,7 @@ def answer(request: httpx.Request) -> httpx.Response:
         ("", "/api/pcsx/search"): "eightfold_search.json",
         ("api.smartrecruiters.com", "/v1/companies/"): "smartrecruiters_postings.json",
         ("", "/api/offers/"): "recruitee_offers.json",
+        ("sonority.teamtailor.com", "/jobs.rss"): "teamtailor_jobs.rss",
     }
     if host.endswith((".jobs.personio.de", ".jobs.personio.com")) and path == "/xml":
         return httpx.Response(200, content=(FIXTURES / "personio_feed.xml").read_bytes(),
@@ -114,6 +115,8 @@ BOARD_URLS = [
      {"company": "sonoravoice"}),
     ("https://sonara.jobs.personio.de/job/1482301?language=en", "sonara", "personio", {"company": "sonara"}),
     ("https://sonara-voice.jobs.personio.com/", "sonara-voice", "personio", {"company": "sonara-voice", "domain": "com"}),
+    ("https://sonority.teamtailor.com/jobs/5120447-research-scientist-speech-recognition", "sonority", "teamtailor",
+     {"company": "sonority"}),
 ]
 
 

@@ -269,6 +269,15 @@ def _personio_site(request: httpx.Request) -> httpx.Response:
 SITES["personio"] = _personio_site
 
 
+def _teamtailor_site(request: httpx.Request) -> httpx.Response:
+    """The feed fixture's two items on the first page (a short page: the end of the feed)."""
+    return httpx.Response(200, headers={"content-type": "application/rss+xml; charset=utf-8"},
+                          content=(Path(__file__).parent / "fixtures" / "teamtailor_jobs.rss").read_bytes())
+
+
+SITES["teamtailor"] = _teamtailor_site
+
+
 async def recorded(path: Path) -> list[Sent]:
     """Every request the file's labs send in one scrape each (nothing stored before)."""
     data = contract(path)
