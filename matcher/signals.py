@@ -1,10 +1,11 @@
 """The research signal: how much a posting reads as a research role rather than an engineering one.
 
 Read from the title (research scientist, postdoc, PhD, research intern ... against software engineer,
-developer, SWE ...) and from what enrich.py already extracted from the text (the degree asked for, the
-publication expectation, the venues named). A research profile's score is multiplied by
-1 + RESEARCH_WEIGHT x signal, an engineering profile's by 1 - RESEARCH_WEIGHT x signal: the signal only
-reorders postings that match the profile's topic (a posting with cosine 0 stays at 0).
+developer, SWE ...; management and product titles are non-research and decide alone) and from what enrich.py
+already extracted from the text (the degree asked for, the publication expectation, the venues named). A
+research profile's score is multiplied by 1 + RESEARCH_WEIGHT x signal, an engineering profile's by
+1 - RESEARCH_WEIGHT x signal: the signal only reorders postings that match the profile's topic (a posting
+with cosine 0 stays at 0).
 """
 
 from __future__ import annotations
