@@ -1,9 +1,9 @@
 """Calibrated match levels: strong, good or weak next to a score, with thresholds from the development set.
 
-On the dev set (README "Matching quality"), of the `asr-research` scores: at 0.25 and above 11 postings,
+On the dev set (README "Matching quality"), of the `asr-research` scores: at 0.25 and above 10 postings,
 all speech or audio roles (grade >= 2), all ten speech-research roles among them; from 0.15 to 0.25,
-12 postings, 17% speech or audio, 83% machine learning or speech-adjacent (grade >= 1); below 0.15, no
-speech or audio role and 36% grade 1. Other profiles' scores are on the same cosine scale and read with the
+18 postings, 22% speech or audio, 83% machine learning or speech-adjacent (grade >= 1); below 0.15, no
+speech or audio role and 34% grade 1. Other profiles' scores are on the same cosine scale and read with the
 same thresholds (their own precision is not measured).
 """
 

@@ -66,7 +66,8 @@ def test_match_db_ranks_speech_research_first(db):
     order = ranked(db, "asr-research")
     assert order[:3] == ["asr", "tts", "intern"] or order[:3] == ["asr", "intern", "tts"]
     assert ("slp" not in order or order.index("slp") > 2) and "closed" not in order
-    assert order[-1] == "backend"  # nothing in common but "senior" and "engineer"
+    # Nothing in common but "senior" and "engineer": last, or under MIN_SCORE and not stored at all.
+    assert "backend" not in order[:-1]
     assert summary["asr-research"] == len(order)
     rows = list(db.query("SELECT rank, score, terms, matched_at FROM matches WHERE profile = 'asr-research' "
                          "ORDER BY rank"))
@@ -96,10 +97,13 @@ def test_skill_profiles_stay_within_the_field(db):
 def test_rerun_replaces_a_profiles_rows(db):
     profiles = load_profiles()
     match_db(db, profiles, ["asr-research"])
-    before = db["matches"].count
+    assert "tts" in ranked(db, "asr-research")
     db.execute("UPDATE postings SET status = 'closed' WHERE source_id = 'tts'")
     match_db(db, profiles, ["asr-research"])
-    assert "tts" not in ranked(db, "asr-research") and db["matches"].count == before - 1
+    # No row of the first run is left: every stored match is one of the new ranking (a posting near
+    # MIN_SCORE may cross it when the refit's idf changes, so the counts of the two runs may differ by more).
+    after = ranked(db, "asr-research")
+    assert "tts" not in after and db["matches"].count == len(after)
 
 
 def test_level_profiles_prefer_their_level(db):

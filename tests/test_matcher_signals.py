@@ -118,3 +118,41 @@ def test_level_profiles_only_push_engineering_down():
     research = np.array([1.0, -0.5])
     level = Profile("senior", kind="level", text="x", level="senior")
     assert signals.role_factors(research, [level], weight=0.4)[:, 0].tolist() == pytest.approx([1.0, 0.8])
+
+
+def test_management_and_product_titles_are_not_research_roles():
+    for title in ("Manager, Voice Input and Speech Synthesis", "Director of Speech Technology",
+                  "Head of Audio", "VP Engineering, Voice", "Speech Team Lead", "Lead, Voice Assistant",
+                  "Voice Platform Lead", "Product Manager, Speech Recognition", "Research Program Manager",
+                  "Engineering Manager, Research", "Technical Program Manager (TPM), Audio"):
+        assert signals.title_part(title)[0] == signals.MANAGEMENT, title
+
+
+def test_a_managers_posting_is_not_lifted_by_what_it_asks_of_candidates():
+    manager = {"title": "Manager, Speech Synthesis", "degree": "phd-required", "publications": "track-record",
+               "venues": "Interspeech"}
+    engineer = {**manager, "title": "Senior Software Engineer, Speech"}
+    assert signals.research_signal(manager) == -1.0
+    # An engineering title still reads its text: papers and a PhD asked for move it toward research.
+    assert signals.research_signal(engineer) == pytest.approx(-0.2)
+
+
+def test_leading_research_stays_a_research_title():
+    for title in ("Research Manager, Speech", "Research Lead", "Head of Speech Research",
+                  "Director of Research, Audio", "Lead Research Engineer"):
+        assert signals.title_part(title)[0] == 0.8, title
+    lead = {"title": "Research Manager, Speech", "degree": "phd-required", "publications": "track-record"}
+    assert signals.research_signal(lead) == pytest.approx(0.6 * 0.8 + 0.4 * 1.0)
+    # "Lead" as a seniority word on a hands-on title is not management.
+    assert signals.title_part("Lead Machine Learning Engineer")[0] == -0.5
+    assert signals.title_part("Lead Data Scientist")[0] == 0.8
+
+
+def test_research_profile_ranks_a_speech_manager_below_the_research_role():
+    db = open_db(None)
+    rows = [posting("mgr", "Manager, Voice Input and Speech Synthesis",
+                    "Lead the speech team and its roadmap. PhD in speech processing required."),
+            POSTINGS[2]]
+    save_postings(db, rows, fields={p.id: posting_fields(p) for p in rows})
+    match_db(db, load_profiles(), ["asr-research"])
+    assert ranked(db, "asr-research") == ["rs", "mgr"]
