@@ -136,9 +136,14 @@ class TokenCache:
         joined = [(np.concatenate(ids) if ids else np.zeros(0, np.int32),
                    np.concatenate(counts) if counts else np.zeros(0, np.int32), np.asarray(indptr, dtype=np.int64))
                   for ids, counts, indptr in fields]
-        present = np.unique(np.concatenate([ids for ids, _, _ in joined]))
-        arrays = [((np.searchsorted(present, ids) + 1).astype(np.int32), counts, indptr)
-                  for ids, counts, indptr in joined]
+        # Ids to local columns through one dense array (no sort): columns follow the ids, as a sorted unique would.
+        held = np.zeros(len(self.tokens), dtype=bool)
+        for ids, _, _ in joined:
+            held[ids] = True
+        present = np.flatnonzero(held)
+        local = np.zeros(len(self.tokens), dtype=np.int32)
+        local[present] = np.arange(1, len(present) + 1, dtype=np.int32)
+        arrays = [(local[ids], counts, indptr) for ids, counts, indptr in joined]
         return ["", *(self.tokens[i] for i in present.tolist())], arrays
 
     def save(self, prune: bool) -> None:
