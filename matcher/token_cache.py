@@ -138,12 +138,12 @@ class TokenCache:
                   for ids, counts, indptr in fields]
         # Ids to local columns through one dense array (no sort): columns follow the ids, as a sorted unique would.
         held = np.zeros(len(self.tokens), dtype=bool)
-        for ids, _, _ in joined:
-            held[ids] = True
+        for field_ids, _, _ in joined:
+            held[field_ids] = True
         present = np.flatnonzero(held)
         local = np.zeros(len(self.tokens), dtype=np.int32)
         local[present] = np.arange(1, len(present) + 1, dtype=np.int32)
-        arrays = [(local[ids], counts, indptr) for ids, counts, indptr in joined]
+        arrays = [(local[field_ids], field_counts, field_indptr) for field_ids, field_counts, field_indptr in joined]
         return ["", *(self.tokens[i] for i in present.tolist())], arrays
 
     def save(self, prune: bool) -> None:
