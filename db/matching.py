@@ -146,3 +146,47 @@ def note_update(db: sqlite_utils.Database, changed: dict[str, str], removed: lis
                         changed.items())
     db.execute("UPDATE match_model SET changed_since_fit = changed_since_fit + ? WHERE name = ?",
                [len(changed) + len(removed), FIT])
+
+
+def token_vocabulary(db: sqlite_utils.Database) -> list[str]:
+    """The tokens of the kept token counts, by id (id 0, never stored, is the empty token)."""
+    tokens = [""]
+    for token_id, token in db.execute("SELECT id, token FROM token_vocabulary ORDER BY id"):
+        tokens.extend([""] * (token_id - len(tokens)))
+        tokens.append(token)
+    return tokens
+
+
+def token_vocabulary_size(db: sqlite_utils.Database) -> int:
+    """The length of token_vocabulary()'s list: the next new token's id."""
+    return int(db.execute("SELECT coalesce(max(id), 0) + 1 FROM token_vocabulary").fetchone()[0])
+
+
+def add_token_vocabulary(db: sqlite_utils.Database, first_id: int, tokens: list[str]) -> None:
+    """New tokens, numbered from first_id on."""
+    db.conn.executemany("INSERT INTO token_vocabulary (id, token) VALUES (?, ?)",
+                        enumerate(tokens, first_id))
+
+
+def kept_token_counts(db: sqlite_utils.Database, keys: list[str]) -> dict[str, bytes]:
+    """Packed token counts kept under these keys (keys not kept are missing)."""
+    return {row["key"]: row["counts"] for row in rows_in(db, "SELECT key, counts FROM token_counts WHERE key IN ({ids})",
+                                                         keys)}
+
+
+def keep_token_counts(db: sqlite_utils.Database, entries: dict[str, bytes]) -> None:
+    """Packed token counts under their keys."""
+    db.conn.executemany("INSERT OR REPLACE INTO token_counts (key, counts) VALUES (?, ?)", entries.items())
+
+
+def prune_token_counts(db: sqlite_utils.Database, used: Iterable[str]) -> int:
+    """Token counts of texts no longer matched dropped (a full fit reads every open posting); returns how many."""
+    used = list(used)
+    if db.execute("SELECT count(*) FROM token_counts").fetchone()[0] <= len(used):
+        return 0
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS used_token_keys (key TEXT PRIMARY KEY)")
+    db.execute("DELETE FROM used_token_keys")
+    db.conn.executemany("INSERT OR IGNORE INTO used_token_keys VALUES (?)", ((key,) for key in used))
+    dropped = db.execute("DELETE FROM token_counts WHERE key NOT IN (SELECT key FROM used_token_keys)").rowcount
+    db.execute("DELETE FROM used_token_keys")
+    return dropped

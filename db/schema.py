@@ -28,7 +28,8 @@ from .tracking import latest_note_sql, latest_sql
 # 2: the meta table (what made the database: `asr-jobs demo` marks its own, the only ones it may replace).
 # 3: the applications table (`asr-jobs mark`: each status change of an application, never overwritten); the
 # ranked_matches and postings_overview views show each posting's application status and note.
-SCHEMA_VERSION = 3
+# 4: token_counts and token_vocabulary (each text's token counts kept for refits: matcher/token_cache.py).
+SCHEMA_VERSION = 4
 
 
 class SchemaError(sqlite3.DatabaseError):
@@ -90,6 +91,11 @@ TABLES: dict[str, TableShape] = {
                           "changed_since_fit": int, "tokens": str, "idf": bytes}, pk="name"),
     # The content each posting was scored as, so that the next match run knows what changed.
     "match_postings": TableShape({"posting_id": str, "content_hash": str}, pk="posting_id"),
+    # Each posting text's token counts per field, keyed by a hash of the text and of everything that shapes its
+    # tokens (vocabulary, learned boilerplate moved apart): a refit merges these instead of tokenizing again.
+    # counts packs int32 arrays (matcher/token_cache.py) over the ids of token_vocabulary.
+    "token_counts": TableShape({"key": str, "counts": bytes}, pk="key"),
+    "token_vocabulary": TableShape({"id": int, "token": str}, pk="id"),
     # Listing keys of postings a lab's filters dropped (for the filters they were dropped with).
     "filtered_listings": TableShape({"lab": str, "source_id": str, "listing_key": str, "filters": str},
                                pk=("lab", "source_id")),

@@ -16,7 +16,7 @@ from ..db import grouping, matching
 from ..db.connection import write_transaction
 from ..db.store import now_iso
 from ..enrich import posting_fields, seniority
-from . import boilerplate, feedback, incremental, parallel, signals
+from . import boilerplate, feedback, incremental, parallel, signals, token_cache
 from .model import DEFAULT_SETTINGS, TERMS_SHOWN, FieldVectorizer, Settings, scores
 from .text import load_vocabulary
 
@@ -42,6 +42,7 @@ class Ranking:
     names: list[str] = field(default_factory=list)
     research: np.ndarray = field(default_factory=lambda: np.zeros(0))  # each posting's research signal
     factors: np.ndarray = field(default_factory=lambda: np.ones((0, 0)))  # postings x profiles role factors
+    cache: token_cache.TokenCache | None = None  # the token counts used and made by the fit, to keep
 
     def explain_many(self, rows: np.ndarray, column: int, limit: int = TERMS_SHOWN) -> list[list[list]]:
         """Top terms of postings for one profile, from one sparse product: [[term, share], ...] per posting.
@@ -142,11 +143,14 @@ def learned_text(row: dict[str, Any], learned: boilerplate.Boilerplate | None) -
 
 def rank(rows: Iterator[dict[str, Any]], profiles: list, *, available: dict | None = None,
          settings: Settings = DEFAULT_SETTINGS, vocabulary=None,
-         learned: boilerplate.Boilerplate | None = None, personal: feedback.Personal | None = None) -> Ranking:
+         learned: boilerplate.Boilerplate | None = None, personal: feedback.Personal | None = None,
+         db=None) -> Ranking:
     """Fit once over the rows (id, lab, company, title, team, description, seniority, degree, venues,
     publications), score every profile; `learned` is the boilerplate learned from the same postings,
-    `personal` the liked profiles and ratings that adjust the profiles' vectors."""
+    `personal` the liked profiles and ratings that adjust the profiles' vectors. With `db`, texts whose token
+    counts it keeps are not tokenized again, and new counts are kept (ranking.cache.save())."""
     vectorizer = FieldVectorizer(vocabulary or user_vocabulary(), settings)
+    cache = token_cache.TokenCache(db, vectorizer.vocabulary) if db is not None else None
     ids: list[str] = []
     levels: list[str] = []
     research: list[float] = []
@@ -159,8 +163,10 @@ def rank(rows: Iterator[dict[str, Any]], profiles: list, *, available: dict | No
             yield learned_text(row, learned)
 
     scored = needed(profiles, available or {})
-    postings = vectorizer.fit_transform(texts(), parallel.workers())
-    return _ranking(vectorizer, postings, ids, levels, np.asarray(research, dtype=float), profiles, scored, personal)
+    postings = vectorizer.fit_transform(texts(), parallel.workers(), cache)
+    ranking = _ranking(vectorizer, postings, ids, levels, np.asarray(research, dtype=float), profiles, scored, personal)
+    ranking.cache = cache
+    return ranking
 
 
 def _ranking(vectorizer: FieldVectorizer, postings, ids: list[str], levels: list[str], research: np.ndarray,
@@ -244,7 +250,7 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
             yield row
 
     ranking = rank(tracked(matching.open_posting_rows(db)), chosen, available=profiles, settings=settings,
-                   vocabulary=vocabulary, learned=learned_boilerplate(db, settings), personal=personal)
+                   vocabulary=vocabulary, learned=learned_boilerplate(db, settings), personal=personal, db=db)
     stored = {profile.name: match_rows(ranking, column, profile, min_score, now)
               for column, profile in enumerate(chosen)}
     # Every profile's matches and the fit in one transaction: a run killed at any moment leaves the
@@ -252,6 +258,8 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
     with write_transaction(db):
         if names:
             matching.forget_fit(db)
+        if ranking.cache is not None:
+            ranking.cache.save(prune=True)  # every open posting was read: counts of no open text go
         for name, rows in stored.items():
             matching.replace_matches(db, name, rows)
         if not names:

@@ -7,7 +7,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -17,6 +17,9 @@ from sklearn.preprocessing import normalize
 from . import parallel
 from .signals import RESEARCH_WEIGHT
 from .text import TOKEN, Vocabulary, load_vocabulary
+
+if TYPE_CHECKING:
+    from .token_cache import TokenCache
 
 
 @dataclass(frozen=True)
@@ -86,11 +89,20 @@ class FieldVectorizer:
             data.extend(raw.values())
         indptr.append(len(indices))
 
-    def counts(self, rows: Iterable[tuple[str, str]], *, grow: bool = False, processes: int = 1) -> Counts:
+    def counts(self, rows: Iterable[tuple[str, str]], *, grow: bool = False, processes: int = 1,
+               cache: TokenCache | None = None) -> Counts:
         """Token counts of (title, description) rows per field; grow=True adds new tokens as columns.
 
         With processes > 1, many rows are normalized and counted in worker processes (parallel.counted).
+        With a cache, texts whose counts are kept are not tokenized again (token_cache.py).
         """
+        if cache is not None:
+            counts = self._merged(cache.counted(rows, processes), grow)
+            order = cache.order()
+            if np.array_equal(order, np.arange(len(order))):
+                return counts
+            rows_back = np.argsort(order, kind="stable")  # kept texts came last: rows back in their order
+            return Counts(*(matrix[rows_back] for matrix in counts))
         if processes > 1:
             return self._merged(parallel.counted(rows, self.vocabulary, processes), grow)
         fields = [(array("i"), array("d"), [0]) for _ in range(3)]
@@ -145,10 +157,10 @@ class FieldVectorizer:
         counts.eliminate_zeros()
         return counts
 
-    def fit(self, rows: Iterable[tuple[str, str]], processes: int = 1) -> Counts:
+    def fit(self, rows: Iterable[tuple[str, str]], processes: int = 1, cache: TokenCache | None = None) -> Counts:
         """Fit vocabulary and idf on all rows (one pass); returns their counts for combine()."""
         self._reset()
-        counts = self.counts(rows, grow=True, processes=processes)
+        counts = self.counts(rows, grow=True, processes=processes, cache=cache)
         # A posting counts once per token, whichever fields hold it; booleans keep this union small.
         present = (counts.title.astype(bool) + counts.role.astype(bool) + counts.rest.astype(bool)).tocsr()
         document_frequency = np.bincount(present.indices, minlength=len(self.tokens))
@@ -156,9 +168,10 @@ class FieldVectorizer:
         self.idf = np.log((1 + counts.title.shape[0]) / (1 + document_frequency)) + 1.0
         return counts
 
-    def fit_transform(self, rows: Iterable[tuple[str, str]], processes: int = 1) -> sp.csr_matrix:
+    def fit_transform(self, rows: Iterable[tuple[str, str]], processes: int = 1,
+                      cache: TokenCache | None = None) -> sp.csr_matrix:
         """Vectors of (title, description) rows; fits the vocabulary and idf on them."""
-        return self.combine(self.fit(rows, processes))
+        return self.combine(self.fit(rows, processes, cache))
 
     def transform(self, rows: Iterable[tuple[str, str]], processes: int = 1) -> sp.csr_matrix:
         """Vectors of further rows with the fitted vocabulary and idf (unknown terms are dropped)."""

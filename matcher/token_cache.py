@@ -1,0 +1,161 @@
+"""Token counts kept per posting text, so that a refit merges stored counts instead of tokenizing again.
+
+A text's counts are kept under a hash of the text itself (title and description as fed to the tokenizer,
+learned boilerplate already moved apart) and of the vocabulary that tokenized it: a changed posting, a
+change in learned boilerplate or in the vocabulary gives a new key, and the text is tokenized afresh.
+Each entry packs int32 arrays: the three fields' lengths, then token ids (token_vocabulary), then counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+
+from ..db import matching
+from . import parallel
+from .text import Vocabulary
+
+# Part of every key: bump it whenever text.py tokenizes differently, so that kept counts are not reused.
+TOKENIZER_VERSION = "1"
+BATCH = 500  # rows looked up at a time
+
+
+def vocabulary_digest(vocabulary: Vocabulary) -> str:
+    """A hash of what decides a text's tokens besides the text: the vocabulary and the tokenizer's version."""
+    described = {"version": TOKENIZER_VERSION, "boilerplate": list(vocabulary.boilerplate),
+                 "terms": sorted((name, repr(term)) for name, term in vocabulary.terms.items())}
+    return hashlib.sha1(json.dumps(described, sort_keys=True).encode()).hexdigest()
+
+
+class TokenCache:
+    """The kept token counts of one database, for one vocabulary; new counts are kept by save()."""
+
+    def __init__(self, db, vocabulary: Vocabulary):
+        self.db = db
+        self.vocabulary = vocabulary
+        self._prefix = vocabulary_digest(vocabulary).encode()
+        self.tokens = matching.token_vocabulary(db)  # id -> token
+        self._ids = {token: i for i, token in enumerate(self.tokens) if token}
+        self._stored = len(self.tokens)  # ids from here on are new
+        self._new: dict[str, bytes] = {}
+        self.used: list[str] = []
+        self.hits = 0
+        self._order: list[int] = []  # row positions in the order their counts were produced
+
+    def key(self, title: str, description: str) -> str:
+        """The key of a text's counts."""
+        digest = hashlib.blake2b(self._prefix, digest_size=20)
+        digest.update(title.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+        digest.update(description.encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
+
+    def counted(self, rows: Iterable[tuple[str, str]], processes: int) -> Iterator[parallel.ChunkCounts]:
+        """Chunk counts of all rows: texts not kept first (counted as parallel.counted does), kept ones last.
+
+        order() then gives each produced row's position among the rows.
+        """
+        self._order = []
+        hits: list[tuple[int, bytes]] = []
+        missed: list[str] = []
+
+        def misses() -> Iterator[tuple[str, str]]:
+            batch: list[tuple[int, str, tuple[str, str]]] = []
+            for position, (title, description) in enumerate(rows):
+                batch.append((position, self.key(title or "", description or ""), (title, description)))
+                if len(batch) >= BATCH:
+                    yield from self._looked_up(batch, hits, missed)
+                    batch = []
+            yield from self._looked_up(batch, hits, missed)
+
+        for chunk in parallel.counted(misses(), self.vocabulary, processes):
+            self._keep(chunk, missed)
+            yield chunk
+        self.hits = len(hits)
+        self._order.extend(position for position, _ in hits)
+        if hits:
+            yield self._chunk([blob for _, blob in hits])
+
+    def _looked_up(self, batch: list, hits: list, missed: list) -> Iterator[tuple[str, str]]:
+        """The batch's texts not kept (their keys noted in missed); kept ones go to hits."""
+        kept = matching.kept_token_counts(self.db, [key for _, key, _ in batch]) if batch else {}
+        for position, key, text in batch:
+            self.used.append(key)
+            blob = kept.get(key) or self._new.get(key)
+            if blob is None:
+                self._order.append(position)
+                missed.append(key)
+                yield text
+            else:
+                hits.append((position, blob))
+
+    def order(self) -> np.ndarray:
+        """Positions of the rows in the order counted() produced them."""
+        return np.asarray(self._order, dtype=np.int64)
+
+    def _id(self, token: str) -> int:
+        found = self._ids.get(token)
+        if found is None:
+            found = self._ids[token] = len(self.tokens)
+            self.tokens.append(token)
+        return found
+
+    def _keep(self, chunk: parallel.ChunkCounts, missed: list[str]) -> None:
+        """Each row of a freshly counted chunk packed under its key (the keys in missed, in order)."""
+        tokens, arrays = chunk
+        ids = np.fromiter((self._id(token) if token else 0 for token in tokens), dtype=np.int32, count=len(tokens))
+        rows = len(arrays[0][2]) - 1
+        keys, missed[:rows] = missed[:rows], []
+        for row, key in enumerate(keys):
+            lengths, parts_ids, parts_counts = [], [], []
+            for indices, data, indptr in arrays:
+                start, end = indptr[row], indptr[row + 1]
+                row_ids = ids[indices[start:end]]
+                counted = row_ids != 0  # stop words and numbers (column 0) are dropped by the matrix anyway
+                parts_ids.append(row_ids[counted])
+                parts_counts.append(data[start:end][counted].astype(np.int32, copy=False))
+                lengths.append(int(counted.sum()))
+            self._new[key] = np.concatenate([np.asarray(lengths, dtype=np.int32), *parts_ids, *parts_counts]).tobytes()
+
+    def _chunk(self, blobs: list[bytes]) -> parallel.ChunkCounts:
+        """One chunk of kept counts over its own tokens (only those the rows hold: no extra columns)."""
+        fields: list[tuple[list, list, list]] = [([], [], [0]) for _ in range(3)]
+        for blob in blobs:
+            packed = np.frombuffer(blob, dtype=np.int32)
+            lengths = packed[:3]
+            total = int(lengths.sum())
+            start = 3
+            for length, (ids, counts, indptr) in zip(lengths.tolist(), fields, strict=True):
+                ids.append(packed[start:start + length])
+                counts.append(packed[total + start:total + start + length])
+                indptr.append(indptr[-1] + length)
+                start += length
+        joined = [(np.concatenate(ids) if ids else np.zeros(0, np.int32),
+                   np.concatenate(counts) if counts else np.zeros(0, np.int32), np.asarray(indptr, dtype=np.int64))
+                  for ids, counts, indptr in fields]
+        # Ids to local columns through one dense array (no sort): columns follow the ids, as a sorted unique would.
+        held = np.zeros(len(self.tokens), dtype=bool)
+        for field_ids, _, _ in joined:
+            held[field_ids] = True
+        present = np.flatnonzero(held)
+        local = np.zeros(len(self.tokens), dtype=np.int32)
+        local[present] = np.arange(1, len(present) + 1, dtype=np.int32)
+        arrays = [(local[field_ids], field_counts, field_indptr) for field_ids, field_counts, field_indptr in joined]
+        return ["", *(self.tokens[i] for i in present.tolist())], arrays
+
+    def save(self, prune: bool) -> None:
+        """Keep the new tokens and counts (call inside a write transaction); prune=True drops unused counts.
+
+        When another process added tokens meanwhile, this run's new counts are not kept (the next refit keeps them).
+        """
+        if matching.token_vocabulary_size(self.db) != self._stored:
+            return
+        matching.add_token_vocabulary(self.db, self._stored, self.tokens[self._stored:])
+        matching.keep_token_counts(self.db, self._new)
+        if prune:
+            matching.prune_token_counts(self.db, self.used)
+        self._stored = len(self.tokens)
+        self._new = {}
