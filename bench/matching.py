@@ -43,8 +43,10 @@ def _bare(db_path: Path) -> dict[str, Any]:
 
 
 def _end_to_end(db_path: Path) -> dict[str, Any]:
-    """asr-jobs matching from the database to the ranked matches table, fitted afresh, all profiles."""
+    """asr-jobs matching from the database to the ranked matches table, fitted afresh, all profiles, with no token
+    counts kept from an earlier run (a cold fit, the same work as the bare baseline)."""
     from asr_jobs.db import store
+    from asr_jobs.db.matching import forget_token_counts
     from asr_jobs.matcher import match_db, parallel
     from asr_jobs.profiles import load_profiles, save_profiles
 
@@ -53,6 +55,7 @@ def _end_to_end(db_path: Path) -> dict[str, Any]:
     db = store.open_db(db_path)
     profiles = load_profiles()
     save_profiles(db, profiles)
+    forget_token_counts(db)
     # CPU counts the worker processes: the matcher's pool is shut down when match_db returns.
     spent, summary = timed(lambda: match_db(db, profiles, refit=True))
     own, child = _peak_mb()

@@ -168,6 +168,13 @@ def add_token_vocabulary(db: sqlite_utils.Database, first_id: int, tokens: list[
                         enumerate(tokens, first_id))
 
 
+def forget_token_counts(db: sqlite_utils.Database) -> None:
+    """Drop every kept token count (the next fit tokenizes every text again, as a cold run)."""
+    with write_transaction(db):
+        db.execute("DELETE FROM token_counts")
+        db.execute("DELETE FROM token_vocabulary")
+
+
 def kept_token_counts(db: sqlite_utils.Database, keys: list[str]) -> dict[str, bytes]:
     """Packed token counts kept under these keys (keys not kept are missing)."""
     return {row["key"]: row["counts"] for row in rows_in(db, "SELECT key, counts FROM token_counts WHERE key IN ({ids})",

@@ -123,3 +123,17 @@ def test_match_keeps_counts_and_a_refit_stores_the_same_matches(db, profiles):
     assert db.execute("SELECT count(*) FROM token_counts").fetchone()[0] == 40
     match_db(db, profiles, now="t1", refit=True)
     assert db.execute("SELECT profile, posting_id, score, rank, terms FROM matches ORDER BY 1, 2").fetchall() == first
+
+
+def test_forgotten_counts_make_the_next_fit_cold_and_it_stores_them_again(db, profiles):
+    """What the benchmark does before it times a cold fit: no count is kept, then the fit keeps them all again."""
+    from asr_jobs.db.matching import forget_token_counts
+
+    match_db(db, profiles, now="t1")
+    first = db.execute("SELECT profile, posting_id, score, rank FROM matches ORDER BY 1, 2").fetchall()
+    forget_token_counts(db)
+    assert db.execute("SELECT count(*) FROM token_counts").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM token_vocabulary").fetchone()[0] == 0
+    match_db(db, profiles, now="t1", refit=True)
+    assert db.execute("SELECT count(*) FROM token_counts").fetchone()[0] == 40
+    assert db.execute("SELECT profile, posting_id, score, rank FROM matches ORDER BY 1, 2").fetchall() == first
