@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -79,3 +81,24 @@ def pdf_document(lines: list[str]) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+def run_adapter(adapter: Any, lab: Any, handler: Any, *, probe: bool = False,
+                previous: dict | None = None) -> tuple[Any, Any, list[httpx.Request]]:
+    """An adapter's scrape (or probe) of a lab against `handler`, one try per request: its result, its context and
+    the requests it made."""
+    from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
+
+    seen: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return handler(request)
+
+    async def go() -> tuple[Any, Any]:
+        async with Fetcher(httpx.MockTransport(record), retry=RetryPolicy(attempts=1)) as fetcher:
+            ctx = LabContext(lab, fetcher, previous=previous or {})
+            return await (adapter.probe(ctx) if probe else adapter.scrape(ctx)), ctx
+
+    result, ctx = asyncio.run(go())
+    return result, ctx, seen

@@ -3,17 +3,14 @@ fixture in the feed's real shape."""
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 import pytest
 
 from asr_jobs.models import ParseError, Politeness, ScrapeError
 from asr_jobs.scrapers.adapters import personio
-from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
 from asr_jobs.scrapers.registry import load_labs
 
-from .conftest import fixture_bytes
+from .conftest import fixture_bytes, run_adapter
 
 FEED = "https://sonara.jobs.personio.de/xml"
 # No built-in lab is on Personio: a lab of one's own, as `labs add` writes it.
@@ -32,18 +29,8 @@ def lab(tmp_path_factory):
 
 
 def run(lab, handler, probe: bool = False):
-    seen: list[httpx.Request] = []
-
-    def record(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return handler(request)
-
-    async def go():
-        async with Fetcher(httpx.MockTransport(record), retry=RetryPolicy(attempts=1)) as fetcher:
-            ctx = LabContext(lab, fetcher)
-            return await (personio.probe(ctx) if probe else personio.scrape(ctx))
-
-    return asyncio.run(go()), seen
+    result, _, seen = run_adapter(personio, lab, handler, probe=probe)
+    return result, seen
 
 
 def feed(request: httpx.Request) -> httpx.Response:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import httpx
@@ -11,10 +10,9 @@ import pytest
 from asr_jobs.models import ParseError, Politeness, ScrapeError
 from asr_jobs.scrapers import detect
 from asr_jobs.scrapers.adapters import recruitee
-from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
 from asr_jobs.scrapers.registry import load_labs
 
-from .conftest import FIXTURES, fixture_bytes
+from .conftest import FIXTURES, fixture_bytes, run_adapter
 
 API = "https://sonoravoice.recruitee.com/api/offers/"
 # No built-in lab is on Recruitee: a lab of one's own, as `labs add` writes it.
@@ -37,18 +35,8 @@ def offers() -> dict:
 
 
 def run(lab, handler, probe: bool = False) -> tuple[list | int, list[httpx.Request]]:
-    seen: list[httpx.Request] = []
-
-    def record(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return handler(request)
-
-    async def go():
-        async with Fetcher(httpx.MockTransport(record), retry=RetryPolicy(attempts=1)) as fetcher:
-            ctx = LabContext(lab, fetcher)
-            return await (recruitee.probe(ctx) if probe else recruitee.scrape(ctx))
-
-    return asyncio.run(go()), seen
+    result, _, seen = run_adapter(recruitee, lab, handler, probe=probe)
+    return result, seen
 
 
 def test_parse_reads_every_field(lab):

@@ -13,7 +13,7 @@ from asr_jobs.scrapers.adapters import smartrecruiters
 from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
 from asr_jobs.scrapers.registry import load_labs
 
-from .conftest import FIXTURES, fixture_bytes
+from .conftest import FIXTURES, fixture_bytes, run_adapter
 
 API = "https://api.smartrecruiters.com/v1/companies/AcousticaLabs/postings"
 # No built-in lab is on SmartRecruiters: a lab of one's own, as `labs add` writes it.
@@ -40,19 +40,7 @@ def detail(posting_id: str) -> dict:
 
 
 def run(lab, handler, previous=None) -> tuple[list, LabContext, list[httpx.Request]]:
-    seen: list[httpx.Request] = []
-
-    def record(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return handler(request)
-
-    async def go():
-        async with Fetcher(httpx.MockTransport(record), retry=RetryPolicy(attempts=1)) as fetcher:
-            ctx = LabContext(lab, fetcher, previous=previous or {})
-            return await smartrecruiters.scrape(ctx), ctx
-
-    postings, ctx = asyncio.run(go())
-    return postings, ctx, seen
+    return run_adapter(smartrecruiters, lab, handler, previous=previous)
 
 
 def site(pages: list[dict], gone: frozenset[str] = frozenset()):

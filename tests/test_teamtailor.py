@@ -13,7 +13,7 @@ from asr_jobs.scrapers.adapters import teamtailor
 from asr_jobs.scrapers.fetch import Fetcher, LabContext, RetryPolicy
 from asr_jobs.scrapers.registry import load_labs
 
-from .conftest import fixture_bytes
+from .conftest import fixture_bytes, run_adapter
 
 FEED = "https://sonority.teamtailor.com/jobs.rss"
 # No built-in lab is on Teamtailor: a lab of one's own, as `labs add` writes it.
@@ -53,19 +53,7 @@ def paged(total: int):
 
 
 def run(lab, handler) -> tuple[list, LabContext, list[httpx.Request]]:
-    seen: list[httpx.Request] = []
-
-    def record(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return handler(request)
-
-    async def go():
-        async with Fetcher(httpx.MockTransport(record), retry=RetryPolicy(attempts=1)) as fetcher:
-            ctx = LabContext(lab, fetcher)
-            return await teamtailor.scrape(ctx), ctx
-
-    postings, ctx = asyncio.run(go())
-    return postings, ctx, seen
+    return run_adapter(teamtailor, lab, handler)
 
 
 def test_parse_reads_every_field_of_an_item(lab):
