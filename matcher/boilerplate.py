@@ -11,9 +11,10 @@ weigh as boilerplate (Settings.rest_weight) wherever they stood. Nothing is list
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from ..db import matching, queries
@@ -28,9 +29,13 @@ HEADING = "\n\n**Company boilerplate**\n"
 
 def paragraph_key(paragraph: str) -> int | None:
     """A paragraph as compared across postings (case and outer spaces evened out, hashed: the keys of a whole
-    database are held at once); None when too short. Plain string work: this runs on every paragraph matched."""
+    database are held at once); None when too short."""
     key = paragraph.strip().lower()
-    return hash(key) if key.count(" ") >= MIN_WORDS - 1 else None
+    return hash(key) if _long_enough(key) else None
+
+
+def _long_enough(paragraph: str) -> bool:
+    return paragraph.count(" ") >= MIN_WORDS - 1
 
 
 def text_paragraphs(description: str) -> list[str]:
@@ -38,6 +43,19 @@ def text_paragraphs(description: str) -> list[str]:
     if _looks_html(description):
         return html_lines(description).split("\n")
     return (description or "").split("\n\n")
+
+
+def _keys(paragraphs: list[str]) -> list[int]:
+    """paragraph_key of each paragraph, short ones included (callers check the length of the few that count).
+
+    Built from C-level maps: this runs on every paragraph of every posting at each match."""
+    return list(map(hash, map(str.strip, map(str.lower, paragraphs))))
+
+
+def _long_keys(paragraphs: list[str]) -> set[int]:
+    """The paragraph_key of each paragraph long enough to have one."""
+    least = MIN_WORDS - 1  # _long_enough, inlined: this runs on every paragraph of every posting
+    return {hash(key) for key in map(str.strip, map(str.lower, paragraphs)) if key.count(" ") >= least}
 
 
 @dataclass
@@ -51,17 +69,23 @@ class Boilerplate:
         repeated = self.paragraphs.get(company or "")
         if not repeated:
             return []
-        return [paragraph.strip() for paragraph in text_paragraphs(description) if paragraph_key(paragraph) in repeated]
+        paragraphs = text_paragraphs(description)
+        return [paragraph.strip() for paragraph, key in zip(paragraphs, _keys(paragraphs), strict=True)
+                if key in repeated and _long_enough(paragraph.strip())]
 
     def moved(self, company: str, description: str) -> str:
         """The description with its company's boilerplate paragraphs moved under a boilerplate heading at the end."""
         repeated = self.paragraphs.get(company or "")
         if not repeated or not description:
             return description
+        paragraphs = text_paragraphs(description)
+        keys = _keys(paragraphs)
+        if repeated.isdisjoint(keys):
+            return description
         role: list[str] = []
         boiler: list[str] = []
-        for paragraph in text_paragraphs(description):
-            (boiler if paragraph_key(paragraph) in repeated else role).append(paragraph)
+        for paragraph, key in zip(paragraphs, keys, strict=True):
+            (boiler if key in repeated and _long_enough(paragraph.strip()) else role).append(paragraph)
         if not boiler:
             return description
         return "\n\n".join(role) + HEADING + "\n\n".join(boiler)
@@ -73,19 +97,17 @@ def learn(rows: Iterable[tuple[str, str, str]]) -> Boilerplate:
     Rows of companies with fewer than MIN_TITLES distinct titles may be left out by the caller (they
     cannot have boilerplate): db.matching.company_texts does so in SQL.
     """
-    titles: dict[str, set[str]] = defaultdict(set)
-    seen: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))  # company -> paragraph -> titles
+    # company -> title -> the keys of its postings' paragraphs: a paragraph counts once per distinct title.
+    seen: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
     for company, title, description in rows:
-        company, title = company or "", (title or "").strip().lower()
-        titles[company].add(title)
-        paragraphs = seen[company]
-        for key in {paragraph_key(paragraph) for paragraph in text_paragraphs(description)}:
-            if key is not None:
-                paragraphs[key].add(title)
+        seen[company or ""][(title or "").strip().lower()].update(_long_keys(text_paragraphs(description)))
     learned: dict[str, set[int]] = {}
-    for company, paragraphs in seen.items():
-        needed = max(MIN_TITLES, MIN_SHARE * len(titles[company]))
-        repeated = {key for key, where in paragraphs.items() if len(where) >= needed}
+    for company, titles in seen.items():
+        needed = max(MIN_TITLES, MIN_SHARE * len(titles))
+        if len(titles) < needed:
+            continue
+        spread = Counter(chain.from_iterable(titles.values()))  # key -> distinct titles holding it
+        repeated = {key for key, count in spread.items() if count >= needed}
         if repeated:
             learned[company] = repeated
     return Boilerplate(learned)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -61,6 +62,7 @@ _DEGREE = {"phd-required": 1.0, "phd-preferred": 0.6, "ms": 0.0}
 _PUBLICATIONS = {"first-author": 1.0, "track-record": 1.0, "expected": 0.6}
 
 
+@lru_cache(maxsize=16384)  # titles repeat (one role in several cities, a lab's standard titles)
 def title_part(title: str) -> tuple[float, str]:
     """The title's part of the signal in [-1, 1], with the words that decided it ('' when none)."""
     for pattern, value in _TITLE_RULES:
@@ -87,7 +89,7 @@ def research_signal(row: Mapping[str, Any]) -> float:
     if title == MANAGEMENT and is_management(words):
         return MANAGEMENT  # a manager's posting: its degree and paper asks describe the team, not the role
     text = text_part(row.get("degree") or "", row.get("publications") or "", row.get("venues") or "")
-    return float(np.clip(TITLE_SHARE * title + TEXT_SHARE * text, -1.0, 1.0))
+    return max(-1.0, min(1.0, TITLE_SHARE * title + TEXT_SHARE * text))
 
 
 def signals(rows: Iterable[Mapping[str, Any]]) -> np.ndarray:

@@ -311,6 +311,7 @@ def split_boilerplate(text: str) -> tuple[str, str]:
     return "\n".join(role), "\n".join(rest)
 
 
+@lru_cache(maxsize=8192)  # headings repeat across postings ("requirements:", "** about us**")
 def _heading_kind(heading: str) -> bool | None:
     """True for a boilerplate heading, False for a role heading, None for a heading that changes nothing."""
     if _BOILER_HEADING.search(heading):

@@ -38,7 +38,8 @@ class TokenCache:
         self.vocabulary = vocabulary
         self._prefix = vocabulary_digest(vocabulary).encode()
         self.tokens = matching.token_vocabulary(db)  # id -> token
-        self._ids = {token: i for i, token in enumerate(self.tokens) if token}
+        self._ids_of = {token: i for i, token in enumerate(self.tokens) if token}
+        self._ids_of[""] = 0
         self._stored = len(self.tokens)  # ids from here on are new
         self._new: dict[str, bytes] = {}
         self.used: list[str] = []
@@ -96,29 +97,40 @@ class TokenCache:
         """Positions of the rows in the order counted() produced them."""
         return np.asarray(self._order, dtype=np.int64)
 
-    def _id(self, token: str) -> int:
-        found = self._ids.get(token)
-        if found is None:
-            found = self._ids[token] = len(self.tokens)
+    def _ids(self, tokens: list[str]) -> np.ndarray:
+        """The ids of a chunk's tokens (new tokens get new ids; "" is 0)."""
+        known = self._ids_of
+        new = set(tokens).difference(known)  # C-level: only chunks with tokens new to this database loop below
+        for token in (token for token in tokens if token in new) if new else ():  # ids in order of first use
+            known[token] = len(self.tokens)
             self.tokens.append(token)
-        return found
+        return np.fromiter(map(known.__getitem__, tokens), dtype=np.int32, count=len(tokens))
 
     def _keep(self, chunk: parallel.ChunkCounts, missed: list[str]) -> None:
-        """Each row of a freshly counted chunk packed under its key (the keys in missed, in order)."""
+        """Each row of a freshly counted chunk packed under its key (the keys in missed, in order).
+
+        A row packs int32 arrays: its three fields' lengths, then their token ids, then their counts. The
+        chunk is packed as one array with numpy (stop words and numbers, id 0, left out), then cut per row.
+        """
         tokens, arrays = chunk
-        ids = np.fromiter((self._id(token) if token else 0 for token in tokens), dtype=np.int32, count=len(tokens))
+        ids = self._ids(tokens)
         rows = len(arrays[0][2]) - 1
         keys, missed[:rows] = missed[:rows], []
+        kept_ids, kept_counts, lengths = [], [], []
+        for indices, data, indptr in arrays:
+            field_ids = ids[indices]
+            counted = field_ids != 0
+            kept_ids.append(field_ids[counted])
+            kept_counts.append(np.asarray(data, dtype=np.int32)[counted])
+            # counted entries per row: a cumulative sum read at the row bounds
+            running = np.concatenate(([0], np.cumsum(counted, dtype=np.int64)))
+            lengths.append(np.diff(running[indptr]))
+        per_row = np.stack(lengths, axis=1).astype(np.int32)  # rows x 3
+        starts = [np.concatenate(([0], np.cumsum(per_row[:, f]))).tolist() for f in range(3)]
         for row, key in enumerate(keys):
-            lengths, parts_ids, parts_counts = [], [], []
-            for indices, data, indptr in arrays:
-                start, end = indptr[row], indptr[row + 1]
-                row_ids = ids[indices[start:end]]
-                counted = row_ids != 0  # stop words and numbers (column 0) are dropped by the matrix anyway
-                parts_ids.append(row_ids[counted])
-                parts_counts.append(data[start:end][counted].astype(np.int32, copy=False))
-                lengths.append(int(counted.sum()))
-            self._new[key] = np.concatenate([np.asarray(lengths, dtype=np.int32), *parts_ids, *parts_counts]).tobytes()
+            bounds = [(starts[f][row], starts[f][row + 1]) for f in range(3)]
+            self._new[key] = np.concatenate([per_row[row], *(kept_ids[f][a:b] for f, (a, b) in enumerate(bounds)),
+                                             *(kept_counts[f][a:b] for f, (a, b) in enumerate(bounds))]).tobytes()
 
     def _chunk(self, blobs: list[bytes]) -> parallel.ChunkCounts:
         """One chunk of kept counts over its own tokens (only those the rows hold: no extra columns)."""
