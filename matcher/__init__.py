@@ -52,10 +52,11 @@ class Ranking:
         products = self.postings[rows].multiply(self.profiles[column]).tocsr()  # this profile's own cosine
         cosines = np.asarray(products.sum(axis=1)).ravel()
         explained = []
+        by_name = self.vectorizer.name_order()
         for i in range(len(rows)):
             start, end = products.indptr[i], products.indptr[i + 1]
             data, indices = products.data[start:end], products.indices[start:end]
-            best = np.argsort(-data, kind="stable")[:limit]
+            best = np.lexsort((by_name[indices], -data))[:limit]  # equal shares in the order of their names
             total = cosines[i] or 1.0
             explained.append([[self.vectorizer.show(int(indices[k])), round(float(data[k] / total), 3)]
                               for k in best if data[k] > 0])

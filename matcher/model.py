@@ -63,6 +63,7 @@ class FieldVectorizer:
         self._columns: dict[str, int] = {}  # token -> column
         self._word_columns: dict[str, int] = {}  # word of normalized text -> column
         self.idf: np.ndarray | None = None
+        self._name_order = np.zeros(0, dtype=np.int64)
 
     def _column(self, word: str, grow: bool) -> int:
         return self._token_column(self.vocabulary.token(word), grow)
@@ -95,7 +96,7 @@ class FieldVectorizer:
         if text:
             raw = Counter(TOKEN.findall(text))
             known = self._word_columns
-            for word in set(raw).difference(known):
+            for word in sorted(set(raw).difference(known)):  # sorted: the same columns in every run
                 known[word] = self._column(word, grow)
             indices.extend(map(known.__getitem__, raw))
             data.extend(raw.values())
@@ -224,6 +225,13 @@ class FieldVectorizer:
         values *= self._fitted_idf()[counts.indices]
         weighted = sp.csr_matrix((values, counts.indices, counts.indptr), shape=counts.shape)
         return normalize(weighted, norm="l2", copy=False)
+
+    def name_order(self) -> np.ndarray:
+        """Each column's place in the alphabetical order of the tokens (a tie-break that does not depend on
+        the order columns were made in)."""
+        if len(self._name_order) != len(self.tokens):  # tokens are set by fit() or incremental.restored()
+            self._name_order = np.argsort(np.argsort(np.asarray(self.tokens, dtype=object), kind="stable"))
+        return self._name_order
 
     def show(self, column: int) -> str:
         return self.vocabulary.show(self.tokens[column])

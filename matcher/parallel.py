@@ -59,7 +59,7 @@ def count_chunk(rows: list[tuple[str, str]], vocabulary: Vocabulary | None = Non
             if text:
                 raw = Counter(TOKEN.findall(text))
                 # set(...).difference(dict) walks the few new words, not the whole dict (keys() - keys() would)
-                for word in set(raw).difference(columns):
+                for word in sorted(set(raw).difference(columns)):  # sorted: the same columns in every run
                     token = vocabulary.token(word)
                     columns[word] = 0 if token is None else local.setdefault(token, len(local) + 1)
                 indices.extend(map(columns.__getitem__, raw))
