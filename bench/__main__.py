@@ -123,8 +123,10 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         ("scrape: lower bound (slowest host's queue)", f"{s['bound_s']:.2f} s ({s['bound_host']})", "", ""),
         ("scrape: concurrent / bound", f"{s['ratio_to_bound']:.2f}x", "<= 1.3x", _check(s["ratio_to_bound"] <= 1.3)),
         ("scrape: sequential", f"{s['sequential_s']:.2f} s wall, {s['sequential_cpu_s']:.2f} s CPU", "", ""),
-        ("scrape: speed-up over sequential", f"{s['speedup_vs_sequential']:.1f}x", ">= 8x",
-         _check(s["speedup_vs_sequential"] >= 8)),
+        # No target of its own: it is capped by sequential / bound, which moves with the mix of hosts (one
+        # Google feed request replaced hundreds of paged ones); concurrent / bound above is the target.
+        ("scrape: speed-up over sequential", f"{s['speedup_vs_sequential']:.1f}x (at most "
+         f"{s['sequential_s'] / s['bound_s']:.1f}x: sequential / bound)", "", ""),
         ("scrape: stores what the sequential run stores", _check(s["same_postings_as_sequential"]), "yes",
          _check(s["same_postings_as_sequential"])),
         ("scrape: per-host limits kept (server-measured)", _check(s["limits_respected"]), "yes",
