@@ -1,5 +1,6 @@
 """The README's "Adding a career system" checklist, enforced for every adapter the registry finds."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,8 @@ def test_every_system_has_fixtures_tests_and_documented_params(system):
 def test_every_system_a_built_in_lab_uses_has_a_sample_site(system):
     assert (ROOT / "asr_jobs" / "samplesites" / f"{system}.py").exists() and system in SIZES, (
         f"built-in labs use {system!r}: add asr_jobs/samplesites/{system}.py and its size in samplesites/sites.py (step 5)")
+
+
+def test_the_readme_counts_the_built_in_labs_as_labs_toml_has_them():
+    counts = {int(n) for n in re.findall(r"\b(\d+) labs\b", README)}
+    assert counts == {len(load_labs())}, f"README names {sorted(counts)} labs; scrapers/labs.toml has {len(load_labs())}"
