@@ -577,10 +577,10 @@ def show(posting_id: str, db_path: str | None, profile: str | None, as_json: boo
     if posting["matches"]:
         console.print("[bold]Scores[/bold]")
         for s in posting["matches"]:
-            terms = ", ".join(entry_text(t) for t in s["terms"][:8])
-            console.print(f"  {escape(s['profile']):<28} {s['score']:.3f} {s['match']:<6}  rank {s['rank']:<5} "
-                          f"{escape(terms)}",
-                          highlight=False)
+            head = f"  {s['profile']:<28} {s['score']:.3f} {s['match']:<6}  rank {s['rank']:<5} "
+            lines = term_lines([entry_text(t) for t in s["terms"][:8]], console.width - len(head))
+            for number, line in enumerate(lines or [""]):
+                console.print(f"{head if number == 0 else ' ' * len(head)}{line}", highlight=False, markup=False)
         console.print()
     print_tracking(console, posting["tracking"])
     if posting.get("gap"):
@@ -597,6 +597,16 @@ def show(posting_id: str, db_path: str | None, profile: str | None, as_json: boo
             console.print(f"  - {line[:100]}{'…' if len(line) > 100 else ''}", highlight=False, markup=False)
         console.print()
     console.print(posting["description"] or "(no description)", highlight=False, markup=False)
+
+
+def term_lines(entries: list[str], width: int) -> list[str]:
+    """A score's explanation ("speech 22%, audio 17%, ...") wrapped to a width, never inside an entry."""
+    import textwrap
+
+    # textwrap breaks only at ASCII whitespace: a no-break space keeps "online-decoding 32%" whole.
+    text = ", ".join(entry.replace(" ", "\u00a0") for entry in entries)
+    lines = textwrap.wrap(text, max(width, 24), break_long_words=False, break_on_hyphens=False)
+    return [line.replace("\u00a0", " ") for line in lines]
 
 
 def print_tracking(console: Any, changes: list[dict[str, Any]]) -> None:

@@ -16,7 +16,7 @@ from rich.console import Console
 
 from asr_jobs import cli as cli_module
 from asr_jobs.cli import cli
-from asr_jobs.cli_common import fitted_table
+from asr_jobs.cli_common import entry_text, fitted_table
 from asr_jobs.db import queries, store
 
 DEMO_HARS = Path(cli_module.__file__).parent / "demo"
@@ -176,6 +176,23 @@ def test_jobs_fits_the_terminal(runner, demo_db, monkeypatch, width):
             assert row["salary"] in text
         assert row["url"] not in text
     assert {r["url"] for r in rows if r["url"]} <= set(LINK.findall(result.output))
+
+
+@pytest.mark.parametrize("width", [80, 100, 160])
+def test_show_wraps_score_explanations_between_terms(runner, demo_db, monkeypatch, width):
+    top = json.loads(runner.invoke(cli, ["jobs", "--db", str(demo_db), "--limit", "1", "--json"]).output)[0]
+    shown = json.loads(runner.invoke(cli, ["show", top["id"], "--db", str(demo_db), "--json"]).output)
+    terminal(monkeypatch, width)
+    lines = plain_lines(runner.invoke(cli, ["show", top["id"], "--db", str(demo_db)]).output)
+    scores = lines[lines.index("Scores") + 1: lines.index("", lines.index("Scores"))]
+    assert max(len(line) for line in scores) <= width
+    # Each profile's explanation, read back across its wrapped lines, is the whole list of entries.
+    first = [i for i, line in enumerate(scores) if not line.startswith(" " * 10)]
+    assert len(first) == len(shown["matches"])
+    for start, end, match in zip(first, [*first[1:], len(scores)], shown["matches"], strict=True):
+        column = re.search(r" rank \d+ +", scores[start]).end()  # type: ignore[union-attr]
+        text = " ".join(line[column:].strip() for line in scores[start:end])
+        assert text == ", ".join(entry_text(t) for t in match["terms"][:8])
 
 
 def test_piped_tables_and_csv_stay_complete(runner, demo_db):
