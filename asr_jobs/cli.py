@@ -578,9 +578,13 @@ def show(posting_id: str, db_path: str | None, profile: str | None, as_json: boo
         console.print("[bold]Scores[/bold]")
         for s in posting["matches"]:
             head = f"  {s['profile']:<28} {s['score']:.3f} {s['match']:<6}  rank {s['rank']:<5} "
-            lines = term_lines([entry_text(t) for t in s["terms"][:8]], console.width - len(head))
+            entries = [entry_text(t) for t in s["terms"][:8]]
+            indent = len(head) if console.width - len(head) >= TERMS_WIDTH else 4  # else under the profile
+            lines = term_lines(entries, console.width - indent)
+            if indent < len(head):
+                lines.insert(0, "")
             for number, line in enumerate(lines or [""]):
-                console.print(f"{head if number == 0 else ' ' * len(head)}{line}", highlight=False, markup=False)
+                console.print(f"{head if number == 0 else ' ' * indent}{line}".rstrip(), highlight=False, markup=False)
         console.print()
     print_tracking(console, posting["tracking"])
     if posting.get("gap"):
@@ -599,13 +603,16 @@ def show(posting_id: str, db_path: str | None, profile: str | None, as_json: boo
     console.print(posting["description"] or "(no description)", highlight=False, markup=False)
 
 
+TERMS_WIDTH = 24  # narrowest column an explanation is wrapped into beside its score
+
+
 def term_lines(entries: list[str], width: int) -> list[str]:
     """A score's explanation ("speech 22%, audio 17%, ...") wrapped to a width, never inside an entry."""
     import textwrap
 
     # textwrap breaks only at ASCII whitespace: a no-break space keeps "online-decoding 32%" whole.
     text = ", ".join(entry.replace(" ", "\u00a0") for entry in entries)
-    lines = textwrap.wrap(text, max(width, 24), break_long_words=False, break_on_hyphens=False)
+    lines = textwrap.wrap(text, max(width, TERMS_WIDTH), break_long_words=False, break_on_hyphens=False)
     return [line.replace("\u00a0", " ") for line in lines]
 
 

@@ -187,11 +187,11 @@ def test_show_wraps_score_explanations_between_terms(runner, demo_db, monkeypatc
     scores = lines[lines.index("Scores") + 1: lines.index("", lines.index("Scores"))]
     assert max(len(line) for line in scores) <= width
     # Each profile's explanation, read back across its wrapped lines, is the whole list of entries.
-    first = [i for i, line in enumerate(scores) if not line.startswith(" " * 10)]
+    first = [i for i, line in enumerate(scores) if re.match(r"  \S", line)]
     assert len(first) == len(shown["matches"])
     for start, end, match in zip(first, [*first[1:], len(scores)], shown["matches"], strict=True):
-        column = re.search(r" rank \d+ +", scores[start]).end()  # type: ignore[union-attr]
-        text = " ".join(line[column:].strip() for line in scores[start:end])
+        beside = scores[start][re.search(r" rank \d+ *", scores[start]).end():]  # type: ignore[union-attr]
+        text = " ".join(part for part in (beside, *(line.strip() for line in scores[start + 1:end])) if part)
         assert text == ", ".join(entry_text(t) for t in match["terms"][:8])
 
 
