@@ -189,8 +189,8 @@ def learned_boilerplate(db, settings: Settings) -> boilerplate.Boilerplate | Non
 class MatchSummary(dict):
     """Matches stored per profile (name -> count), with the number of postings scored and each top three.
 
-    `mode` is "full" (fitted on all open postings) or "incremental" (only what changed, with the stored
-    fit); `note` says why.
+    `mode` is "full" (fitted on all open postings), "incremental" (only what changed, with the stored fit)
+    or "rescore" (every posting, from its kept token counts with the stored fit); `note` says why.
     """
 
     def __init__(self, postings: int, counts: dict[str, int], top: dict[str, list[tuple[str, float]]],
@@ -224,8 +224,9 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
     """Score the open postings against the chosen profiles and replace their rows in the matches table.
 
     Over all profiles, a run reuses the last fit while few postings changed since (incremental.plan):
-    only new, changed and closed postings are scored then. summary.mode and summary.note say which, and why.
-    `on_rows` hears each posting read for a full fit (for a progress bar).
+    only new, changed and closed postings are scored then; when only the profiles changed, every posting is
+    rescored from its kept token counts with that fit (rescore). summary.mode and summary.note say which,
+    and why. `on_rows` hears each posting read for a full fit (for a progress bar).
     """
     chosen = choose(profiles, names)
     vocabulary = vocabulary or user_vocabulary()
@@ -233,13 +234,21 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
     personal = feedback.personal(db, needed(chosen, profiles), profiles)
     sig = incremental.signature(needed(chosen, profiles), settings, min_score, vocabulary)
     sig = f"{sig}+{personal.digest()}" if personal else sig
+    postings_sig = incremental.postings_signature(settings, vocabulary)
     if names:
         plan = incremental.Plan(False, "some profiles only: fitted on all open postings (the next run over all "
                                        "profiles refits too)")
     else:
-        plan = incremental.plan(db, sig, refit=refit)
+        plan = incremental.plan(db, sig, postings=postings_sig, refit=refit)
     if plan.update and plan.state is not None:
         return _update(db, plan, plan.state, chosen, profiles, settings, min_score, vocabulary, now, personal)
+    reason = plan.reason
+    if plan.rescore and plan.state is not None:
+        rescored = rescore(db, plan.state, sig, chosen, profiles, settings, min_score, vocabulary, now, personal)
+        if isinstance(rescored, MatchSummary):
+            rescored.note = plan.reason
+            return rescored
+        reason = f"profiles, vocabulary or settings changed since the last fit: refitted ({rescored})"
     hashes: dict[str, str] = {}
 
     def tracked(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -263,11 +272,61 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
         for name, rows in stored.items():
             matching.replace_matches(db, name, rows)
         if not names:
-            incremental.save_fit(db, sig, ranking.vectorizer, hashes)
+            incremental.save_fit(db, sig, postings_sig, ranking.vectorizer, scored_postings(ranking, hashes))
         grouping.refresh_groups(db)
     counts = {name: len(rows) for name, rows in stored.items()}
     top = {name: [(r["posting_id"], r["score"]) for r in rows[:3]] for name, rows in stored.items()}
-    return MatchSummary(len(ranking.ids), counts, top, "full", plan.reason)
+    return MatchSummary(len(ranking.ids), counts, top, "full", reason)
+
+
+def scored_postings(ranking: Ranking, hashes: dict[str, str]) -> list[tuple[str, str, str | None, float, str]]:
+    """Each posting as a full fit scored it: (id, content hash, key of its kept token counts, research signal,
+    level). The keys are those the token cache looked up, row by row; counts it could not keep are missing
+    under their key, and a rescore then refits instead."""
+    keys: list[str | None] = list(ranking.cache.used) if ranking.cache is not None else []
+    if len(keys) != len(ranking.ids):
+        keys = [None] * len(ranking.ids)
+    return list(zip(ranking.ids, (hashes[i] for i in ranking.ids), keys, ranking.research.tolist(),
+                    ranking.seniority, strict=True))
+
+
+def rescore(db, state: dict[str, Any], sig: str, chosen: list, profiles: dict, settings: Settings, min_score: float,
+            vocabulary, now: str, personal: feedback.Personal | None = None) -> MatchSummary | str:
+    """Every posting rescored with the stored fit from its kept token counts, signals and level (no posting is
+    read): the scores a refit gives when only the profiles changed. Else why not, writing nothing."""
+    ids: list[str] = []
+    levels: list[str] = []
+    research: list[float] = []
+    blobs: list[bytes] = []
+    for posting_id, signal, level, blob in matching.fitted_postings(db):
+        if blob is None or signal is None or level is None:
+            return "the token counts of some postings are no longer kept"
+        ids.append(posting_id)
+        research.append(signal)
+        levels.append(level)
+        blobs.append(blob)
+    vectorizer = FieldVectorizer(vocabulary, settings)
+    kept = token_cache.TokenCache(db, vectorizer.vocabulary).counts_of(blobs)
+    del blobs
+    # Merged as a refit merges the same kept counts: the same columns, so the very same sums and scores.
+    counts = vectorizer._merged([kept], grow=True)
+    del kept
+    vectorizer.idf = incremental.fitted_idf(state, vectorizer.tokens)
+    if vectorizer.idf is None:
+        return "the kept token counts no longer give the fit's vocabulary"
+    ranking = _ranking(vectorizer, vectorizer.combine(counts), ids, levels, np.asarray(research, dtype=float), chosen,
+                       needed(chosen, profiles), personal)
+    stored = {profile.name: match_rows(ranking, column, profile, min_score, now)
+              for column, profile in enumerate(chosen)}
+    with write_transaction(db):
+        # Groups are left as the fit left them: they follow the open postings, and none changed since.
+        if not matching.note_rescore(db, sig, state["fitted_at"]):
+            return "another run changed the stored fit meanwhile"
+        for name, rows in stored.items():
+            matching.replace_matches(db, name, rows)
+    counts_stored = {name: len(rows) for name, rows in stored.items()}
+    top = {name: [(r["posting_id"], r["score"]) for r in rows[:3]] for name, rows in stored.items()}
+    return MatchSummary(len(ids), counts_stored, top, "rescore")
 
 
 def _update(db, plan: incremental.Plan, state: dict[str, Any], chosen: list, profiles: dict, settings: Settings,

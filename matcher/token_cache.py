@@ -120,6 +120,11 @@ class TokenCache:
                 lengths.append(int(counted.sum()))
             self._new[key] = np.concatenate([np.asarray(lengths, dtype=np.int32), *parts_ids, *parts_counts]).tobytes()
 
+    def counts_of(self, blobs: list[bytes]) -> parallel.ChunkCounts:
+        """One chunk of kept counts (as kept_token_counts gives them), rows in the order given: the very chunk
+        counted() yields when every row's counts are kept, so columns come out as a refit's do."""
+        return self._chunk(blobs)
+
     def _chunk(self, blobs: list[bytes]) -> parallel.ChunkCounts:
         """One chunk of kept counts over its own tokens (only those the rows hold: no extra columns)."""
         fields: list[tuple[list, list, list]] = [([], [], [0]) for _ in range(3)]
