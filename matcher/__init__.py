@@ -118,7 +118,8 @@ def combine_scores(cosines: np.ndarray, profiles: list, levels: list[str],
             base = cosines[:, column[profile.within]]
             result[:, i] = np.sqrt(np.clip(cosines[:, i], 0, None) * np.clip(base, 0, None))
         if profile.kind == "level" and profile.level and len(levels):
-            result[:, i] *= np.array([level_fit(profile.level, level) for level in levels])
+            fits = {level: level_fit(profile.level, level) for level in set(levels)}  # a few levels, many postings
+            result[:, i] *= np.fromiter((fits[level] for level in levels), dtype=float, count=len(levels))
     if factors is not None and factors.size:
         result *= factors
         np.minimum(result, 1.0, out=result)  # a lifted score stays a score (a cosine is at most 1)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -15,6 +16,7 @@ from asr_jobs.db import matching
 from asr_jobs.db.store import open_db, save_postings, write_transaction
 from asr_jobs.enrich import posting_fields
 from asr_jobs.matcher import text
+from asr_jobs.matcher.token_cache import TokenCache
 from asr_jobs.models import Posting
 
 BOILERPLATE = ("Acme builds voice assistants for millions of people and is an equal opportunity employer that "
@@ -198,3 +200,24 @@ def test_a_fit_changed_by_another_run_meanwhile_makes_it_refit(db_path, user_dir
     monkeypatch.setattr(matching, "note_rescore", updated_meanwhile)
     assert "refitted (another run changed the stored fit meanwhile)" in match(db_path)
     assert matches(db_path) == refitted(db_path)
+
+
+def test_kept_counts_unpacked_at_once_are_the_chunk_a_refit_merges(db_path):
+    """TokenCache.counts_of (all blobs at once) gives the very chunk counted() yields when every text is kept."""
+    db = open_db(db_path)
+    vocabulary = text.load_vocabulary()
+    rows = [(title, f"{description}\n\n{BOILERPLATE}") for title, description in ROLES] + [("", ""), ("Intern", "")]
+    first = TokenCache(db, vocabulary)
+    list(first.counted(rows, 1))
+    with write_transaction(db):
+        first.save(prune=False)
+    again = TokenCache(db, vocabulary)
+    chunks = list(again.counted(rows, 1))
+    assert again.hits == len(rows) and len(chunks) == 1
+    kept = matching.kept_token_counts(db, again.used)
+    tokens, fields = again.counts_of([kept[key] for key in again.used])
+    assert tokens == chunks[0][0]
+    for mine, theirs in zip(fields, chunks[0][1], strict=True):
+        assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(mine, theirs, strict=True))
+    empty_tokens, empty_fields = again.counts_of([])
+    assert empty_tokens == [""] and [len(indptr) for _, _, indptr in empty_fields] == [1, 1, 1]
