@@ -301,7 +301,7 @@ def rescore(db, state: dict[str, Any], sig: str, chosen: list, profiles: dict, s
     blobs: list[bytes] = []
     for posting_id, signal, level, blob in matching.fitted_postings(db):
         if blob is None or signal is None or level is None:
-            return "the token counts of some postings are no longer kept"
+            return "the token counts, signals or levels of some postings are not kept"
         ids.append(posting_id)
         research.append(signal)
         levels.append(level)

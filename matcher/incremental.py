@@ -30,6 +30,9 @@ from .token_cache import vocabulary_digest
 __all__ = ["Plan", "fitted_idf", "load_state", "plan", "postings_signature", "restored", "save_fit", "signature"]
 
 REFIT_SHARE = 0.10  # postings new, changed or closed since the fit, as a share of the postings fitted on
+# Part of postings_signature: bump it whenever a posting's research signal (signals.py) or level (enrich) is read
+# differently, so that a rescore does not reuse the signals and levels the fit kept (the next profile edit refits).
+SIGNALS_VERSION = "1"
 
 
 @dataclass
@@ -58,8 +61,9 @@ def signature(profiles: list, settings: Settings, min_score: float, vocabulary: 
 
 
 def postings_signature(settings: Settings, vocabulary: Any) -> str:
-    """A hash of what the postings' vectors depend on besides their texts: settings, vocabulary, tokenizer."""
-    described = {"settings": asdict(settings), "tokens": vocabulary_digest(vocabulary)}
+    """A hash of what the postings' vectors and signals depend on besides their texts: settings, vocabulary,
+    tokenizer, signals."""
+    described = {"settings": asdict(settings), "tokens": vocabulary_digest(vocabulary), "signals": SIGNALS_VERSION}
     return hashlib.sha1(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()
 
 

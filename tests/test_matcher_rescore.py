@@ -155,7 +155,7 @@ def new_vocabulary(db_path: Path) -> None:
 @pytest.mark.parametrize(("change", "reason"), [
     (changed_posting, "full match: profiles changed since the last fit, and 1 postings were new, changed or closed"),
     (forgotten_counts, "full match: profiles, vocabulary or settings changed since the last fit: refitted (the token "
-                       "counts of some postings are no longer kept)"),
+                       "counts, signals or levels of some postings are not kept)"),
     (older_fit, "full match: profiles, vocabulary or settings changed since the last fit: refitted (the fit kept "
                 "nothing to rescore from)"),
     (new_vocabulary, "full match: vocabulary or settings changed since the last fit: refitted"),
