@@ -295,19 +295,24 @@ def rescore(db, state: dict[str, Any], sig: str, chosen: list, profiles: dict, s
             vocabulary, now: str, personal: feedback.Personal | None = None) -> MatchSummary | str:
     """Every posting rescored with the stored fit from its kept token counts, signals and level (no posting is
     read): the scores a refit gives when only the profiles changed. Else why not, writing nothing."""
+    vectorizer = FieldVectorizer(vocabulary, settings)
+    with db.atomic():  # one snapshot: the kept counts and the token ids they are written in, read together
+        fitted = list(matching.fitted_postings(db))
+        cache = token_cache.TokenCache(db, vectorizer.vocabulary)
     ids: list[str] = []
     levels: list[str] = []
-    research: list[float] = []
+    signals_kept: list[float] = []
     blobs: list[bytes] = []
-    for posting_id, signal, level, blob in matching.fitted_postings(db):
+    for posting_id, signal, level, blob in fitted:
         if blob is None or signal is None or level is None:
             return "the token counts, signals or levels of some postings are not kept"
         ids.append(posting_id)
-        research.append(signal)
+        signals_kept.append(signal)
         levels.append(level)
         blobs.append(blob)
-    vectorizer = FieldVectorizer(vocabulary, settings)
-    kept = token_cache.TokenCache(db, vectorizer.vocabulary).counts_of(blobs)
+    del fitted
+    research = np.asarray(signals_kept, dtype=float)
+    kept = cache.counts_of(blobs)
     del blobs
     # Merged as a refit merges the same kept counts: the same columns, so the very same sums and scores.
     counts = vectorizer._merged([kept], grow=True)
@@ -315,8 +320,8 @@ def rescore(db, state: dict[str, Any], sig: str, chosen: list, profiles: dict, s
     vectorizer.idf = incremental.fitted_idf(state, vectorizer.tokens)
     if vectorizer.idf is None:
         return "the kept token counts no longer give the fit's vocabulary"
-    ranking = _ranking(vectorizer, vectorizer.combine(counts), ids, levels, np.asarray(research, dtype=float), chosen,
-                       needed(chosen, profiles), personal)
+    ranking = _ranking(vectorizer, vectorizer.combine(counts), ids, levels, research, chosen, needed(chosen, profiles),
+                       personal)
     stored = {profile.name: match_rows(ranking, column, profile, min_score, now)
               for column, profile in enumerate(chosen)}
     with write_transaction(db):
