@@ -295,33 +295,11 @@ def rescore(db, state: dict[str, Any], sig: str, chosen: list, profiles: dict, s
             vocabulary, now: str, personal: feedback.Personal | None = None) -> MatchSummary | str:
     """Every posting rescored with the stored fit from its kept token counts, signals and level (no posting is
     read): the scores a refit gives when only the profiles changed. Else why not, writing nothing."""
-    vectorizer = FieldVectorizer(vocabulary, settings)
-    with db.atomic():  # one snapshot: the kept counts and the token ids they are written in, read together
-        fitted = list(matching.fitted_postings(db))
-        cache = token_cache.TokenCache(db, vectorizer.vocabulary)
-    ids: list[str] = []
-    levels: list[str] = []
-    signals_kept: list[float] = []
-    blobs: list[bytes] = []
-    for posting_id, signal, level, blob in fitted:
-        if blob is None or signal is None or level is None:
-            return "the token counts, signals or levels of some postings are not kept"
-        ids.append(posting_id)
-        signals_kept.append(signal)
-        levels.append(level)
-        blobs.append(blob)
-    del fitted
-    research = np.asarray(signals_kept, dtype=float)
-    kept = cache.counts_of(blobs)
-    del blobs
-    # Merged as a refit merges the same kept counts: the same columns, so the very same sums and scores.
-    counts = vectorizer._merged([kept], grow=True)
-    del kept
-    vectorizer.idf = incremental.fitted_idf(state, vectorizer.tokens)
-    if vectorizer.idf is None:
-        return "the kept token counts no longer give the fit's vocabulary"
-    ranking = _ranking(vectorizer, vectorizer.combine(counts), ids, levels, research, chosen, needed(chosen, profiles),
-                       personal)
+    kept = kept_postings(db, state, vocabulary, settings)
+    if isinstance(kept, str):
+        return kept
+    vectorizer, postings, ids, levels, research = kept
+    ranking = _ranking(vectorizer, postings, ids, levels, research, chosen, needed(chosen, profiles), personal)
     stored = {profile.name: match_rows(ranking, column, profile, min_score, now)
               for column, profile in enumerate(chosen)}
     with write_transaction(db):
@@ -330,9 +308,40 @@ def rescore(db, state: dict[str, Any], sig: str, chosen: list, profiles: dict, s
             return "another run changed the stored fit meanwhile"
         for name, rows in stored.items():
             matching.replace_matches(db, name, rows)
-    counts_stored = {name: len(rows) for name, rows in stored.items()}
+    counts = {name: len(rows) for name, rows in stored.items()}
     top = {name: [(r["posting_id"], r["score"]) for r in rows[:3]] for name, rows in stored.items()}
-    return MatchSummary(len(ids), counts_stored, top, "rescore")
+    return MatchSummary(len(ids), counts, top, "rescore")
+
+
+def kept_postings(db, state: dict[str, Any], vocabulary, settings: Settings
+                  ) -> tuple[FieldVectorizer, Any, list[str], list[str], np.ndarray] | str:
+    """The stored fit's vectorizer with the postings' vectors, ids, levels and research signals, rebuilt from
+    what the fit kept (no posting is read); else why not."""
+    vectorizer = FieldVectorizer(vocabulary, settings)
+    with db.atomic():  # one snapshot: the kept counts and the token ids they are written in, read together
+        fitted = list(matching.fitted_postings(db))
+        cache = token_cache.TokenCache(db, vectorizer.vocabulary)
+    ids: list[str] = []
+    levels: list[str] = []
+    research: list[float] = []
+    blobs: list[bytes] = []
+    for posting_id, signal, level, blob in fitted:
+        if blob is None or signal is None or level is None:
+            return "the token counts, signals or levels of some postings are not kept"
+        ids.append(posting_id)
+        research.append(signal)
+        levels.append(level)
+        blobs.append(blob)
+    del fitted
+    chunk = cache.counts_of(blobs)
+    del blobs
+    # Merged as a refit merges the same kept counts: the same columns, so the very same sums and scores.
+    counts = vectorizer._merged([chunk], grow=True)
+    del chunk
+    vectorizer.idf = incremental.fitted_idf(state, vectorizer.tokens)
+    if vectorizer.idf is None:
+        return "the kept token counts no longer give the fit's vocabulary"
+    return vectorizer, vectorizer.combine(counts), ids, levels, np.asarray(research, dtype=float)
 
 
 def _update(db, plan: incremental.Plan, state: dict[str, Any], chosen: list, profiles: dict, settings: Settings,
