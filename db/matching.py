@@ -108,9 +108,10 @@ def top_matches(db: sqlite_utils.Database, profile: str, limit: int = 3) -> list
 
 
 def load_fit(db: sqlite_utils.Database) -> dict[str, Any] | None:
-    """The stored fit (signature, postings_signature, fitted_at, documents, changed_since_fit, tokens, idf), or None."""
-    rows = list(db.query("SELECT signature, postings_signature, fitted_at, documents, changed_since_fit, tokens, idf "
-                         "FROM match_model WHERE name = ?", [FIT]))
+    """The stored fit (signature, postings_signature, profile_signatures, fitted_at, documents, changed_since_fit,
+    tokens, idf), or None."""
+    rows = list(db.query("SELECT signature, postings_signature, profile_signatures, fitted_at, documents, "
+                         "changed_since_fit, tokens, idf FROM match_model WHERE name = ?", [FIT]))
     return rows[0] if rows else None
 
 
@@ -121,17 +122,17 @@ def content_hashes(db: sqlite_utils.Database) -> tuple[dict[str, str], dict[str,
     return current, scored
 
 
-def save_fit(db: sqlite_utils.Database, signature: str, postings_signature: str, fitted_at: str, tokens: str,
-             idf: bytes, scored: list[tuple[str, str, str | None, float, str]]) -> None:
-    """Keep a full fit: vocabulary (JSON), idf (float64 bytes), and each posting as scored: (posting id, content
-    hash, key of its kept token counts, research signal, level)."""
+def save_fit(db: sqlite_utils.Database, signature: str, postings_signature: str, profile_signatures: str,
+             fitted_at: str, tokens: str, idf: bytes, scored: list[tuple[str, str, str | None, float, str]]) -> None:
+    """Keep a full fit: vocabulary (JSON), idf (float64 bytes), each profile's signature (JSON), and each posting
+    as scored: (posting id, content hash, key of its kept token counts, research signal, level)."""
     with write_transaction(db):
         db.execute("DELETE FROM match_postings")
         db.conn.executemany("INSERT INTO match_postings (posting_id, content_hash, token_key, research, level) "
                             "VALUES (?, ?, ?, ?, ?)", scored)
-        db.execute("INSERT OR REPLACE INTO match_model (name, signature, postings_signature, fitted_at, documents, "
-                   "changed_since_fit, tokens, idf) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
-                   [FIT, signature, postings_signature, fitted_at, len(scored), tokens, idf])
+        db.execute("INSERT OR REPLACE INTO match_model (name, signature, postings_signature, profile_signatures, "
+                   "fitted_at, documents, changed_since_fit, tokens, idf) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                   [FIT, signature, postings_signature, profile_signatures, fitted_at, len(scored), tokens, idf])
 
 
 def fitted_postings(db: sqlite_utils.Database) -> Iterator[tuple[str, float | None, str | None, bytes | None]]:
@@ -141,11 +142,11 @@ def fitted_postings(db: sqlite_utils.Database) -> Iterator[tuple[str, float | No
                           "LEFT JOIN token_counts c ON c.key = s.token_key ORDER BY s.posting_id")
 
 
-def note_rescore(db: sqlite_utils.Database, signature: str, fitted_at: str) -> bool:
-    """After a rescore (inside its transaction): the stored fit now scores with this signature. False, writing
+def note_rescore(db: sqlite_utils.Database, signature: str, profile_signatures: str, fitted_at: str) -> bool:
+    """After a rescore (inside its transaction): the stored fit now scores with these signatures. False, writing
     nothing, when the fit is no longer the one rescored (another run refitted or updated it meanwhile)."""
-    return db.execute("UPDATE match_model SET signature = ? WHERE name = ? AND fitted_at = ? AND changed_since_fit = 0",
-                      [signature, FIT, fitted_at]).rowcount == 1
+    return db.execute("UPDATE match_model SET signature = ?, profile_signatures = ? WHERE name = ? AND fitted_at = ? "
+                      "AND changed_since_fit = 0", [signature, profile_signatures, FIT, fitted_at]).rowcount == 1
 
 
 def forget_fit(db: sqlite_utils.Database) -> None:

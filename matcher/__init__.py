@@ -244,10 +244,13 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
     if plan.update and plan.state is not None:
         return _update(db, plan, plan.state, chosen, profiles, settings, min_score, vocabulary, now, personal)
     reason = plan.reason
+    scored = needed(chosen, profiles)
+    signatures = incremental.profile_signatures(chosen, scored, settings, min_score, vocabulary, personal)
     if plan.rescore and plan.state is not None:
-        rescored = rescore(db, plan.state, sig, chosen, profiles, settings, min_score, vocabulary, now, personal)
+        rescored = rescore(db, plan.state, (sig, signatures), chosen, scored, settings, min_score, vocabulary, now,
+                           personal)
         if isinstance(rescored, MatchSummary):
-            rescored.note = plan.reason
+            rescored.note = f"{plan.reason}; {rescored.note}"
             return rescored
         reason = f"profiles, vocabulary or settings changed since the last fit: refitted ({rescored})"
     hashes: dict[str, str] = {}
@@ -273,7 +276,8 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
         for name, rows in stored.items():
             matching.replace_matches(db, name, rows)
         if not names:
-            incremental.save_fit(db, sig, postings_sig, ranking.vectorizer, scored_postings(ranking, hashes))
+            incremental.save_fit(db, sig, postings_sig, signatures, ranking.vectorizer,
+                                 scored_postings(ranking, hashes))
         grouping.refresh_groups(db)
     counts = {name: len(rows) for name, rows in stored.items()}
     top = {name: [(r["posting_id"], r["score"]) for r in rows[:3]] for name, rows in stored.items()}
@@ -291,26 +295,34 @@ def scored_postings(ranking: Ranking, hashes: dict[str, str]) -> list[tuple[str,
                     ranking.seniority, strict=True))
 
 
-def rescore(db, state: dict[str, Any], sig: str, chosen: list, profiles: dict, settings: Settings, min_score: float,
-            vocabulary, now: str, personal: feedback.Personal | None = None) -> MatchSummary | str:
+def rescore(db, state: dict[str, Any], signatures: tuple[str, dict[str, str]], chosen: list, scored: list,
+            settings: Settings, min_score: float, vocabulary, now: str,
+            personal: feedback.Personal | None = None) -> MatchSummary | str:
     """Every posting rescored with the stored fit from its kept token counts, signals and level (no posting is
-    read): the scores a refit gives when only the profiles changed. Else why not, writing nothing."""
+    read): the matches a refit stores when only the profiles changed. Only the profiles whose signature changed
+    (incremental.profile_signatures) have their matches rewritten. Else why not, writing nothing.
+
+    `signatures` is the run's (signature, profile signatures); `scored` the chosen profiles and those they are within.
+    """
     kept = kept_postings(db, state, vocabulary, settings)
     if isinstance(kept, str):
         return kept
     vectorizer, postings, ids, levels, research = kept
-    ranking = _ranking(vectorizer, postings, ids, levels, research, chosen, needed(chosen, profiles), personal)
+    sig, profile_sigs = signatures
+    before = json.loads(state["profile_signatures"] or "{}")
+    ranking = _ranking(vectorizer, postings, ids, levels, research, chosen, scored, personal)
     stored = {profile.name: match_rows(ranking, column, profile, min_score, now)
-              for column, profile in enumerate(chosen)}
+              for column, profile in enumerate(chosen) if before.get(profile.name) != profile_sigs[profile.name]}
     with write_transaction(db):
         # Groups are left as the fit left them: they follow the open postings, and none changed since.
-        if not matching.note_rescore(db, sig, state["fitted_at"]):
+        if not matching.note_rescore(db, sig, json.dumps(profile_sigs, sort_keys=True), state["fitted_at"]):
             return "another run changed the stored fit meanwhile"
         for name, rows in stored.items():
             matching.replace_matches(db, name, rows)
-    counts = {name: len(rows) for name, rows in stored.items()}
-    top = {name: [(r["posting_id"], r["score"]) for r in rows[:3]] for name, rows in stored.items()}
-    return MatchSummary(len(ids), counts, top, "rescore")
+    names = [profile.name for profile in chosen]
+    top = {name: matching.top_matches(db, name) for name in names}
+    return MatchSummary(len(ids), matching.match_counts(db, names), top, "rescore",
+                        f"the matches of {len(stored)} of {len(names)} profiles rewritten (the others' are unchanged)")
 
 
 def kept_postings(db, state: dict[str, Any], vocabulary, settings: Settings

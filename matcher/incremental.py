@@ -24,10 +24,12 @@ import sqlite_utils
 from ..db import matching
 from ..db.matching import load_fit as load_state
 from ..db.store import now_iso
+from .feedback import Personal
 from .model import FieldVectorizer, Settings
 from .token_cache import vocabulary_digest
 
-__all__ = ["Plan", "fitted_idf", "load_state", "plan", "postings_signature", "restored", "save_fit", "signature"]
+__all__ = ["Plan", "fitted_idf", "load_state", "plan", "postings_signature", "profile_signatures", "restored",
+           "save_fit", "signature"]
 
 REFIT_SHARE = 0.10  # postings new, changed or closed since the fit, as a share of the postings fitted on
 # Part of postings_signature: bump it whenever a posting's research signal (signals.py) or level (enrich) is read
@@ -58,6 +60,24 @@ def signature(profiles: list, settings: Settings, min_score: float, vocabulary: 
         "boilerplate": list(vocabulary.boilerplate),
     }
     return hashlib.sha1(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def profile_signatures(chosen: list, scored: list, settings: Settings, min_score: float, vocabulary: Any,
+                       personal: Personal | None = None) -> dict[str, str]:
+    """Per chosen profile, a hash of everything its matches depend on besides the postings: settings, vocabulary,
+    the profile and the one it is within (text, weights, kind, level, role), their likes and ratings. A rescore
+    rewrites only the matches of profiles whose hash changed: the others' are already what a refit stores."""
+    base = signature([], settings, min_score, vocabulary)
+    by_name = {profile.name: profile for profile in scored}
+    signatures = {}
+    for profile in chosen:
+        group = [profile, *([by_name[profile.within]] if profile.within in by_name else [])]
+        names = [p.name for p in group]
+        own = Personal({n: personal.likes[n] for n in names if n in personal.likes},
+                       {n: personal.rated[n] for n in names if n in personal.rated}) if personal else None
+        described = [base, signature(group, settings, min_score, vocabulary), own.digest() if own else ""]
+        signatures[profile.name] = hashlib.sha1(json.dumps(described).encode()).hexdigest()
+    return signatures
 
 
 def postings_signature(settings: Settings, vocabulary: Any) -> str:
@@ -131,9 +151,10 @@ def fitted_idf(state: dict[str, Any], tokens: list[str]) -> np.ndarray | None:
     return np.frombuffer(state["idf"], dtype=np.float64)[order]
 
 
-def save_fit(db: sqlite_utils.Database, sig: str, postings: str, vectorizer: FieldVectorizer,
+def save_fit(db: sqlite_utils.Database, sig: str, postings: str, profiles: dict[str, str], vectorizer: FieldVectorizer,
              scored: list[tuple[str, str, str | None, float, str]]) -> None:
     """Keep a full fit: its vocabulary and idf, and each posting as scored (id, content hash, key of its kept
-    token counts, research signal, level); `postings` is postings_signature()."""
-    matching.save_fit(db, sig, postings, now_iso(), json.dumps(vectorizer.tokens, ensure_ascii=False),
+    token counts, research signal, level); `postings` is postings_signature(), `profiles` profile_signatures()."""
+    matching.save_fit(db, sig, postings, json.dumps(profiles, sort_keys=True), now_iso(),
+                      json.dumps(vectorizer.tokens, ensure_ascii=False),
                       np.asarray(vectorizer.idf, dtype=np.float64).tobytes(), scored)

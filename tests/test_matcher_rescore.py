@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from asr_jobs import matcher
 from asr_jobs.cli import cli
 from asr_jobs.db import matching
 from asr_jobs.db.store import open_db, save_postings, write_transaction
@@ -102,13 +103,19 @@ def no_posting_read(monkeypatch) -> None:
 
 
 def test_a_profile_edit_rescores_from_kept_counts_exactly_as_a_refit(db_path, user_dir, monkeypatch):
+    monkeypatch.setattr(matcher, "now_iso", lambda: "t1")
     assert "full match: first match" in match(db_path)
     before = matches(db_path)
     (user_dir / "streaming.extra.toml").write_text(EDIT, encoding="utf-8")
+    monkeypatch.setattr(matcher, "now_iso", lambda: "t2")
     with monkeypatch.context() as patched:
         no_posting_read(patched)
         said = match(db_path)
     assert "rescore match: profiles changed since the fit on 42 postings" in said and "no posting did" in said
+    assert "the matches of 1 of 19 profiles rewritten" in said  # streaming's: no other profile is within it
+    with sqlite3.connect(db_path) as conn:
+        written = dict(conn.execute("SELECT profile, group_concat(DISTINCT matched_at) FROM matches GROUP BY 1"))
+    assert written.pop("streaming") == "t2" and set(written.values()) == {"t1"}  # the others' rows untouched
     after = matches(db_path)
     assert after == refitted(db_path)
     streaming = [row for row in after if row[0] == "streaming"]
@@ -193,9 +200,9 @@ def test_a_fit_changed_by_another_run_meanwhile_makes_it_refit(db_path, user_dir
     (user_dir / "streaming.extra.toml").write_text(EDIT, encoding="utf-8")
     real = matching.note_rescore
 
-    def updated_meanwhile(db, signature, fitted_at):
+    def updated_meanwhile(db, *args):
         db.execute("UPDATE match_model SET changed_since_fit = 1")  # as another run's update would
-        return real(db, signature, fitted_at)
+        return real(db, *args)
 
     monkeypatch.setattr(matching, "note_rescore", updated_meanwhile)
     assert "refitted (another run changed the stored fit meanwhile)" in match(db_path)
