@@ -54,12 +54,17 @@ def signature(profiles: list, settings: Settings, min_score: float, vocabulary: 
     described = {
         "settings": asdict(settings),
         "min_score": min_score,
-        "profiles": [[p.name, p.kind, p.level, p.within, getattr(p, "role", ""), p.match_text, sorted((p.weights or {}).items())]
-                     for p in profiles],
+        "profiles": [_described(p) for p in profiles],
         "terms": sorted((name, repr(term)) for name, term in vocabulary.terms.items()),
         "boilerplate": list(vocabulary.boilerplate),
     }
     return hashlib.sha1(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _described(profile: Any) -> list:
+    """What a profile's own vector and score adjustments are made of, for a signature."""
+    return [profile.name, profile.kind, profile.level, profile.within, getattr(profile, "role", ""),
+            profile.match_text, sorted((profile.weights or {}).items())]
 
 
 def profile_signatures(chosen: list, scored: list, settings: Settings, min_score: float, vocabulary: Any,
@@ -75,8 +80,8 @@ def profile_signatures(chosen: list, scored: list, settings: Settings, min_score
         names = [p.name for p in group]
         own = Personal({n: personal.likes[n] for n in names if n in personal.likes},
                        {n: personal.rated[n] for n in names if n in personal.rated}) if personal else None
-        described = [base, signature(group, settings, min_score, vocabulary), own.digest() if own else ""]
-        signatures[profile.name] = hashlib.sha1(json.dumps(described).encode()).hexdigest()
+        described = [base, [_described(p) for p in group], own.digest() if own else ""]
+        signatures[profile.name] = hashlib.sha1(json.dumps(described, default=str).encode()).hexdigest()
     return signatures
 
 
