@@ -170,6 +170,11 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                  f"{m['end_to_end']['peak_mb']:.0f} + workers {m['end_to_end']['workers_peak_mb']:.0f} each)",
                  "< 2048 MB", _check(m["peak_mb_upper_bound"] < 2048)),
             ]
+            edited, ratio, modes = m["profile_change"], m["ratio_profile_change"], m["profile_change_modes"]
+            rows.append((f"match {n}: refit after one profile change / fit_transform",
+                         f"{_ratio(ratio)} ({_clocks(edited, 'seconds')}; {edited['profile']} edited, "
+                         f"mode {'/'.join(modes)}{best})", "<= 0.3x",
+                         _check(ratio["wall"] <= 0.3 and ratio["cpu"] <= 0.3 and modes == ["rescore"])))
             if "incremental" in m:
                 inc = m["incremental"]
                 rows.append((f"match {n} + {inc['added']} new postings", f"{inc['seconds']:.2f} s ({inc['mode']})", "",

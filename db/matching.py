@@ -12,8 +12,6 @@ from .connection import execute_in, rows_in, write_transaction
 # Postings the matcher scores: all but closed ones.
 OPEN = "(status != 'closed' OR status IS NULL)"
 SCORED_COLUMNS = "id, lab, company, title, team, description, seniority, degree, venues, publications, content_hash"
-# Rows per INSERT of matches (each row binds 6 parameters, well under SQLite's limit).
-MATCH_BATCH = 150
 FIT = "postings"  # the name of the one fit kept in match_model
 
 
@@ -73,8 +71,10 @@ def replace_matches(db: sqlite_utils.Database, profile: str, rows: list[dict[str
 
 
 def add_matches(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        db.table("matches").insert_all(rows, pk=("profile", "posting_id"), batch_size=MATCH_BATCH)
+    """Matches rows (profile, posting_id, score, rank, terms, matched_at), inserted as they are: a third of
+    the time of sqlite-utils' insert_all, which builds and checks each batch's statement in Python."""
+    db.conn.executemany("INSERT INTO matches (profile, posting_id, score, rank, terms, matched_at) "
+                        "VALUES (:profile, :posting_id, :score, :rank, :terms, :matched_at)", rows)
 
 
 def drop_matches(db: sqlite_utils.Database, posting_ids: list[str]) -> None:
@@ -108,9 +108,10 @@ def top_matches(db: sqlite_utils.Database, profile: str, limit: int = 3) -> list
 
 
 def load_fit(db: sqlite_utils.Database) -> dict[str, Any] | None:
-    """The stored fit (signature, fitted_at, documents, changed_since_fit, tokens, idf), or None."""
-    rows = list(db.query("SELECT signature, fitted_at, documents, changed_since_fit, tokens, idf FROM match_model "
-                         "WHERE name = ?", [FIT]))
+    """The stored fit (signature, postings_signature, profile_signatures, fitted_at, documents, changed_since_fit,
+    tokens, idf), or None."""
+    rows = list(db.query("SELECT signature, postings_signature, profile_signatures, fitted_at, documents, "
+                         "changed_since_fit, tokens, idf FROM match_model WHERE name = ?", [FIT]))
     return rows[0] if rows else None
 
 
@@ -121,15 +122,31 @@ def content_hashes(db: sqlite_utils.Database) -> tuple[dict[str, str], dict[str,
     return current, scored
 
 
-def save_fit(db: sqlite_utils.Database, signature: str, fitted_at: str, tokens: str, idf: bytes,
-             hashes: dict[str, str]) -> None:
-    """Keep a full fit: vocabulary (JSON), idf (float64 bytes), and the content each posting was scored as."""
+def save_fit(db: sqlite_utils.Database, signature: str, postings_signature: str, profile_signatures: str,
+             fitted_at: str, tokens: str, idf: bytes, scored: list[tuple[str, str, str | None, float, str]]) -> None:
+    """Keep a full fit: vocabulary (JSON), idf (float64 bytes), each profile's signature (JSON), and each posting
+    as scored: (posting id, content hash, key of its kept token counts, research signal, level)."""
     with write_transaction(db):
         db.execute("DELETE FROM match_postings")
-        db.conn.executemany("INSERT INTO match_postings (posting_id, content_hash) VALUES (?, ?)", hashes.items())
-        db.execute("INSERT OR REPLACE INTO match_model (name, signature, fitted_at, documents, changed_since_fit, "
-                   "tokens, idf) VALUES (?, ?, ?, ?, 0, ?, ?)",
-                   [FIT, signature, fitted_at, len(hashes), tokens, idf])
+        db.conn.executemany("INSERT INTO match_postings (posting_id, content_hash, token_key, research, level) "
+                            "VALUES (?, ?, ?, ?, ?)", scored)
+        db.execute("INSERT OR REPLACE INTO match_model (name, signature, postings_signature, profile_signatures, "
+                   "fitted_at, documents, changed_since_fit, tokens, idf) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                   [FIT, signature, postings_signature, profile_signatures, fitted_at, len(scored), tokens, idf])
+
+
+def fitted_postings(db: sqlite_utils.Database) -> Iterator[tuple[str, float | None, str | None, bytes | None]]:
+    """(posting id, research signal, level, kept token counts) of each posting as the stored fit scored it, in id
+    order; None where the fit kept no such value or the counts are no longer kept."""
+    yield from db.execute("SELECT s.posting_id, s.research, s.level, c.counts FROM match_postings s "
+                          "LEFT JOIN token_counts c ON c.key = s.token_key ORDER BY s.posting_id")
+
+
+def note_rescore(db: sqlite_utils.Database, signature: str, profile_signatures: str, fitted_at: str) -> bool:
+    """After a rescore (inside its transaction): the stored fit now scores with these signatures. False, writing
+    nothing, when the fit is no longer the one rescored (another run refitted or updated it meanwhile)."""
+    return db.execute("UPDATE match_model SET signature = ?, profile_signatures = ? WHERE name = ? AND fitted_at = ? "
+                      "AND changed_since_fit = 0", [signature, profile_signatures, FIT, fitted_at]).rowcount == 1
 
 
 def forget_fit(db: sqlite_utils.Database) -> None:

@@ -29,7 +29,10 @@ from .tracking import latest_note_sql, latest_sql
 # 3: the applications table (`asr-jobs mark`: each status change of an application, never overwritten); the
 # ranked_matches and postings_overview views show each posting's application status and note.
 # 4: token_counts and token_vocabulary (each text's token counts kept for refits: matcher/token_cache.py).
-SCHEMA_VERSION = 4
+# 5: the stored fit keeps what rescoring after a profile change needs without reading the postings again:
+# match_model.postings_signature and profile_signatures, and each posting's token_key, research signal and level
+# in match_postings.
+SCHEMA_VERSION = 5
 
 
 class SchemaError(sqlite3.DatabaseError):
@@ -87,10 +90,16 @@ TABLES: dict[str, TableShape] = {
     "posting_groups": TableShape({"posting_id": str, "lead_id": str, "size": int}, pk="posting_id",
                                  indexes=(("lead_id",),)),
     # The matcher's last full fit (vocabulary and idf), reused while few postings changed since.
+    # postings_signature: what shaped the postings' vectors (settings, vocabulary, tokenizer), apart from profiles;
+    # profile_signatures: JSON, per profile what its matches depend on besides the postings (matcher/incremental.py).
     "match_model": TableShape({"name": str, "signature": str, "fitted_at": str, "documents": int,
-                          "changed_since_fit": int, "tokens": str, "idf": bytes}, pk="name"),
-    # The content each posting was scored as, so that the next match run knows what changed.
-    "match_postings": TableShape({"posting_id": str, "content_hash": str}, pk="posting_id"),
+                          "changed_since_fit": int, "tokens": str, "idf": bytes, "postings_signature": str,
+                          "profile_signatures": str}, pk="name"),
+    # The content each posting was scored as, so that the next match run knows what changed; with the key of
+    # its kept token counts, its research signal and level, so that a run after a profile change rescores
+    # every posting from those alone (matcher.rescore) instead of reading and tokenizing it again.
+    "match_postings": TableShape({"posting_id": str, "content_hash": str, "token_key": str, "research": float,
+                                  "level": str}, pk="posting_id"),
     # Each posting text's token counts per field, keyed by a hash of the text and of everything that shapes its
     # tokens (vocabulary, learned boilerplate moved apart): a refit merges these instead of tokenizing again.
     # counts packs int32 arrays (matcher/token_cache.py) over the ids of token_vocabulary.

@@ -119,7 +119,8 @@ def combine_scores(cosines: np.ndarray, profiles: list, levels: list[str],
             base = cosines[:, column[profile.within]]
             result[:, i] = np.sqrt(np.clip(cosines[:, i], 0, None) * np.clip(base, 0, None))
         if profile.kind == "level" and profile.level and len(levels):
-            result[:, i] *= np.array([level_fit(profile.level, level) for level in levels])
+            fits = {level: level_fit(profile.level, level) for level in set(levels)}  # a few levels, many postings
+            result[:, i] *= np.fromiter((fits[level] for level in levels), dtype=float, count=len(levels))
     if factors is not None and factors.size:
         result *= factors
         np.minimum(result, 1.0, out=result)  # a lifted score stays a score (a cosine is at most 1)
@@ -190,8 +191,8 @@ def learned_boilerplate(db, settings: Settings) -> boilerplate.Boilerplate | Non
 class MatchSummary(dict):
     """Matches stored per profile (name -> count), with the number of postings scored and each top three.
 
-    `mode` is "full" (fitted on all open postings) or "incremental" (only what changed, with the stored
-    fit); `note` says why.
+    `mode` is "full" (fitted on all open postings), "incremental" (only what changed, with the stored fit)
+    or "rescore" (every posting, from its kept token counts with the stored fit); `note` says why.
     """
 
     def __init__(self, postings: int, counts: dict[str, int], top: dict[str, list[tuple[str, float]]],
@@ -225,8 +226,9 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
     """Score the open postings against the chosen profiles and replace their rows in the matches table.
 
     Over all profiles, a run reuses the last fit while few postings changed since (incremental.plan):
-    only new, changed and closed postings are scored then. summary.mode and summary.note say which, and why.
-    `on_rows` hears each posting read for a full fit (for a progress bar).
+    only new, changed and closed postings are scored then; when only the profiles changed, every posting is
+    rescored from its kept token counts with that fit (rescore). summary.mode and summary.note say which,
+    and why. `on_rows` hears each posting read for a full fit (for a progress bar).
     """
     chosen = choose(profiles, names)
     vocabulary = vocabulary or user_vocabulary()
@@ -234,13 +236,24 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
     personal = feedback.personal(db, needed(chosen, profiles), profiles)
     sig = incremental.signature(needed(chosen, profiles), settings, min_score, vocabulary)
     sig = f"{sig}+{personal.digest()}" if personal else sig
+    postings_sig = incremental.postings_signature(settings, vocabulary)
     if names:
         plan = incremental.Plan(False, "some profiles only: fitted on all open postings (the next run over all "
                                        "profiles refits too)")
     else:
-        plan = incremental.plan(db, sig, refit=refit)
+        plan = incremental.plan(db, sig, postings=postings_sig, refit=refit)
     if plan.update and plan.state is not None:
         return _update(db, plan, plan.state, chosen, profiles, settings, min_score, vocabulary, now, personal)
+    reason = plan.reason
+    scored = needed(chosen, profiles)
+    signatures = incremental.profile_signatures(chosen, scored, settings, min_score, vocabulary, personal)
+    if plan.rescore and plan.state is not None:
+        rescored = rescore(db, plan.state, (sig, signatures), chosen, scored, settings, min_score, vocabulary, now,
+                           personal)
+        if isinstance(rescored, MatchSummary):
+            rescored.note = f"{plan.reason}; {rescored.note}"
+            return rescored
+        reason = f"profiles, vocabulary or settings changed since the last fit: refitted ({rescored})"
     hashes: dict[str, str] = {}
 
     def tracked(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -264,11 +277,84 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
         for name, rows in stored.items():
             matching.replace_matches(db, name, rows)
         if not names:
-            incremental.save_fit(db, sig, ranking.vectorizer, hashes)
+            incremental.save_fit(db, sig, postings_sig, signatures, ranking.vectorizer,
+                                 scored_postings(ranking, hashes))
         grouping.refresh_groups(db)
     counts = {name: len(rows) for name, rows in stored.items()}
     top = {name: [(r["posting_id"], r["score"]) for r in rows[:3]] for name, rows in stored.items()}
-    return MatchSummary(len(ranking.ids), counts, top, "full", plan.reason)
+    return MatchSummary(len(ranking.ids), counts, top, "full", reason)
+
+
+def scored_postings(ranking: Ranking, hashes: dict[str, str]) -> list[tuple[str, str, str | None, float, str]]:
+    """Each posting as a full fit scored it: (id, content hash, key of its kept token counts, research signal,
+    level). The keys are those the token cache looked up, row by row; counts it could not keep are missing
+    under their key, and a rescore then refits instead."""
+    keys: list[str | None] = list(ranking.cache.used) if ranking.cache is not None else []
+    if len(keys) != len(ranking.ids):
+        keys = [None] * len(ranking.ids)
+    return list(zip(ranking.ids, (hashes[i] for i in ranking.ids), keys, ranking.research.tolist(),
+                    ranking.seniority, strict=True))
+
+
+def rescore(db, state: dict[str, Any], signatures: tuple[str, dict[str, str]], chosen: list, scored: list,
+            settings: Settings, min_score: float, vocabulary, now: str,
+            personal: feedback.Personal | None = None) -> MatchSummary | str:
+    """Every posting rescored with the stored fit from its kept token counts, signals and level (no posting is
+    read): the matches a refit stores when only the profiles changed. Only the profiles whose signature changed
+    (incremental.profile_signatures) have their matches rewritten. Else why not, writing nothing.
+
+    `signatures` is the run's (signature, profile signatures); `scored` the chosen profiles and those they are within.
+    """
+    kept = kept_postings(db, state, vocabulary, settings)
+    if isinstance(kept, str):
+        return kept
+    vectorizer, postings, ids, levels, research = kept
+    sig, profile_sigs = signatures
+    before = json.loads(state["profile_signatures"] or "{}")
+    ranking = _ranking(vectorizer, postings, ids, levels, research, chosen, scored, personal)
+    stored = {profile.name: match_rows(ranking, column, profile, min_score, now)
+              for column, profile in enumerate(chosen) if before.get(profile.name) != profile_sigs[profile.name]}
+    with write_transaction(db):
+        # Groups are left as the fit left them: they follow the open postings, and none changed since.
+        if not matching.note_rescore(db, sig, json.dumps(profile_sigs, sort_keys=True), state["fitted_at"]):
+            return "another run changed the stored fit meanwhile"
+        for name, rows in stored.items():
+            matching.replace_matches(db, name, rows)
+    names = [profile.name for profile in chosen]
+    top = {name: matching.top_matches(db, name) for name in names}
+    return MatchSummary(len(ids), matching.match_counts(db, names), top, "rescore",
+                        f"the matches of {len(stored)} of {len(names)} profiles rewritten (the others' are unchanged)")
+
+
+def kept_postings(db, state: dict[str, Any], vocabulary, settings: Settings
+                  ) -> tuple[FieldVectorizer, Any, list[str], list[str], np.ndarray] | str:
+    """The stored fit's vectorizer with the postings' vectors, ids, levels and research signals, rebuilt from
+    what the fit kept (no posting is read); else why not."""
+    vectorizer = FieldVectorizer(vocabulary, settings)
+    with db.atomic():  # one snapshot: the kept counts and the token ids they are written in, read together
+        fitted = list(matching.fitted_postings(db))
+        cache = token_cache.TokenCache(db, vectorizer.vocabulary)
+    ids: list[str] = []
+    levels: list[str] = []
+    research: list[float] = []
+    blobs: list[bytes] = []
+    for posting_id, signal, level, blob in fitted:
+        if blob is None or signal is None or level is None:
+            return "the token counts, signals or levels of some postings are not kept"
+        ids.append(posting_id)
+        research.append(signal)
+        levels.append(level)
+        blobs.append(blob)
+    del fitted
+    chunk = cache.counts_of(blobs)
+    del blobs
+    # Merged as a refit merges the same kept counts: the same columns, so the very same sums and scores.
+    counts = vectorizer._merged([chunk], grow=True)
+    del chunk
+    vectorizer.idf = incremental.fitted_idf(state, vectorizer.tokens)
+    if vectorizer.idf is None:
+        return "the kept token counts no longer give the fit's vocabulary"
+    return vectorizer, vectorizer.combine(counts), ids, levels, np.asarray(research, dtype=float)
 
 
 def _update(db, plan: incremental.Plan, state: dict[str, Any], chosen: list, profiles: dict, settings: Settings,

@@ -8,7 +8,7 @@ import pytest
 
 from asr_jobs.db.store import open_db, save_postings, write_transaction
 from asr_jobs.enrich import posting_fields
-from asr_jobs.matcher import incremental, match_db
+from asr_jobs.matcher import Settings, incremental, match_db
 from asr_jobs.models import Posting
 from asr_jobs.profiles import load_profiles
 
@@ -96,12 +96,15 @@ def test_enough_change_refits_and_says_why(db, profiles):
     assert incremental.load_state(db)["documents"] == 68 and incremental.load_state(db)["changed_since_fit"] == 0
 
 
-def test_changed_profiles_refit_and_partial_runs_forget(db, profiles):
+def test_changed_profiles_rescore_changed_settings_refit_and_partial_runs_forget(db, profiles):
     match_db(db, profiles)
     edited = dict(profiles)
     name = next(iter(edited))
     edited[name] = dataclasses.replace(edited[name], text="kubernetes postgresql go")
-    assert "profiles, vocabulary or settings changed" in match_db(db, edited).note
+    rescored = match_db(db, edited)
+    assert rescored.mode == "rescore" and "profiles changed since the fit on 60 postings" in rescored.note
+    refitted = match_db(db, edited, settings=Settings(rest_weight=0.5))
+    assert refitted.mode == "full" and "vocabulary or settings changed" in refitted.note
     match_db(db, profiles, [name])  # some profiles only: fitted apart, the stored fit is dropped
     assert incremental.load_state(db) is None
     assert match_db(db, profiles).mode == "full"
