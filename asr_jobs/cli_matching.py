@@ -264,8 +264,10 @@ def match_command(names: tuple[str, ...], db_path: str | None, profiles_dirs: tu
 
     Profiles are stored in the database too (table profiles), so datasette can show them. After a scrape
     that added a few postings, only new, changed and closed postings are scored, with the vocabulary of
-    the last fit; once those reach 10% of the postings it was fitted on, everything is fitted again
-    (the message on stderr says which, and why).
+    the last fit; once those reach 10% of the postings it was fitted on, everything is fitted again. After
+    a change of profiles, ratings or --min-score alone, every posting is rescored from its kept token
+    counts with the stored fit (the matches a refit stores, much faster). The message on stderr says
+    which, and why.
 
     \b
     Examples:
