@@ -43,3 +43,7 @@ def test_every_system_a_built_in_lab_uses_has_a_sample_site(system):
 def test_the_readme_counts_the_built_in_labs_as_labs_toml_has_them():
     counts = {int(n) for n in re.findall(r"\b(\d+) labs\b", README)}
     assert counts == {len(load_labs())}, f"README names {sorted(counts)} labs; scrapers/labs.toml has {len(load_labs())}"
+
+
+def test_the_readme_has_no_template_markers_left():
+    assert not re.findall(r"^[A-Z][A-Z_]{6,}$", README, re.M), "a template marker line is left in README.md"
