@@ -165,15 +165,18 @@ def commit_chunks(batches: Iterable[list[Posting]]) -> Iterator[list[Posting]]:
             yield batch[start:start + COMMIT_BATCH]
 
 
-# Chunks prepared ahead of the one being written: the worker keeps busy while the main process writes.
+# Chunks the worker is given ahead of the one being written: it keeps busy while the main process writes.
 AHEAD = 2
+# At most this many prepared chunks wait behind the oldest one still in the worker (memory stays bounded).
+WAITING = 6
 
 
 def prepared_chunks(lab: Lab, chunks: Iterable[list[Posting]], *, in_pool: bool) -> Iterator[Prepared]:
-    """Each chunk through `prepare`, in order: in the worker process (AHEAD chunks ahead) when `in_pool`.
+    """Each chunk through `prepare`, in order: shared with the worker process when `in_pool`.
 
-    Reading fields from descriptions is most of an import's work besides SQLite's; in the worker it runs
-    on another core while this process reads the file and writes the rows. A small import (a board's
+    Reading fields from descriptions is most of an import's work besides SQLite's. The worker is kept
+    AHEAD chunks busy; while it is, this process prepares the next chunk itself instead of waiting, so
+    both cores prepare while this one also reads the file and writes the rows. A small import (a board's
     saved answer) is prepared here: starting a worker would cost more than it saves.
     """
     pool = worker_pool() if in_pool else None
@@ -183,14 +186,24 @@ def prepared_chunks(lab: Lab, chunks: Iterable[list[Posting]], *, in_pool: bool)
     pending: deque[Future[Prepared]] = deque()
     try:
         for chunk in chunks:
-            pending.append(pool.submit(prepare, lab, chunk))
-            if len(pending) > AHEAD:
+            if sum(not future.done() for future in pending) < AHEAD:
+                pending.append(pool.submit(prepare, lab, chunk))
+            else:
+                pending.append(_done(prepare(lab, chunk)))
+            while pending and (pending[0].done() or len(pending) > WAITING):
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
     finally:
         for future in pending:  # a failed batch or a bad line stops the import: nothing more is prepared
             future.cancel()
+
+
+def _done(prepared: Prepared) -> Future[Prepared]:
+    """A chunk prepared in this process, queued in order with the worker's."""
+    future: Future[Prepared] = Future()
+    future.set_result(prepared)
+    return future
 
 
 def _add(result: Ingested, saved: store.SaveResult, dropped: int) -> None:

@@ -153,8 +153,8 @@ def file_batches(path: str | Path, lab: Lab, fmt: str | None = None, as_of: str 
     batch, so that a bad line anywhere stops the import before anything is stored.
     """
     if fmt == "jsonl" or (fmt is None and looks_jsonl(path)):
-        for _ in jsonl_batches(path, lab):
-            pass
+        with _open_text(path) as lines:
+            jsonl.check(lines, lab, f"file://{Path(path).resolve()}")
         return SavedFile(jsonl_batches(path, lab), "jsonl", *_saved_at(path, as_of))
     fmt = fmt or detect_format(read_text(path), lab, f"file://{Path(path).resolve()}")
     if fmt == "har":
