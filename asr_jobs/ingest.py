@@ -70,6 +70,20 @@ def prepare(lab: Lab, postings: list[Posting]) -> Prepared:
     return Prepared([sanitized(p) for p in kept], fields, len(postings) - len(kept), dropped_keys)
 
 
+@dataclass
+class PreparedRows:
+    """Postings of an import prepared as the rows to store (store.posting_row), and how many were dropped."""
+
+    rows: list[dict[str, Any]]
+    dropped: int = 0
+
+
+def prepare_rows(lab: Lab, postings: list[Posting]) -> PreparedRows:
+    """`prepare`, then each posting's row: the whole of an import's work before SQLite, done in one place."""
+    prepared = prepare(lab, postings)
+    return PreparedRows([store.posting_row(p, prepared.fields.get(p.id)) for p in prepared.postings], prepared.dropped)
+
+
 # --- import: saved files ---------------------------------------------------------------------------
 
 
@@ -149,12 +163,12 @@ def save_batches(db: sqlite_utils.Database, lab: Lab, batches: Iterable[list[Pos
                 held = 0.0
             started = time.monotonic()
             with store.write_transaction(db):
-                saved = store.save_postings(db, prepared.postings, fields=prepared.fields, now=as_of)
+                saved = store.save_rows(db, prepared.rows, now=as_of)
             committed = time.monotonic()
             held += committed - started
             _add(result, saved, prepared.dropped)
             if on_batch:
-                on_batch(len(prepared.postings) + prepared.dropped)
+                on_batch(len(prepared.rows) + prepared.dropped)
     return result
 
 
@@ -171,8 +185,8 @@ AHEAD = 2
 WAITING = 6
 
 
-def prepared_chunks(lab: Lab, chunks: Iterable[list[Posting]], *, in_pool: bool) -> Iterator[Prepared]:
-    """Each chunk through `prepare`, in order: shared with the worker process when `in_pool`.
+def prepared_chunks(lab: Lab, chunks: Iterable[list[Posting]], *, in_pool: bool) -> Iterator[PreparedRows]:
+    """Each chunk through `prepare_rows`, in order: shared with the worker process when `in_pool`.
 
     Reading fields from descriptions is most of an import's work besides SQLite's. The worker is kept
     AHEAD chunks busy; while it is, this process prepares the next chunk itself instead of waiting, so
@@ -181,15 +195,15 @@ def prepared_chunks(lab: Lab, chunks: Iterable[list[Posting]], *, in_pool: bool)
     """
     pool = worker_pool() if in_pool else None
     if pool is None:
-        yield from (prepare(lab, chunk) for chunk in chunks)
+        yield from (prepare_rows(lab, chunk) for chunk in chunks)
         return
-    pending: deque[Future[Prepared]] = deque()
+    pending: deque[Future[PreparedRows]] = deque()
     try:
         for chunk in chunks:
             if sum(not future.done() for future in pending) < AHEAD:
-                pending.append(pool.submit(prepare, lab, chunk))
+                pending.append(pool.submit(prepare_rows, lab, chunk))
             else:
-                pending.append(_done(prepare(lab, chunk)))
+                pending.append(_done(prepare_rows(lab, chunk)))
             while pending and (pending[0].done() or len(pending) > WAITING):
                 yield pending.popleft().result()
         while pending:
@@ -199,9 +213,9 @@ def prepared_chunks(lab: Lab, chunks: Iterable[list[Posting]], *, in_pool: bool)
             future.cancel()
 
 
-def _done(prepared: Prepared) -> Future[Prepared]:
+def _done(prepared: PreparedRows) -> Future[PreparedRows]:
     """A chunk prepared in this process, queued in order with the worker's."""
-    future: Future[Prepared] = Future()
+    future: Future[PreparedRows] = Future()
     future.set_result(prepared)
     return future
 
