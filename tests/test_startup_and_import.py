@@ -110,3 +110,50 @@ def test_a_bulk_import_killed_half_way_is_indexed_when_the_database_is_next_open
     assert hits == [("p2",)]
     assert db.execute("SELECT count(*) FROM postings_fts WHERE postings_fts MATCH 'remote'").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM postings_fts WHERE postings_fts MATCH 'speech'").fetchone()[0] > 0
+
+
+@pytest.mark.parametrize(("bad_line", "reason"), [
+    ('{"id": "late", "title": "Scientist",', "line 1204: invalid JSON"),
+    ('{"id": "late"}', "line 1204: no 'title'"),
+])
+def test_a_bad_line_at_the_end_of_a_large_import_stores_nothing(runner, tmp_path, bad_line, reason):
+    path = corpus(tmp_path / "big.jsonl", 1200)
+    with open(path, "a") as out:
+        out.write(bad_line + "\n")
+    done = runner.invoke(cli, ["import", path, "--lab", "remote", "--db", "jobs.db", "--as-of", AS_OF, "-q"])
+    assert done.exit_code == 1
+    assert reason in done.output
+    db = store.open_db("jobs.db")
+    assert db.execute("SELECT count(*) FROM postings").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM labs").fetchone()[0] == 0
+
+
+def test_a_large_import_into_a_database_with_postings_keeps_search_in_step(runner, tmp_path, monkeypatch):
+    """Into a non-empty table the triggers index each row (no bulk rebuild); search finds what it would
+    after importing the same files one posting at a time, in one process."""
+    first, second = corpus(tmp_path / "first.jsonl", 300), corpus(tmp_path / "second.jsonl", 1200)
+    bulk_runs = []
+    real_bulk = ingest.bulk_fts_index
+    monkeypatch.setattr(ingest, "bulk_fts_index", lambda db: bulk_runs.append(1) or real_bulk(db))
+    for db_path in ("shared.db", "alone.db"):
+        for path, as_of in ((first, AS_OF), (second, "2026-11-02T09:00:00Z")):
+            done = runner.invoke(cli, ["import", path, "--lab", "remote", "--db", db_path, "--as-of", as_of, "-q"])
+            assert done.exit_code == 0, done.output
+        monkeypatch.setattr(ingest, "worker_pool", lambda: None)
+        monkeypatch.setattr(ingest, "COMMIT_BATCH", 1)
+    assert bulk_runs == []  # the first file is small, the second goes into a table with postings
+    shared, alone = database("shared.db"), database("alone.db")
+    assert len(shared["postings"]) == 1200
+    assert shared["speech"] and shared == alone
+
+
+def test_work_shared_with_the_worker_stores_what_one_process_stores(runner, tmp_path, monkeypatch):
+    path = corpus(tmp_path / "big.jsonl", 3000)
+    monkeypatch.setattr(ingest, "COMMIT_BATCH", 100)  # many chunks: some prepared by the worker, some here
+    done = runner.invoke(cli, ["import", path, "--lab", "remote", "--db", "shared.db", "--as-of", AS_OF, "-q"])
+    assert done.exit_code == 0, done.output
+    monkeypatch.setenv("ASR_JOBS_WORKERS", "1")
+    done = runner.invoke(cli, ["import", path, "--lab", "remote", "--db", "alone.db", "--as-of", AS_OF, "-q"])
+    assert done.exit_code == 0, done.output
+    shared, alone = database("shared.db"), database("alone.db")
+    assert len(shared["postings"]) == 3000 and shared == alone
