@@ -163,7 +163,7 @@ def save_batches(db: sqlite_utils.Database, lab: Lab, batches: Iterable[list[Pos
         store.save_labs(db, [lab])
     if head is None:
         return result
-    with bulk_fts_index(db) if large and not store.has_postings(db) else nullcontext():
+    with bulk_fts_index(db) if large and not store.has_postings(db) else nullcontext() as index:
         committed, held = -math.inf, 0.0
         for prepared in itertools.chain([head], prepared_rows):
             free = time.monotonic() - committed  # how long the lock has been left free since the last commit
@@ -175,6 +175,8 @@ def save_batches(db: sqlite_utils.Database, lab: Lab, batches: Iterable[list[Pos
             started = time.monotonic()
             with store.write_transaction(db):
                 saved = store.save_rows(db, prepared.rows, now=as_of)
+                if index is not None:
+                    index.written(changed=saved.updated > 0)
             committed = time.monotonic()
             held += committed - started
             _add(result, saved, prepared.dropped)
