@@ -144,7 +144,8 @@ def save_batches(db: sqlite_utils.Database, lab: Lab, batches: Iterable[list[Pos
     Each commit is all or nothing; preparing a batch (the slow part: reading pay and level from the
     text) happens before its transaction, so the write lock is held only while rows are written. A large
     import shares the preparing with the worker process while this one writes, and into an empty table
-    it builds the full-text index once at the end (the same index the triggers keep row by row).
+    it builds the full-text index in steps as it writes (schema.BulkIndex: the index the triggers keep
+    row by row, built in fewer, bigger passes).
     `check` (a read-through of the whole input that raises at a bad entry) passes before anything is
     written: in the worker, for a large import, while the first batches are prepared.
     """
@@ -227,8 +228,8 @@ def prepared_chunks(lab: Lab, chunks: Iterable[list[Posting]], *, pool: Executor
         while pending:
             yield pending.popleft().result()
     finally:
-        for future in pending:  # a failed batch or a bad line stops the import: nothing more is prepared
-            future.cancel()
+        for future in [*pending, *([gate] if gate is not None else [])]:  # a failed batch or a bad line stops
+            future.cancel()  # the import: nothing more is prepared or checked
 
 
 def _done(prepared: PreparedRows) -> Future[PreparedRows]:
