@@ -228,8 +228,10 @@ def prepared_chunks(lab: Lab, chunks: Iterable[list[Posting]], *, pool: Executor
         while pending:
             yield pending.popleft().result()
     finally:
-        for future in [*pending, *([gate] if gate is not None else [])]:  # a failed batch or a bad line stops
-            future.cancel()  # the import: nothing more is prepared or checked
+        for future in pending:  # a failed batch or a bad line stops the import: nothing more is prepared
+            future.cancel()
+        if gate is not None:
+            gate.cancel()  # nor checked, when the check has not started
 
 
 def _done(prepared: PreparedRows) -> Future[PreparedRows]:
