@@ -190,7 +190,8 @@ def _insert(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None:
     values = [tuple(row.values()) if tuple(row) == columns else tuple(row.get(name) for name in columns)
               for row in rows]
     names = ", ".join(f'"{name}"' for name in columns)
-    db.conn.executemany(f'INSERT INTO "postings" ({names}) VALUES ({", ".join("?" * len(columns))})', values)
+    with db.atomic():  # as insert_all: committed at once outside a transaction, a savepoint inside one
+        db.conn.executemany(f'INSERT INTO "postings" ({names}) VALUES ({", ".join("?" * len(columns))})', values)
 
 
 def _existing(db: sqlite_utils.Database, ids: list[str]) -> dict[str, dict[str, Any]]:
