@@ -20,7 +20,7 @@ import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Executor, Future
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +68,20 @@ def prepare(lab: Lab, postings: list[Posting]) -> Prepared:
             dropped_keys[posting.source_id] = posting.extra["listing_key"]
     fields = enrich(kept)
     return Prepared([sanitized(p) for p in kept], fields, len(postings) - len(kept), dropped_keys)
+
+
+@dataclass
+class PreparedRows:
+    """Postings of an import prepared as the rows to store (store.posting_row), and how many were dropped."""
+
+    rows: list[dict[str, Any]]
+    dropped: int = 0
+
+
+def prepare_rows(lab: Lab, postings: list[Posting]) -> PreparedRows:
+    """`prepare`, then each posting's row: the whole of an import's work before SQLite, done in one place."""
+    prepared = prepare(lab, postings)
+    return PreparedRows([store.posting_row(p, prepared.fields.get(p.id)) for p in prepared.postings], prepared.dropped)
 
 
 # --- import: saved files ---------------------------------------------------------------------------
@@ -118,29 +132,41 @@ def import_file(db: sqlite_utils.Database, path: str | Path, lab: Lab, fmt: str 
     one uninterrupted import gives. `on_batch` hears how many postings each stored batch held (a progress bar).
     """
     saved = file_batches(path, lab, fmt, as_of)
-    return ImportResult(save_batches(db, lab, saved.batches, as_of=saved.saved_at, on_batch=on_batch), saved.format, saved.notes,
-                        saved.saved_at, saved.saved_by)
+    return ImportResult(save_batches(db, lab, saved.batches, as_of=saved.saved_at, on_batch=on_batch, check=saved.check),
+                        saved.format, saved.notes, saved.saved_at, saved.saved_by)
 
 
 def save_batches(db: sqlite_utils.Database, lab: Lab, batches: Iterable[list[Posting]], *,
-                 as_of: str | None = None, on_batch: Callable[[int], None] | None = None) -> Ingested:
-    """Ingest batches of postings, each through `prepare`, committed COMMIT_BATCH at a time; the counts summed.
+                 as_of: str | None = None, on_batch: Callable[[int], None] | None = None,
+                 check: Callable[[], None] | None = None) -> Ingested:
+    """Ingest batches of postings, each through `prepare_rows`, committed COMMIT_BATCH at a time; the counts summed.
 
     Each commit is all or nothing; preparing a batch (the slow part: reading pay and level from the
     text) happens before its transaction, so the write lock is held only while rows are written. A large
-    import prepares its next postings in the worker process while this one writes, and into an empty
-    table it builds the full-text index once at the end (the same index the triggers keep row by row).
+    import shares the preparing with the worker process while this one writes, and into an empty table
+    it builds the full-text index in steps as it writes (schema.BulkIndex: the index the triggers keep
+    row by row, built in fewer, bigger passes).
+    `check` (a read-through of the whole input that raises at a bad entry) passes before anything is
+    written: in the worker, for a large import, while the first batches are prepared.
     """
     result = Ingested()
     as_of = as_of or store.now_iso()
-    with store.write_transaction(db):
-        store.save_labs(db, [lab])
     batches = iter(batches)
     first = next(batches, [])
     large = len(first) >= LARGE_IMPORT
-    with bulk_fts_index(db) if large and not store.has_postings(db) else nullcontext():
+    pool = worker_pool() if large else None
+    if check is not None and pool is None:
+        check()
+    gate = pool.submit(check) if check is not None and pool is not None else None
+    prepared_rows = prepared_chunks(lab, commit_chunks(itertools.chain([first], batches)), pool=pool, gate=gate)
+    head = next(prepared_rows, None)  # nothing is written before the check has passed (the gate)
+    with store.write_transaction(db):
+        store.save_labs(db, [lab])
+    if head is None:
+        return result
+    with bulk_fts_index(db) if large and not store.has_postings(db) else nullcontext() as index:
         committed, held = -math.inf, 0.0
-        for prepared in prepared_chunks(lab, commit_chunks(itertools.chain([first], batches)), in_pool=large):
+        for prepared in itertools.chain([head], prepared_rows):
             free = time.monotonic() - committed  # how long the lock has been left free since the last commit
             if free < LOCK_GAP and held >= LOCK_HOLD:  # a writer waiting in another process gets its chance
                 time.sleep(LOCK_GAP - free)
@@ -149,12 +175,14 @@ def save_batches(db: sqlite_utils.Database, lab: Lab, batches: Iterable[list[Pos
                 held = 0.0
             started = time.monotonic()
             with store.write_transaction(db):
-                saved = store.save_postings(db, prepared.postings, fields=prepared.fields, now=as_of)
+                saved = store.save_rows(db, prepared.rows, now=as_of)
+                if index is not None:
+                    index.written(changed=saved.updated > 0)
             committed = time.monotonic()
             held += committed - started
             _add(result, saved, prepared.dropped)
             if on_batch:
-                on_batch(len(prepared.postings) + prepared.dropped)
+                on_batch(len(prepared.rows) + prepared.dropped)
     return result
 
 
@@ -165,32 +193,52 @@ def commit_chunks(batches: Iterable[list[Posting]]) -> Iterator[list[Posting]]:
             yield batch[start:start + COMMIT_BATCH]
 
 
-# Chunks prepared ahead of the one being written: the worker keeps busy while the main process writes.
+# Chunks the worker is given ahead of the one being written: it keeps busy while the main process writes.
 AHEAD = 2
+# At most this many prepared chunks wait behind the oldest one still in the worker (memory stays bounded).
+WAITING = 6
 
 
-def prepared_chunks(lab: Lab, chunks: Iterable[list[Posting]], *, in_pool: bool) -> Iterator[Prepared]:
-    """Each chunk through `prepare`, in order: in the worker process (AHEAD chunks ahead) when `in_pool`.
+def prepared_chunks(lab: Lab, chunks: Iterable[list[Posting]], *, pool: Executor | None,
+                    gate: Future[None] | None = None) -> Iterator[PreparedRows]:
+    """Each chunk through `prepare_rows`, in order: shared with the worker `pool` when there is one.
 
-    Reading fields from descriptions is most of an import's work besides SQLite's; in the worker it runs
-    on another core while this process reads the file and writes the rows. A small import (a board's
-    saved answer) is prepared here: starting a worker would cost more than it saves.
+    Reading fields from descriptions is most of an import's work besides SQLite's. The worker is kept
+    AHEAD chunks busy; while it is, this process prepares the next chunk itself instead of waiting, so
+    both cores prepare while this one also reads the file and writes the rows. A small import (a board's
+    saved answer) is prepared here: starting a worker would cost more than it saves. Nothing is yielded
+    before `gate` (the input's check, running in the worker) has passed; its error is raised instead.
     """
-    pool = worker_pool() if in_pool else None
     if pool is None:
-        yield from (prepare(lab, chunk) for chunk in chunks)
+        yield from (prepare_rows(lab, chunk) for chunk in chunks)
         return
-    pending: deque[Future[Prepared]] = deque()
+    pending: deque[Future[PreparedRows]] = deque()
     try:
         for chunk in chunks:
-            pending.append(pool.submit(prepare, lab, chunk))
-            if len(pending) > AHEAD:
+            if sum(not future.done() for future in pending) < AHEAD:
+                pending.append(pool.submit(prepare_rows, lab, chunk))
+            else:
+                pending.append(_done(prepare_rows(lab, chunk)))
+            while pending and ((pending[0].done() and (gate is None or gate.done())) or len(pending) > WAITING):
+                if gate is not None:
+                    gate.result()
                 yield pending.popleft().result()
+        if gate is not None:
+            gate.result()
         while pending:
             yield pending.popleft().result()
     finally:
         for future in pending:  # a failed batch or a bad line stops the import: nothing more is prepared
             future.cancel()
+        if gate is not None:
+            gate.cancel()  # nor checked, when the check has not started
+
+
+def _done(prepared: PreparedRows) -> Future[PreparedRows]:
+    """A chunk prepared in this process, queued in order with the worker's."""
+    future: Future[PreparedRows] = Future()
+    future.set_result(prepared)
+    return future
 
 
 def _add(result: Ingested, saved: store.SaveResult, dropped: int) -> None:

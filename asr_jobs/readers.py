@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any
@@ -143,19 +144,26 @@ class SavedFile:
     saved_at: str  # UTC ISO 8601: what the import stores as the time the postings were seen
     saved_by: str  # where saved_at comes from: "--as-of", "the HAR's first startedDateTime", "the file's time"
     notes: list[str] = field(default_factory=list)
+    # Raises ParseError at a bad entry anywhere in the file; to run before anything is stored (a module-level
+    # function with its arguments: it may run in the worker process while the first batches are prepared).
+    check: Callable[[], None] | None = None
+
+
+def check_jsonl(path: str | Path, lab: Lab) -> None:
+    """ParseError at the first bad line of a JSON-lines file (read as a stream, no posting made)."""
+    with _open_text(path) as lines:
+        jsonl.check(lines, lab, f"file://{Path(path).resolve()}")
 
 
 def file_batches(path: str | Path, lab: Lab, fmt: str | None = None, as_of: str | None = None) -> SavedFile:
     """The postings of a saved file in batches (JSON lines streamed, BATCH at a time) and when they were saved.
 
     The time is `as_of` when given, else the first startedDateTime of a HAR's answers, else the file's
-    modification time; never later than now. A JSON-lines file is read through once before its first
-    batch, so that a bad line anywhere stops the import before anything is stored.
+    modification time; never later than now. A JSON-lines file comes with its `check`: a read-through
+    that raises ParseError at its first bad line, to pass before anything is stored.
     """
     if fmt == "jsonl" or (fmt is None and looks_jsonl(path)):
-        for _ in jsonl_batches(path, lab):
-            pass
-        return SavedFile(jsonl_batches(path, lab), "jsonl", *_saved_at(path, as_of))
+        return SavedFile(jsonl_batches(path, lab), "jsonl", *_saved_at(path, as_of), check=partial(check_jsonl, path, lab))
     fmt = fmt or detect_format(read_text(path), lab, f"file://{Path(path).resolve()}")
     if fmt == "har":
         entries = load_har(path)

@@ -33,6 +33,8 @@ def printable(text: str, *, lines: bool = True) -> str:
     when `lines`, else turned into spaces (for one-line messages)."""
     if not lines:
         text = _LINE_BREAKS.sub(" ", text)
+    if not _UNSAFE.search(text):  # most texts: one scan (every escape starts with a character _UNSAFE holds)
+        return text
     if _ESCAPE_START.search(text):
         text = _ESCAPE_SEQUENCE.sub("", text)
     return _UNSAFE.sub("", text)

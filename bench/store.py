@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 JOBS_RUNS = 5
 STARTUP_RUNS = 5
 BARE_BATCH = 500  # rows per insert_all batch, as the import commits (ingest.COMMIT_BATCH)
+# The tokenizer of the product's full-text index (db/schema.py FTS_SQL): the baseline builds the same index.
+FTS_TOKENIZER = "porter"
 
 
 def import_workers() -> int:
@@ -84,12 +86,12 @@ def bare_insert(source: Path, target: Path, fts: str) -> int:
     table = db.table("postings")
     table.create({name: types.get(kind.upper(), str) for name, kind in columns}, pk="id")
     if fts == "triggers":
-        table.enable_fts(["title", "description"], create_triggers=True)
+        table.enable_fts(["title", "description"], create_triggers=True, tokenize=FTS_TOKENIZER)
     names = [name for name, _ in columns]
     cursor = src.execute(f"SELECT {', '.join(names)} FROM postings ORDER BY rowid")
     table.insert_all((dict(zip(names, row, strict=True)) for row in cursor), batch_size=BARE_BATCH)
     if fts == "after":
-        table.enable_fts(["title", "description"], create_triggers=True)  # indexes the rows already there
+        table.enable_fts(["title", "description"], create_triggers=True, tokenize=FTS_TOKENIZER)  # indexes the rows already there
     return table.count
 
 

@@ -265,23 +265,74 @@ def rebuild_fts_index(db: sqlite_utils.Database) -> None:
     db.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('rebuild')")
 
 
-@contextmanager
-def bulk_fts_index(db: sqlite_utils.Database) -> Iterator[None]:
-    """Postings written in the block are indexed for full-text search once at its end, not row by row.
+# Rows a bulk import indexes at a time while it writes: one step per four commit batches costs about what
+# one rebuild at the end costs, and is done while the worker process prepares the next postings.
+FTS_STEP = 2000
 
-    For a large import into an empty table: the triggers are dropped for the block, then the index is
-    rebuilt in one pass and the triggers put back, in one transaction. The search index lags while the
-    block runs; a process killed inside it leaves the triggers missing, which the next open_db repairs
+
+class BulkIndex:
+    """The full-text index of a bulk import: postings added in the block indexed FTS_STEP at a time, by rowid.
+
+    When a posting written earlier in the block changes (an id listed twice in the file), or another
+    process writes while the block runs (`PRAGMA data_version` moves), indexing by rowid no longer covers
+    every change: the index is then rebuilt from every posting at the end instead.
+    """
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        self.indexed_to = self._last_rowid()
+        self.stale = False
+        self.data_version = self._data_version()
+
+    def _last_rowid(self) -> int:
+        return int(self.db.execute("SELECT coalesce(max(rowid), 0) FROM postings").fetchone()[0])
+
+    def _data_version(self) -> int:
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
+
+    def written(self, changed: bool) -> None:
+        """After a batch is written (in its transaction): index the new postings once FTS_STEP are waiting.
+
+        `changed`: the batch changed the text of postings already stored, which the rowids do not show.
+        """
+        self.stale = self.stale or changed
+        if not self.stale and self._last_rowid() - self.indexed_to >= FTS_STEP:
+            self.index_new()
+
+    def index_new(self) -> None:
+        """Index the postings added since the last step."""
+        last = self._last_rowid()
+        self.db.execute(f'INSERT INTO {FTS_TABLE} (rowid, "title", "description") SELECT rowid, "title", '
+                        '"description" FROM postings WHERE rowid > ? AND rowid <= ?', [self.indexed_to, last])
+        self.indexed_to = last
+
+    def finish(self) -> None:
+        """The rest indexed, or the whole index rebuilt when stepping by rowid missed a change."""
+        if self.stale or self._data_version() != self.data_version:
+            rebuild_fts_index(self.db)
+        else:
+            self.index_new()
+
+
+@contextmanager
+def bulk_fts_index(db: sqlite_utils.Database) -> Iterator[BulkIndex]:
+    """Postings written in the block are indexed for full-text search in steps (BulkIndex), not row by row.
+
+    For a large import into an empty table: the triggers are dropped for the block, the new postings
+    indexed FTS_STEP at a time as the caller reports its batches (BulkIndex.written), the rest at the
+    end, and the triggers put back in the same transaction. The search index lags while the block runs;
+    a process killed inside it leaves the triggers missing, which the next open_db repairs
     (ensure_db_shape puts them back and rebuilds the index).
     """
     with write_transaction(db):
         for name in TRIGGERS:
             db.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+        index = BulkIndex(db)
     try:
-        yield
+        yield index
     finally:
         with write_transaction(db):
-            rebuild_fts_index(db)
+            index.finish()
             for name, sql in TRIGGERS.items():
                 db.execute(f'DROP TRIGGER IF EXISTS "{name}"')
                 db.execute(sql)

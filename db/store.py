@@ -130,15 +130,19 @@ def save_postings(
     was closed is reopened: status open, reopened_at set, a status version kept. Data older than what is
     stored (the posting was seen or closed after `now`) changes nothing: it is counted as `older`.
     """
-    now = now or now_iso()
     fields = fields or {}
+    return save_rows(db, [posting_row(posting, fields.get(posting.id)) for posting in postings], now=now)
+
+
+def save_rows(db: sqlite_utils.Database, rows: list[dict[str, Any]], *, now: str | None = None) -> SaveResult:
+    """save_postings for the postings' rows (posting_row), made beforehand (an import makes them in its worker)."""
+    now = now or now_iso()
     result = SaveResult()
-    unique = {p.id: p for p in postings}  # a site listing a posting twice must not count it twice
+    unique = {row["id"]: row for row in rows}  # a site listing a posting twice must not count it twice
     result.seen = len(unique)
     existing = _existing(db, list(unique))
     new_rows, changed_rows, touched, versions = [], [], [], []
-    for pid, posting in unique.items():
-        row = posting_row(posting, fields.get(pid))
+    for pid, row in unique.items():
         old = existing.get(pid)
         if old is None:
             row.update(first_seen=now, last_seen=now, status="open")
@@ -163,7 +167,7 @@ def save_postings(
             result.unchanged += 1
     result.new = len(new_rows)
     if new_rows:
-        db.table("postings").insert_all(new_rows, pk="id", batch_size=500)
+        _insert(db, new_rows)
     if changed_rows:
         db.table("postings").upsert_all(changed_rows, pk="id", batch_size=500)
     if touched:
@@ -174,6 +178,20 @@ def save_postings(
     if versions:
         db.table("posting_versions").insert_all(versions)
     return result
+
+
+def _insert(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None:
+    """New rows into postings, in order: what insert_all stores, without its per-value conversions.
+
+    A column some rows lack (pay read from the text or not) is NULL in those, as insert_all writes it;
+    every value is a number, a string or None, which sqlite3 stores as sqlite-utils would.
+    """
+    columns = tuple(dict.fromkeys(name for row in rows for name in row))
+    values = [tuple(row.values()) if tuple(row) == columns else tuple(row.get(name) for name in columns)
+              for row in rows]
+    names = ", ".join(f'"{name}"' for name in columns)
+    with db.atomic():  # as insert_all: committed at once outside a transaction, a savepoint inside one
+        db.conn.executemany(f'INSERT INTO "postings" ({names}) VALUES ({", ".join("?" * len(columns))})', values)
 
 
 def _existing(db: sqlite_utils.Database, ids: list[str]) -> dict[str, dict[str, Any]]:

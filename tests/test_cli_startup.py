@@ -1,6 +1,7 @@
 """Reading commands start fast: `asr-jobs jobs` must not import the matcher's numeric stack or datasette."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -61,3 +62,15 @@ def test_the_listing_shows_each_lazy_command_with_its_own_summary():
         summary = cli.get_command(None, name).get_short_help_str(1000)
         assert f"{name}  " in listing and summary in listing
         assert cli.LAZY[name][2] == summary
+
+
+def test_a_large_import_imports_no_scikit_learn_or_scipy_in_its_worker_either(tmp_path):
+    lines = [json.dumps({"id": f"p{i}", "title": f"Speech Scientist {i}", "url": f"https://example.org/{i}",
+                         "description": f"ASR research {i}, PhD, publications at Interspeech."}) for i in range(1200)]
+    (tmp_path / "postings.jsonl").write_text("\n".join(lines) + "\n")
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", "from asr_jobs.cli import cli; cli()", "import",
+                           "postings.jsonl", "--lab", "remote", "--db", "jobs.db", "-q"], capture_output=True,
+                          text=True, check=True, cwd=tmp_path, env={**os.environ, "ASR_JOBS_WORKERS": ""})
+    modules = [line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")]
+    assert modules.count("asr_jobs.ingest") == (2 if (os.cpu_count() or 1) >= 2 else 1)  # the worker's imports too
+    assert not [m for m in modules if m.split(".")[0] in ("sklearn", "scipy") or m.startswith("asr_jobs.matcher")]

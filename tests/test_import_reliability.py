@@ -158,7 +158,7 @@ def test_a_killed_import_resumes_to_the_state_of_an_uninterrupted_one(runner, tm
     path = corpus(tmp_path / "p.jsonl", 11)
     assert import_(runner, path, "--lab", "remote", "--db", "whole.db").exit_code == 0
 
-    real_save = store.save_postings
+    real_save = store.save_rows
     calls: list[int] = []
 
     def killed_at_the_third_batch(*args, **kwargs):
@@ -167,11 +167,11 @@ def test_a_killed_import_resumes_to_the_state_of_an_uninterrupted_one(runner, tm
             raise KeyboardInterrupt  # the user pressed Ctrl-C (or the process was killed) mid-batch
         return real_save(*args, **kwargs)
 
-    monkeypatch.setattr(store, "save_postings", killed_at_the_third_batch)
+    monkeypatch.setattr(store, "save_rows", killed_at_the_third_batch)
     killed = import_(runner, path, "--lab", "remote", "--db", "resumed.db")
     assert killed.exit_code != 0
     assert len(state("resumed.db")[0]) == 8  # the first two batches were committed, the third not at all
-    monkeypatch.setattr(store, "save_postings", real_save)
+    monkeypatch.setattr(store, "save_rows", real_save)
     again = import_(runner, path, "--lab", "remote", "--db", "resumed.db")
     assert again.exit_code == 0, again.output
     assert "11 postings (3 new, 0 updated, 8 unchanged)" in again.output

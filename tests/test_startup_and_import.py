@@ -4,17 +4,18 @@ worker process: the database it leaves is the one a row-by-row import leaves, se
 from __future__ import annotations
 
 import json
+import sqlite3
 from contextlib import nullcontext
 
 import pytest
 from click.testing import CliRunner
 
-from asr_jobs import ingest
+from asr_jobs import ingest, readers
 from asr_jobs.cli import cli
 from asr_jobs.db import schema, store
 
 AS_OF = "2026-11-01T09:00:00Z"
-SEARCHES = ["speech", "zebrafish", "whisper OR conformer", "title:scientist", "speech NOT translation"]
+SEARCHES = ["speech", "zebrafish", "whisper OR conformer", "title:scientist", "speech NOT translation", "Updated"]
 
 
 @pytest.fixture()
@@ -110,3 +111,93 @@ def test_a_bulk_import_killed_half_way_is_indexed_when_the_database_is_next_open
     assert hits == [("p2",)]
     assert db.execute("SELECT count(*) FROM postings_fts WHERE postings_fts MATCH 'remote'").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM postings_fts WHERE postings_fts MATCH 'speech'").fetchone()[0] > 0
+
+
+@pytest.mark.parametrize(("bad_line", "reason"), [
+    ('{"id": "late", "title": "Scientist",', "line 1204: invalid JSON"),
+    ('{"id": "late"}', "line 1204: no 'title'"),
+])
+def test_a_bad_line_at_the_end_of_a_large_import_stores_nothing(runner, tmp_path, bad_line, reason):
+    path = corpus(tmp_path / "big.jsonl", 1200)
+    with open(path, "a") as out:
+        out.write(bad_line + "\n")
+    done = runner.invoke(cli, ["import", path, "--lab", "remote", "--db", "jobs.db", "--as-of", AS_OF, "-q"])
+    assert done.exit_code == 1
+    assert reason in done.output
+    db = store.open_db("jobs.db")
+    assert db.execute("SELECT count(*) FROM postings").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM labs").fetchone()[0] == 0
+
+
+def test_a_large_import_into_a_database_with_postings_keeps_search_in_step(runner, tmp_path, monkeypatch):
+    """Into a non-empty table the triggers index each row (no bulk rebuild); search finds what it would
+    after importing the same files one posting at a time, in one process."""
+    first, second = corpus(tmp_path / "first.jsonl", 300), corpus(tmp_path / "second.jsonl", 1200)
+    bulk_runs = []
+    real_bulk = ingest.bulk_fts_index
+    monkeypatch.setattr(ingest, "bulk_fts_index", lambda db: bulk_runs.append(1) or real_bulk(db))
+    for db_path in ("shared.db", "alone.db"):
+        for path, as_of in ((first, AS_OF), (second, "2026-11-02T09:00:00Z")):
+            done = runner.invoke(cli, ["import", path, "--lab", "remote", "--db", db_path, "--as-of", as_of, "-q"])
+            assert done.exit_code == 0, done.output
+        monkeypatch.setattr(ingest, "worker_pool", lambda: None)
+        monkeypatch.setattr(ingest, "COMMIT_BATCH", 1)
+    assert bulk_runs == []  # the first file is small, the second goes into a table with postings
+    shared, alone = database("shared.db"), database("alone.db")
+    assert len(shared["postings"]) == 1200
+    assert shared["speech"] and shared == alone
+
+
+def test_work_shared_with_the_worker_stores_what_one_process_stores(runner, tmp_path, monkeypatch):
+    path = corpus(tmp_path / "big.jsonl", 3000)
+    monkeypatch.setattr(ingest, "COMMIT_BATCH", 100)  # many chunks: some prepared by the worker, some here
+    done = runner.invoke(cli, ["import", path, "--lab", "remote", "--db", "shared.db", "--as-of", AS_OF, "-q"])
+    assert done.exit_code == 0, done.output
+    monkeypatch.setenv("ASR_JOBS_WORKERS", "1")
+    done = runner.invoke(cli, ["import", path, "--lab", "remote", "--db", "alone.db", "--as-of", AS_OF, "-q"])
+    assert done.exit_code == 0, done.output
+    shared, alone = database("shared.db"), database("alone.db")
+    assert len(shared["postings"]) == 3000 and shared == alone
+
+
+@pytest.mark.parametrize("reader_batch", [2000, 500])  # 500: the ids listed twice come back in a later batch
+def test_a_bulk_import_indexed_in_steps_searches_as_a_row_by_row_one(runner, tmp_path, monkeypatch, reader_batch):
+    path = corpus(tmp_path / "big.jsonl", 1200)
+    monkeypatch.setattr(schema, "FTS_STEP", 100)
+    monkeypatch.setattr(readers, "BATCH", reader_batch)
+    done = runner.invoke(cli, ["import", path, "--lab", "remote", "--db", "bulk.db", "--as-of", AS_OF, "-q"])
+    assert done.exit_code == 0, done.output
+    monkeypatch.setattr(ingest, "bulk_fts_index", lambda db: nullcontext())
+    monkeypatch.setattr(ingest, "worker_pool", lambda: None)
+    done = runner.invoke(cli, ["import", path, "--lab", "remote", "--db", "rows.db", "--as-of", AS_OF, "-q"])
+    assert done.exit_code == 0, done.output
+    bulk, rows = database("bulk.db"), database("rows.db")
+    assert sorted(bulk["Updated"]) == [("p1100",), ("p3",), ("p700",)]  # the later listing of each id
+    assert bulk == rows
+
+
+def test_a_write_by_another_process_during_a_bulk_import_is_searchable(runner, tmp_path, monkeypatch):
+    path = corpus(tmp_path / "big.jsonl", 1200)
+    monkeypatch.setattr(schema, "FTS_STEP", 100)
+    real_save = store.save_rows
+    calls: list[int] = []
+
+    def another_writer_between_batches(db, rows, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # the first batch is stored and indexed: another process edits one of its postings
+            other = sqlite3.connect(tmp_path / "jobs.db", timeout=30)
+            db.conn.commit()  # let it in (the import's transaction for this batch starts again below)
+            other.execute("UPDATE postings SET description = 'Keyword spotting on device.' WHERE source_id = 'p2'")
+            other.commit()
+            other.close()
+            db.conn.execute("BEGIN IMMEDIATE")
+        return real_save(db, rows, **kwargs)
+
+    monkeypatch.setattr(store, "save_rows", another_writer_between_batches)
+    done = runner.invoke(cli, ["import", path, "--lab", "remote", "--db", "jobs.db", "--as-of", AS_OF, "-q"])
+    assert done.exit_code == 0, done.output
+    database("jobs.db")  # runs the index's integrity check
+    db = store.open_db("jobs.db")
+    hits = db.execute("SELECT p.source_id FROM postings_fts JOIN postings p ON p.rowid = postings_fts.rowid "
+                      "WHERE postings_fts MATCH 'spotting'").fetchall()
+    assert hits == [("p2",)]

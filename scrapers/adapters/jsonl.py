@@ -31,24 +31,40 @@ def parse(body: bytes | str, lab: Lab, url: str) -> list[Posting]:
 
 def postings_of(lines: Iterable[str], lab: Lab, url: str) -> Iterator[Posting]:
     """One posting per non-empty line (numbered from 1 in errors), read as the lines come: a stream of any size."""
+    for number, row in rows_of(lines, lab, url):
+        yield parse_row(row, lab, url, number)
+
+
+def check(lines: Iterable[str], lab: Lab, url: str) -> None:
+    """The ParseError postings_of would raise on these lines, if any, without making the postings."""
+    for number, row in rows_of(lines, lab, url):
+        check_row(row, lab, url, number)
+
+
+def rows_of(lines: Iterable[str], lab: Lab, url: str) -> Iterator[tuple[int, Any]]:
+    """The JSON value of each non-empty line, with its number (from 1)."""
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            yield number, json.loads(line)
         except json.JSONDecodeError as exc:
             raise ParseError(lab.name, url, f"line {number}: invalid JSON ({exc.msg})") from None
         except RecursionError:
             raise ParseError(lab.name, url, f"line {number}: JSON nested too deeply to read") from None
-        yield parse_row(row, lab, url, number)
 
 
-def parse_row(row: Any, lab, url: str, number: int) -> Posting:
+def check_row(row: Any, lab: Lab, url: str, number: int) -> None:
+    """A ParseError naming the line unless the row is an object with an id and a title."""
     if not isinstance(row, dict):
         raise ParseError(lab.name, url, f"line {number}: expected an object, got {type(row).__name__}")
     for key in ("id", "title"):
         if row.get(key) in (None, ""):
             raise ParseError(lab.name, url, f"line {number}: no {key!r}")
+
+
+def parse_row(row: Any, lab: Lab, url: str, number: int) -> Posting:
+    check_row(row, lab, url, number)
     return Posting(
         lab=clean(row.get("lab")) or lab.name,
         source_id=str(row["id"]),
