@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 
 import sqlite_utils
 
-from .connection import write_transaction
+from .connection import execute_in, rows_in, write_transaction
 
 SAME_TEXT = 0.9  # Jaccard of the word sets: city names, dates and a sentence may differ, not the role
 _WORD = re.compile(r"\w+")
@@ -49,18 +49,40 @@ def near_duplicate_groups(rows: Iterable[tuple[str, str, str]]) -> list[list[str
     return [members for clusters in by_key.values() for _, _, members in clusters if len(members) > 1]
 
 
-def candidate_rows(db: sqlite_utils.Database) -> Iterator[tuple[str, str, str]]:
-    """(id, lab/company/title key, title + description) of the open postings whose title recurs in their lab."""
-    yield from db.execute(f"""
-        WITH p AS (SELECT id, lab || char(31) || coalesce(company, '') || char(31) || lower(trim(title)) AS k,
-                          title || char(10) || coalesce(description, '') AS text FROM postings WHERE {OPEN})
-        SELECT id, k, text FROM p WHERE k IN (SELECT k FROM p GROUP BY k HAVING count(*) > 1) ORDER BY id""")
+_KEY = "lab || char(31) || coalesce(company, '') || char(31) || lower(trim(title))"
 
 
-def refresh_groups(db: sqlite_utils.Database) -> int:
-    """Recompute posting_groups from the open postings (in the caller's transaction); returns the groups."""
-    groups = near_duplicate_groups(candidate_rows(db))
-    db.execute("DELETE FROM posting_groups")
+def candidate_rows(db: sqlite_utils.Database, keys: Iterable[str] | None = None) -> Iterator[tuple[str, str, str]]:
+    """(id, lab/company/title key, title + description) of the open postings whose title recurs in their lab
+    (with the keys given, else all)."""
+    sql = f"""
+        WITH p AS (SELECT id, {_KEY} AS k, title || char(10) || coalesce(description, '') AS text FROM postings
+                   WHERE {OPEN}{{within}})
+        SELECT id, k, text FROM p WHERE k IN (SELECT k FROM p GROUP BY k HAVING count(*) > 1) ORDER BY id"""
+    if keys is None:
+        yield from db.execute(sql.format(within=""))
+        return
+    for row in rows_in(db, sql.format(within=f" AND {_KEY} IN ({{ids}})"), sorted(set(keys))):
+        yield row["id"], row["k"], row["text"]
+
+
+def refresh_groups(db: sqlite_utils.Database, changed: Iterable[str] | None = None) -> int:
+    """Recompute posting_groups from the open postings (in the caller's transaction); returns the groups formed.
+
+    With `changed` (ids of postings new, changed or closed since the last refresh), only the groups of their
+    lab/company/title keys are recomputed: groups never span two keys, so the table ends as a full refresh
+    leaves it."""
+    if changed is None:
+        db.execute("DELETE FROM posting_groups")
+        groups = near_duplicate_groups(candidate_rows(db))
+    else:
+        keys = [row["k"] for row in rows_in(db, f"SELECT DISTINCT {_KEY} AS k FROM postings WHERE id IN ({{ids}})",
+                                            sorted(set(changed)))]
+        if not keys:
+            return 0
+        execute_in(db, f"DELETE FROM posting_groups WHERE posting_id IN (SELECT id FROM postings WHERE {_KEY} IN "
+                       "({ids}))", keys)
+        groups = near_duplicate_groups(candidate_rows(db, keys))
     rows = [{"posting_id": member, "lead_id": members[0], "size": len(members)}
             for members in groups for member in members]
     if rows:

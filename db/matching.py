@@ -28,14 +28,25 @@ def posting_rows(db: sqlite_utils.Database, ids: Iterable[str]) -> Iterator[dict
     yield from rows_in(db, f"SELECT {SCORED_COLUMNS} FROM postings WHERE id IN ({{ids}}) ORDER BY id", sorted(ids))
 
 
-def company_texts(db: sqlite_utils.Database, min_titles: int = 1) -> Iterator[tuple[str, str, str]]:
+def company_texts(db: sqlite_utils.Database, min_titles: int = 1,
+                  companies: Iterable[str] | None = None) -> Iterator[tuple[str, str, str]]:
     """(company, else lab; title; description) of the open postings of companies with at least `min_titles`
-    distinct titles: what boilerplate is learned from."""
-    yield from db.execute(f"""
-        WITH p AS (SELECT coalesce(nullif(company, ''), lab) AS who, title, description FROM postings WHERE {OPEN})
-        SELECT who, title, description FROM p
-        WHERE who IN (SELECT who FROM p GROUP BY who HAVING count(DISTINCT lower(trim(title))) >= :n)""",
-                          {"n": min_titles})
+    distinct titles (of the `companies` given, else of all): what boilerplate is learned from."""
+    if companies is None:
+        yield from db.execute(f"""
+            WITH p AS (SELECT coalesce(nullif(company, ''), lab) AS who, title, description FROM postings
+                       WHERE {OPEN})
+            SELECT who, title, description FROM p
+            WHERE who IN (SELECT who FROM p GROUP BY who HAVING count(DISTINCT lower(trim(title))) >= ?)""",
+                              [min_titles])
+        return
+    for row in rows_in(db, f"""
+            WITH p AS (SELECT coalesce(nullif(company, ''), lab) AS who, title, description FROM postings
+                       WHERE {OPEN} AND coalesce(nullif(company, ''), lab) IN ({{ids}}))
+            SELECT who, title, description FROM p
+            WHERE who IN (SELECT who FROM p GROUP BY who HAVING count(DISTINCT lower(trim(title))) >= {int(min_titles)})""",
+                       sorted(set(companies))):
+        yield row["who"], row["title"], row["description"]
 
 
 def one_company_texts(db: sqlite_utils.Database, company: str) -> Iterator[tuple[str, str, str]]:

@@ -6,7 +6,7 @@ if __name__ != "asr_jobs.matcher":  # the folder also sits at the repository roo
     raise ImportError(f"import asr_jobs.matcher, not {__name__}: matcher/ is installed as part of the asr_jobs package")
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -183,9 +183,12 @@ def _ranking(vectorizer: FieldVectorizer, postings, ids: list[str], levels: list
                    research, factors[:, : len(profiles)])
 
 
-def learned_boilerplate(db, settings: Settings) -> boilerplate.Boilerplate | None:
-    """The boilerplate the open postings' companies repeat (None when the settings switch it off)."""
-    return boilerplate.learn(matching.company_texts(db, boilerplate.MIN_TITLES)) if settings.learned_boilerplate else None
+def learned_boilerplate(db, settings: Settings, companies: Iterable[str] | None = None) -> boilerplate.Boilerplate | None:
+    """The boilerplate the open postings' companies repeat (of the `companies` given, else of all; None when the
+    settings switch it off): a company's boilerplate is learned from its own postings alone."""
+    if not settings.learned_boilerplate:
+        return None
+    return boilerplate.learn(matching.company_texts(db, boilerplate.MIN_TITLES, companies))
 
 
 class MatchSummary(dict):
@@ -366,7 +369,7 @@ def _update(db, plan: incremental.Plan, state: dict[str, Any], chosen: list, pro
     added: list[dict[str, Any]] = []
     if rows:  # scored before the transaction: the write lock is held only while rows are written
         vectorizer = incremental.restored(state, vocabulary, settings)
-        learned = learned_boilerplate(db, settings)
+        learned = learned_boilerplate(db, settings, {boilerplate.company(row) for row in rows})
         postings = vectorizer.transform((learned_text(row, learned) for row in rows), parallel.workers())
         ranking = _ranking(vectorizer, postings, [r["id"] for r in rows], [row_level(r) for r in rows],
                            signals.signals(rows), chosen, needed(chosen, profiles), personal)
@@ -379,7 +382,7 @@ def _update(db, plan: incremental.Plan, state: dict[str, Any], chosen: list, pro
             for profile in chosen:
                 matching.rerank(db, profile.name)
             matching.note_update(db, hashes, plan.removed)
-            grouping.refresh_groups(db)
+            grouping.refresh_groups(db, gone)
     names = [p.name for p in chosen]
     top = {name: matching.top_matches(db, name) for name in names}
     return MatchSummary(matching.open_posting_count(db), matching.match_counts(db, names), top, "incremental",

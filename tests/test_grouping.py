@@ -8,7 +8,7 @@ import numpy as np
 from click.testing import CliRunner
 
 from asr_jobs.cli import cli
-from asr_jobs.db.grouping import near_duplicate_groups
+from asr_jobs.db.grouping import near_duplicate_groups, regroup
 from asr_jobs.db.store import open_db, save_postings
 from asr_jobs.enrich import posting_fields
 from asr_jobs.matcher.evaluate import Pile, distinct_postings
@@ -54,3 +54,25 @@ def test_eval_counts_a_group_once_with_its_best_grade():
                 companies=["acme"] * 3, grades=np.array([0.0, 3.0, 0.0]))
     keep, grades = distinct_postings(pile)
     assert keep.tolist() == [True, False, True] and grades[keep].tolist() == [3.0, 0.0]
+
+
+def test_an_incremental_match_regroups_the_changed_titles_as_a_full_refresh_would(tmp_path):
+    path = str(tmp_path / "jobs.db")
+    postings = [speech_posting(f"s{n}", f"City {n}", title=f"Research Scientist, Speech {n % 12}") for n in range(24)]
+    db = open_db(path)
+    save_postings(db, postings, fields={p.id: posting_fields(p) for p in postings})
+    runner = CliRunner()
+    assert runner.invoke(cli, ["match", "--db", path, "--quiet"]).exit_code == 0
+    groups = "SELECT posting_id, lead_id, size FROM posting_groups ORDER BY posting_id"
+    before = db.execute(groups).fetchall()
+    assert len(before) == 24  # twelve titles, two cities each
+    # A third city for one title, and one posting closed: an incremental run regroups those two titles.
+    extra = speech_posting("s0-bis", "Zurich", title="Research Scientist, Speech 0")
+    save_postings(db, [extra], fields={extra.id: posting_fields(extra)})
+    db.execute("UPDATE postings SET status = 'closed' WHERE source_id = 's1'")
+    db.conn.commit()
+    result = runner.invoke(cli, ["match", "--db", path])
+    assert result.exit_code == 0, result.output
+    assert "incremental match" in result.stderr
+    incremental = db.execute(groups).fetchall()
+    assert incremental != before and regroup(db) >= 1 and db.execute(groups).fetchall() == incremental

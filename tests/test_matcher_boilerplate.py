@@ -82,3 +82,28 @@ def test_show_lists_the_boilerplate(tmp_path):
     assert "  - We offer generous health benefits" in shown.output
     data = json.loads(runner.invoke(cli, ["show", "--db", path, "frontier:audio", "--json"]).output)
     assert BENEFITS in data["boilerplate"] and not any("Train speech" in p for p in data["boilerplate"])
+
+
+def test_an_incremental_match_learns_the_new_postings_companies_only(monkeypatch):
+    db = open_db(None)
+    others = [Posting(lab="other", source_id=f"o{n}", title=f"Role {n}", url=f"https://o.example/{n}",
+                      company="Other Co", description=f"{BENEFITS}\n\nRole {n} text.") for n in range(12)]
+    postings = [lab_posting(k) for k in ROLES] + others
+    save_postings(db, postings, fields={p.id: posting_fields(p) for p in postings})
+    profiles = load_profiles()
+    match_db(db, profiles)
+    new = lab_posting("audio", "-paris")
+    save_postings(db, [new], fields={new.id: posting_fields(new)})
+    read: list[tuple[str, str, str]] = []
+    real = boilerplate.learn
+
+    def learn(rows):
+        rows = list(rows)
+        read.extend(rows)
+        return real(rows)
+
+    monkeypatch.setattr(boilerplate, "learn", learn)
+    summary = match_db(db, profiles)
+    assert summary.mode == "incremental"
+    # Frontier Labs' postings (the new one among them) are read; Other Co's are not.
+    assert {who for who, _, _ in read} == {"Frontier Labs"} and len(read) == len(ROLES) + 1
