@@ -74,3 +74,14 @@ def test_a_large_import_imports_no_scikit_learn_or_scipy_in_its_worker_either(tm
     modules = [line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")]
     assert modules.count("asr_jobs.ingest") == (2 if (os.cpu_count() or 1) >= 2 else 1)  # the worker's imports too
     assert not [m for m in modules if m.split(".")[0] in ("sklearn", "scipy") or m.startswith("asr_jobs.matcher")]
+
+
+def test_jobs_imports_no_http_client_or_adapter(tmp_path):
+    lines = [json.dumps({"id": f"p{i}", "title": f"Speech Scientist {i}", "url": f"https://example.org/{i}",
+                         "description": "ASR research."}) for i in range(3)]
+    (tmp_path / "postings.jsonl").write_text("\n".join(lines) + "\n")
+    for args in (["import", "postings.jsonl", "--lab", "remote"], ["match"]):
+        subprocess.run([sys.executable, "-c", "from asr_jobs.cli import cli; cli()", *args, "--db", "jobs.db", "-q"],
+                       cwd=tmp_path, check=True, capture_output=True)
+    loaded = modules_after(["jobs", "--db", "jobs.db"], str(tmp_path))
+    assert "sqlite_utils" in loaded and loaded & {"httpx", "selectolax", "defusedxml", "sklearn"} == set()
