@@ -109,8 +109,9 @@ class TokenCache:
     def _keep(self, chunk: parallel.ChunkCounts, missed: list[str]) -> None:
         """Each row of a freshly counted chunk packed under its key (the keys in missed, in order).
 
-        A row packs int32 arrays: its three fields' lengths, then their token ids, then their counts. The
-        chunk is packed as one array with numpy (stop words and numbers, id 0, left out), then cut per row.
+        A row packs int32 arrays: its three fields' lengths, then their token ids, then their counts. Ids are
+        mapped and stop words and numbers (id 0) dropped for the whole chunk at once, with numpy; each row's
+        blob is then cut from those arrays.
         """
         tokens, arrays = chunk
         ids = self._ids(tokens)
