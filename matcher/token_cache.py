@@ -78,7 +78,7 @@ class TokenCache:
         self.hits = len(hits)
         self._order.extend(position for position, _ in hits)
         if hits:
-            yield self._chunk([blob for _, blob in hits])
+            yield self.counts_of([blob for _, blob in hits])
 
     def _looked_up(self, batch: list, hits: list, missed: list) -> Iterator[tuple[str, str]]:
         """The batch's texts not kept (their keys noted in missed); kept ones go to hits."""
@@ -134,9 +134,9 @@ class TokenCache:
                                              *(kept_counts[f][a:b] for f, (a, b) in enumerate(bounds))]).tobytes()
 
     def counts_of(self, blobs: list[bytes]) -> parallel.ChunkCounts:
-        """One chunk of kept counts (as kept_token_counts gives them), rows in the order given: the very chunk
-        _chunk() makes of them (counted() yields it when every row's counts are kept, so columns come out as a
-        refit's do), with every blob unpacked at once instead of one by one."""
+        """One chunk of kept counts (as kept_token_counts gives them), rows in the order given, over its own tokens
+        (only those the rows hold, numbered in token id order), every blob unpacked at once: what counted()
+        yields for the kept rows, so a rescore's columns come out as a refit's do."""
         sizes = np.fromiter((len(blob) // 4 for blob in blobs), dtype=np.int64, count=len(blobs))
         packed = np.frombuffer(b"".join(blobs), dtype=np.int32)
         starts = np.zeros(len(blobs), dtype=np.int64)
@@ -152,32 +152,6 @@ class TokenCache:
             first = starts + 3 + ahead[:, field]
             positions = np.repeat(first - indptr[:-1], field_lengths) + np.arange(indptr[-1], dtype=np.int64)
             joined.append((packed[positions], packed[positions + np.repeat(totals, field_lengths)], indptr))
-        # Local columns as _chunk numbers them: in token id order.
-        held = np.zeros(len(self.tokens), dtype=bool)
-        for field_ids, _, _ in joined:
-            held[field_ids] = True
-        present = np.flatnonzero(held)
-        local = np.zeros(len(self.tokens), dtype=np.int32)
-        local[present] = np.arange(1, len(present) + 1, dtype=np.int32)
-        arrays = [(local[field_ids], field_counts, field_indptr) for field_ids, field_counts, field_indptr in joined]
-        return ["", *(self.tokens[i] for i in present.tolist())], arrays
-
-    def _chunk(self, blobs: list[bytes]) -> parallel.ChunkCounts:
-        """One chunk of kept counts over its own tokens (only those the rows hold: no extra columns)."""
-        fields: list[tuple[list, list, list]] = [([], [], [0]) for _ in range(3)]
-        for blob in blobs:
-            packed = np.frombuffer(blob, dtype=np.int32)
-            lengths = packed[:3]
-            total = int(lengths.sum())
-            start = 3
-            for length, (ids, counts, indptr) in zip(lengths.tolist(), fields, strict=True):
-                ids.append(packed[start:start + length])
-                counts.append(packed[total + start:total + start + length])
-                indptr.append(indptr[-1] + length)
-                start += length
-        joined = [(np.concatenate(ids) if ids else np.zeros(0, np.int32),
-                   np.concatenate(counts) if counts else np.zeros(0, np.int32), np.asarray(indptr, dtype=np.int64))
-                  for ids, counts, indptr in fields]
         # Ids to local columns through one dense array (no sort): columns follow the ids, as a sorted unique would.
         held = np.zeros(len(self.tokens), dtype=bool)
         for field_ids, _, _ in joined:
