@@ -32,20 +32,15 @@ def company_texts(db: sqlite_utils.Database, min_titles: int = 1,
                   companies: Iterable[str] | None = None) -> Iterator[tuple[str, str, str]]:
     """(company, else lab; title; description) of the open postings of companies with at least `min_titles`
     distinct titles (of the `companies` given, else of all): what boilerplate is learned from."""
+    who = "coalesce(nullif(company, ''), lab)"
+    sql = f"""
+        WITH p AS (SELECT {who} AS who, title, description FROM postings WHERE {OPEN}{{within}})
+        SELECT who, title, description FROM p
+        WHERE who IN (SELECT who FROM p GROUP BY who HAVING count(DISTINCT lower(trim(title))) >= {int(min_titles)})"""
     if companies is None:
-        yield from db.execute(f"""
-            WITH p AS (SELECT coalesce(nullif(company, ''), lab) AS who, title, description FROM postings
-                       WHERE {OPEN})
-            SELECT who, title, description FROM p
-            WHERE who IN (SELECT who FROM p GROUP BY who HAVING count(DISTINCT lower(trim(title))) >= ?)""",
-                              [min_titles])
+        yield from db.execute(sql.format(within=""))
         return
-    for row in rows_in(db, f"""
-            WITH p AS (SELECT coalesce(nullif(company, ''), lab) AS who, title, description FROM postings
-                       WHERE {OPEN} AND coalesce(nullif(company, ''), lab) IN ({{ids}}))
-            SELECT who, title, description FROM p
-            WHERE who IN (SELECT who FROM p GROUP BY who HAVING count(DISTINCT lower(trim(title))) >= {int(min_titles)})""",
-                       sorted(set(companies))):
+    for row in rows_in(db, sql.format(within=f" AND {who} IN ({{ids}})"), sorted(set(companies))):
         yield row["who"], row["title"], row["description"]
 
 

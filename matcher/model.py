@@ -7,7 +7,6 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import repeat
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -79,17 +78,6 @@ class FieldVectorizer:
             self.tokens.append(token)
         return column
 
-    def _token_columns(self, tokens: list[str], grow: bool) -> np.ndarray:
-        """The columns of a chunk's tokens ("" and, unless growing, unknown tokens: 0)."""
-        columns = self._columns
-        new = set(tokens).difference(columns)  # C-level: only chunks with new tokens loop below
-        new.discard("")
-        if grow and new:
-            for token in (token for token in tokens if token in new):  # columns in order of first use
-                columns[token] = len(self.tokens)
-                self.tokens.append(token)
-        return np.fromiter(map(columns.get, tokens, repeat(0)), dtype=np.int32, count=len(tokens))
-
     def _add(self, text: str, parts: tuple[array, array, list[int]], grow: bool) -> None:
         """Append one text's counts to (indices, data, indptr); only words not seen before cost Python time."""
         indices, data, indptr = parts
@@ -134,7 +122,7 @@ class FieldVectorizer:
         """
         parts: list[tuple[list, list, list]] = [([], [], [np.zeros(1, dtype=np.int64)]) for _ in range(3)]
         for tokens, arrays in chunks:
-            remap = self._token_columns(tokens, grow)
+            remap = parallel.column_ids(tokens, self._columns, self.tokens if grow else None)
             for (indices, data, indptr), (all_indices, all_data, all_indptr) in zip(arrays, parts, strict=True):
                 all_indptr.append(indptr[1:] + all_indptr[-1][-1])
                 all_indices.append(remap[indices])

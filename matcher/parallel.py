@@ -14,7 +14,7 @@ import sys
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,18 @@ IN_FLIGHT = 3  # chunks queued per worker
 ChunkCounts = tuple[list[str], list[tuple[np.ndarray, np.ndarray, np.ndarray]]]
 
 _vocabulary: Vocabulary | None = None
+
+
+def column_ids(tokens: list[str], known: dict[str, int], names: list[str] | None = None) -> np.ndarray:
+    """The ids of a chunk's tokens in `known` ("" and unknown tokens: 0). With `names` (id -> token), tokens not
+    known yet get the next ids, in order of first use, and are added to both."""
+    new = set(tokens).difference(known)  # C-level: only chunks with new tokens loop below
+    new.discard("")
+    if names is not None and new:
+        for token in (token for token in tokens if token in new):
+            known[token] = len(names)
+            names.append(token)
+    return np.fromiter(map(known.get, tokens, repeat(0)), dtype=np.int32, count=len(tokens))
 
 
 def workers() -> int:

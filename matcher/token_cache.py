@@ -39,7 +39,6 @@ class TokenCache:
         self._prefix = vocabulary_digest(vocabulary).encode()
         self.tokens = matching.token_vocabulary(db)  # id -> token
         self._ids_of = {token: i for i, token in enumerate(self.tokens) if token}
-        self._ids_of[""] = 0
         self._stored = len(self.tokens)  # ids from here on are new
         self._new: dict[str, bytes] = {}
         self.used: list[str] = []
@@ -97,15 +96,6 @@ class TokenCache:
         """Positions of the rows in the order counted() produced them."""
         return np.asarray(self._order, dtype=np.int64)
 
-    def _ids(self, tokens: list[str]) -> np.ndarray:
-        """The ids of a chunk's tokens (new tokens get new ids; "" is 0)."""
-        known = self._ids_of
-        new = set(tokens).difference(known)  # C-level: only chunks with tokens new to this database loop below
-        for token in (token for token in tokens if token in new) if new else ():  # ids in order of first use
-            known[token] = len(self.tokens)
-            self.tokens.append(token)
-        return np.fromiter(map(known.__getitem__, tokens), dtype=np.int32, count=len(tokens))
-
     def _keep(self, chunk: parallel.ChunkCounts, missed: list[str]) -> None:
         """Each row of a freshly counted chunk packed under its key (the keys in missed, in order).
 
@@ -114,7 +104,7 @@ class TokenCache:
         blob is then cut from those arrays.
         """
         tokens, arrays = chunk
-        ids = self._ids(tokens)
+        ids = parallel.column_ids(tokens, self._ids_of, self.tokens)
         rows = len(arrays[0][2]) - 1
         keys, missed[:rows] = missed[:rows], []
         kept_ids, kept_counts, lengths = [], [], []
