@@ -10,6 +10,7 @@ and the group's size; ranked lists (`jobs`, datasette's ranked_matches) show the
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Iterator
 
@@ -29,24 +30,40 @@ def words(text: str) -> frozenset[str]:
 
 def similar(a: frozenset[str], b: frozenset[str]) -> bool:
     """Whether two word sets are near-identical (Jaccard >= SAME_TEXT; two empty texts are)."""
-    if not a and not b:
+    if a is b or (not a and not b):
         return True
-    return len(a & b) >= SAME_TEXT * len(a | b)
+    smaller, larger = sorted((len(a), len(b)))
+    if smaller < SAME_TEXT * larger:  # the intersection is at most the smaller set, the union at least the larger
+        return False
+    shared = len(a & b)
+    return shared >= SAME_TEXT * (len(a) + len(b) - shared)
 
 
 def near_duplicate_groups(rows: Iterable[tuple[str, str, str]]) -> list[list[str]]:
     """Groups (two or more ids, in the order given) of (id, key, text) rows with the same key and similar text."""
     by_key: dict[str, list[tuple[str, frozenset[str], list[str]]]] = {}
+    # A text met before under its key joins its twin's cluster, unread: the same words find the same first
+    # similar cluster (clusters made since come after it). A role posted in many places is mostly such twins.
+    twins: dict[tuple[str, bytes], list[str]] = {}
     for posting_id, key, text in rows:
-        bag = words(text)
-        clusters = by_key.setdefault(key, [])
-        for _, first_words, members in clusters:
-            if similar(first_words, bag):
-                members.append(posting_id)
-                break
+        digest = hashlib.blake2b((text or "").encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        members = twins.get((key, digest))
+        if members is None:
+            members = _cluster(by_key.setdefault(key, []), posting_id, words(text))
+            twins[(key, digest)] = members
         else:
-            clusters.append((posting_id, bag, [posting_id]))
+            members.append(posting_id)
     return [members for clusters in by_key.values() for _, _, members in clusters if len(members) > 1]
+
+
+def _cluster(clusters: list[tuple[str, frozenset[str], list[str]]], posting_id: str, bag: frozenset[str]) -> list[str]:
+    """The members of the first cluster whose first posting's words are similar, posting_id added (else of a new one)."""
+    for _, first_words, members in clusters:
+        if similar(first_words, bag):
+            members.append(posting_id)
+            return members
+    clusters.append((posting_id, bag, [posting_id]))
+    return clusters[-1][2]
 
 
 _KEY = "lab || char(31) || coalesce(company, '') || char(31) || lower(trim(title))"
@@ -55,10 +72,11 @@ _KEY = "lab || char(31) || coalesce(company, '') || char(31) || lower(trim(title
 def candidate_rows(db: sqlite_utils.Database, keys: Iterable[str] | None = None) -> Iterator[tuple[str, str, str]]:
     """(id, lab/company/title key, title + description) of the open postings whose title recurs in their lab
     (with the keys given, else all)."""
+    # Recurring keys first, from the short columns alone: only their postings' texts are read.
     sql = f"""
-        WITH p AS (SELECT id, {_KEY} AS k, title || char(10) || coalesce(description, '') AS text FROM postings
-                   WHERE {OPEN}{{within}})
-        SELECT id, k, text FROM p WHERE k IN (SELECT k FROM p GROUP BY k HAVING count(*) > 1) ORDER BY id"""
+        SELECT id, {_KEY} AS k, title || char(10) || coalesce(description, '') AS text FROM postings
+        WHERE {OPEN} AND {_KEY} IN (SELECT {_KEY} FROM postings WHERE {OPEN}{{within}} GROUP BY 1 HAVING count(*) > 1)
+        ORDER BY id"""
     if keys is None:
         yield from db.execute(sql.format(within=""))
         return

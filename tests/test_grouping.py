@@ -8,7 +8,7 @@ import numpy as np
 from click.testing import CliRunner
 
 from asr_jobs.cli import cli
-from asr_jobs.db.grouping import near_duplicate_groups, regroup
+from asr_jobs.db.grouping import near_duplicate_groups, regroup, similar
 from asr_jobs.db.store import open_db, save_postings
 from asr_jobs.enrich import posting_fields
 from asr_jobs.matcher.evaluate import Pile, distinct_postings
@@ -23,6 +23,22 @@ def test_near_duplicate_groups_need_the_same_key_and_text():
             ("3", "acme|rs", "Research Scientist on computer vision: segmentation, detection, video."),
             ("4", "other|rs", ROLE.format(city="Paris")), ("5", "acme|rs", ROLE.format(city="Berlin"))]
     assert near_duplicate_groups(rows) == [["1", "2", "5"]]
+
+
+def test_exact_twins_join_their_twins_group_under_the_same_key_only():
+    vision = "Research Scientist on computer vision: segmentation, detection, video, tracking, 3D scenes."
+    rows = [("1", "acme|rs", ROLE.format(city="Paris")), ("2", "acme|rs", vision),
+            ("3", "acme|rs", ROLE.format(city="Paris")), ("4", "other|rs", ROLE.format(city="Paris")),
+            ("5", "acme|rs", vision), ("6", "other|rs", vision)]
+    assert near_duplicate_groups(rows) == [["1", "3"], ["2", "5"]]
+
+
+def test_similar_is_jaccard_at_least_nine_tenths():
+    words = frozenset(f"w{i}" for i in range(10))
+    assert similar(words, words | {"x"})  # 10 / 11
+    assert not similar(words, words | {"x", "y"})  # 10 / 12
+    assert not similar(words, frozenset(f"w{i}" for i in range(1, 11)))  # 9 / 11
+    assert similar(frozenset(), frozenset()) and not similar(frozenset(), words)
 
 
 def speech_posting(source_id: str, city: str, title: str = "Research Scientist, Speech") -> Posting:
