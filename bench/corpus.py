@@ -1,4 +1,6 @@
-"""The real-postings corpus (../shared/corpus-remote-jobs.jsonl.gz), repeated with distinct ids to any size.
+"""The real-postings corpus (../shared/corpus-remote-jobs.jsonl.gz), repeated to any size as further companies'
+postings: each copy has its own ids, company names and texts, so a larger database holds no more duplicates
+than the corpus does (none: no two of its postings have the same title and description).
 
 Databases are filled by `asr-jobs import` itself (bench/store.py), so that the import figures are the product's.
 """
@@ -41,7 +43,7 @@ def rows(path: Path, count: int | None = None) -> Iterator[dict]:
                     continue
                 row = json.loads(line)
                 if copy:
-                    row["id"] = f"{row['id']}~{copy}"
+                    row.update(_copied(row, copy, produced))
                 yield row
                 produced += 1
                 if count is not None and produced >= count:
@@ -49,6 +51,15 @@ def rows(path: Path, count: int | None = None) -> Iterator[dict]:
         if count is None:
             return
         copy += 1
+
+
+def _copied(row: dict, copy: int, number: int) -> dict:
+    """A row's fields in its copy-th repetition. Other companies (so each copy's boilerplate and duplicate groups
+    are the corpus's own, not 7 times as many postings of one company) and a text of its own: a matcher that
+    reuses the counts of texts it has already seen (matcher/token_cache.py) must tokenize every copy afresh, as
+    the bare baseline does."""
+    return {"id": f"{row['id']}~{copy}", "company": f"{row.get('company') or ''} ~{copy}".strip(),
+            "description": f"{row.get('description') or ''}\n\nReference: {copy}-{number}"}
 
 
 def postings(path: Path, count: int | None = None) -> Iterator[list[Posting]]:

@@ -149,8 +149,9 @@ def rank(rows: Iterator[dict[str, Any]], profiles: list, *, available: dict | No
          db=None) -> Ranking:
     """Fit once over the rows (id, lab, company, title, team, description, seniority, degree, venues,
     publications), score every profile; `learned` is the boilerplate learned from the same postings,
-    `personal` the liked profiles and ratings that adjust the profiles' vectors. With `db`, texts whose token
-    counts it keeps are not tokenized again, and new counts are kept (ranking.cache.save())."""
+    `personal` the liked profiles and ratings that adjust the profiles' vectors. With `db` (whose open postings
+    the rows are), texts whose token counts it keeps are not tokenized again; the new counts are kept, and those
+    of texts no longer open dropped, as counting goes (token_cache.py), not with the matches."""
     vectorizer = FieldVectorizer(vocabulary or user_vocabulary(), settings)
     cache = token_cache.TokenCache(db, vectorizer.vocabulary) if db is not None else None
     ids: list[str] = []
@@ -165,7 +166,13 @@ def rank(rows: Iterator[dict[str, Any]], profiles: list, *, available: dict | No
             yield learned_text(row, learned)
 
     scored = needed(profiles, available or {})
-    postings = vectorizer.fit_transform(texts(), parallel.workers(), cache)
+    counts = vectorizer.fit(texts(), parallel.workers(), cache)
+    if cache is not None:
+        # Counts are keyed by their text: right whatever the run's outcome, so kept apart from the matches.
+        with write_transaction(db):
+            cache.save(prune=True)
+    postings = vectorizer.combine(counts)
+    del counts
     ranking = _ranking(vectorizer, postings, ids, levels, np.asarray(research, dtype=float), profiles, scored, personal)
     ranking.cache = cache
     return ranking
@@ -195,13 +202,15 @@ class MatchSummary(dict):
     """Matches stored per profile (name -> count), with the number of postings scored and each top three.
 
     `mode` is "full" (fitted on all open postings), "incremental" (only what changed, with the stored fit)
-    or "rescore" (every posting, from its kept token counts with the stored fit); `note` says why.
+    or "rescore" (every posting, from its kept token counts with the stored fit); `note` says why. `reused`: the
+    postings of a full fit whose token counts were kept (from an earlier fit, or a twin text met earlier in it).
     """
 
     def __init__(self, postings: int, counts: dict[str, int], top: dict[str, list[tuple[str, float]]],
-                 mode: str = "full", note: str = ""):
+                 mode: str = "full", note: str = "", reused: int = 0):
         super().__init__(counts)
         self.postings = postings
+        self.reused = reused
         self.top = top  # profile -> [(posting id, score)], best first
         self.mode = mode
         self.note = note
@@ -275,8 +284,6 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
     with write_transaction(db):
         if names:
             matching.forget_fit(db)
-        if ranking.cache is not None:
-            ranking.cache.save(prune=True)  # every open posting was read: counts of no open text go
         for name, rows in stored.items():
             matching.replace_matches(db, name, rows)
         if not names:
@@ -285,7 +292,8 @@ def match_db(db, profiles: dict, names: list[str] | None = None, *, settings: Se
         grouping.refresh_groups(db)
     counts = {name: len(rows) for name, rows in stored.items()}
     top = {name: [(r["posting_id"], r["score"]) for r in rows[:3]] for name, rows in stored.items()}
-    return MatchSummary(len(ranking.ids), counts, top, "full", reason)
+    reused = ranking.cache.hits if ranking.cache is not None else 0
+    return MatchSummary(len(ranking.ids), counts, top, "full", reason, reused)
 
 
 def scored_postings(ranking: Ranking, hashes: dict[str, str]) -> list[tuple[str, str, str | None, float, str]]:

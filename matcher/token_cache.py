@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from ..db import matching
+from ..db.connection import write_transaction
 from . import parallel
 from .text import Vocabulary
 
@@ -73,6 +74,10 @@ class TokenCache:
 
         for chunk in parallel.counted(misses(), self.vocabulary, processes):
             self._keep(chunk, missed)
+            # Written chunk by chunk, each in a short transaction: at 100,000 postings the packed counts are
+            # a quarter of a gigabyte, never held at once.
+            with write_transaction(self.db):
+                self.save(prune=False)
             yield chunk
         self.hits = len(hits)
         self._order.extend(position for position, _ in hits)
@@ -156,12 +161,12 @@ class TokenCache:
         """Keep the new tokens and counts (call inside a write transaction); prune=True drops unused counts.
 
         When another process added tokens meanwhile, this run's new counts are not kept (the next refit keeps them).
+        Either way they are released.
         """
-        if matching.token_vocabulary_size(self.db) != self._stored:
-            return
-        matching.add_token_vocabulary(self.db, self._stored, self.tokens[self._stored:])
-        matching.keep_token_counts(self.db, self._new)
-        if prune:
-            matching.prune_token_counts(self.db, self.used)
-        self._stored = len(self.tokens)
+        if matching.token_vocabulary_size(self.db) == self._stored:
+            matching.add_token_vocabulary(self.db, self._stored, self.tokens[self._stored:])
+            matching.keep_token_counts(self.db, self._new)
+            if prune:
+                matching.prune_token_counts(self.db, self.used)
+            self._stored = len(self.tokens)
         self._new = {}

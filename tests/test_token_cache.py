@@ -48,14 +48,10 @@ def profiles():
 
 
 def ranked(db, profiles, *, cached: bool, settings: Settings = DEFAULT_SETTINGS):
-    """A ranking over the open postings, with the database's kept token counts or tokenized cold."""
+    """A ranking over the open postings, with the database's kept token counts (new ones kept) or tokenized cold."""
     chosen = list(profiles.values())
-    ranking = rank(matching.open_posting_rows(db), chosen, available=profiles, settings=settings,
-                   db=db if cached else None)
-    if ranking.cache is not None:
-        with write_transaction(db):
-            ranking.cache.save(prune=True)
-    return ranking
+    return rank(matching.open_posting_rows(db), chosen, available=profiles, settings=settings,
+                db=db if cached else None)
 
 
 def same_vectors(a, b) -> bool:
@@ -123,6 +119,27 @@ def test_match_keeps_counts_and_a_refit_stores_the_same_matches(db, profiles):
     assert db.execute("SELECT count(*) FROM token_counts").fetchone()[0] == 40
     match_db(db, profiles, now="t1", refit=True)
     assert db.execute("SELECT profile, posting_id, score, rank, terms FROM matches ORDER BY 1, 2").fetchall() == first
+
+
+def test_counts_are_kept_as_counted_even_when_the_match_then_fails(db, profiles, monkeypatch):
+    import asr_jobs.matcher as matcher
+
+    match_db(db, profiles, now="t1")
+    before = db.execute("SELECT profile, posting_id, score, rank FROM matches ORDER BY 1, 2").fetchall()
+    save(db, [posting(n, f"Keyword spotting on device, number {n}.") for n in range(5)])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("killed while scoring")
+
+    monkeypatch.setattr(matcher, "_ranking", broken)
+    with pytest.raises(RuntimeError):
+        match_db(db, profiles, now="t2", refit=True)
+    # The five new texts' counts were kept as they were counted (and the replaced texts' dropped); the
+    # matches are still those of the run before.
+    assert db.execute("SELECT count(*) FROM token_counts").fetchone()[0] == 40
+    assert db.execute("SELECT profile, posting_id, score, rank FROM matches ORDER BY 1, 2").fetchall() == before
+    monkeypatch.undo()
+    assert match_db(db, profiles, now="t3", refit=True).reused == 40  # nothing tokenized again
 
 
 def test_forgotten_counts_make_the_next_fit_cold_and_it_stores_them_again(db, profiles):
