@@ -91,7 +91,7 @@ def run(corpus: Path | None, quick: bool) -> dict[str, Any]:
             "then again unchanged ...")
         results["import_large"] = store_bench.imported(large, corpus, LARGE, folder)
         say(f"matching: {LARGE:,} postings, end to end and bare fit_transform, then {ADDED} new postings ...")
-        results["matching_large"] = matching.run(large, corpus, ADDED)
+        results["matching_large"] = matching.run(large, corpus, ADDED, repeats=2)
         say(f"jobs: query and command latency at {LARGE:,} postings ...")
         results["jobs"] = store_bench.jobs_latency(large)
     return results
