@@ -64,9 +64,9 @@ def _end_to_end(db_path: Path) -> dict[str, Any]:
     # CPU counts the worker processes: the matcher's pool is shut down when match_db returns.
     spent, summary = timed(lambda: match_db(db, profiles, refit=True))
     own, child = _peak_mb()
-    return {"seconds": round(spent.wall, 3), "cpu_s": round(spent.cpu, 3), "documents": summary.postings, "reused": summary.reused,
-            "profiles": len(summary),
-            "matches": sum(summary.values()), "workers": parallel.workers(), "peak_mb": own, "workers_peak_mb": child}
+    return {"seconds": round(spent.wall, 3), "cpu_s": round(spent.cpu, 3), "documents": summary.postings,
+            "reused": summary.reused, "profiles": len(summary), "matches": sum(summary.values()),
+            "workers": parallel.workers(), "peak_mb": own, "workers_peak_mb": child}
 
 
 def _incremental(db_path: Path, corpus: Path, added: int) -> dict[str, Any]:
