@@ -193,8 +193,10 @@ def commit_chunks(batches: Iterable[list[Posting]]) -> Iterator[list[Posting]]:
             yield batch[start:start + COMMIT_BATCH]
 
 
-# Chunks the worker is given ahead of the one being written: it keeps busy while the main process writes.
-AHEAD = 2
+# Chunks the worker may hold unprepared: this process prepares one itself only when the worker is that far
+# behind. It also reads the file and writes rows and index, so preparing here any sooner (at 2) made it the
+# slower of the two.
+AHEAD = 6
 # At most this many prepared chunks wait behind the oldest one still in the worker (memory stays bounded).
 WAITING = 6
 
@@ -203,9 +205,9 @@ def prepared_chunks(lab: Lab, chunks: Iterable[list[Posting]], *, pool: Executor
                     gate: Future[None] | None = None) -> Iterator[PreparedRows]:
     """Each chunk through `prepare_rows`, in order: shared with the worker `pool` when there is one.
 
-    Reading fields from descriptions is most of an import's work besides SQLite's. The worker is kept
-    AHEAD chunks busy; while it is, this process prepares the next chunk itself instead of waiting, so
-    both cores prepare while this one also reads the file and writes the rows. A small import (a board's
+    Reading fields from descriptions is most of an import's work besides SQLite's. The worker is given up to
+    AHEAD chunks; when it holds that many, this process prepares the next chunk itself instead of waiting, so
+    both cores keep busy while this one also reads the file and writes the rows. A small import (a board's
     saved answer) is prepared here: starting a worker would cost more than it saves. Nothing is yielded
     before `gate` (the input's check, running in the worker) has passed; its error is raised instead.
     """

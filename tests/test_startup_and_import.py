@@ -151,6 +151,7 @@ def test_a_large_import_into_a_database_with_postings_keeps_search_in_step(runne
 def test_work_shared_with_the_worker_stores_what_one_process_stores(runner, tmp_path, monkeypatch):
     path = corpus(tmp_path / "big.jsonl", 3000)
     monkeypatch.setattr(ingest, "COMMIT_BATCH", 100)  # many chunks: some prepared by the worker, some here
+    monkeypatch.setattr(ingest, "AHEAD", 1)  # this process prepares whenever the worker holds one
     done = runner.invoke(cli, ["import", path, "--lab", "remote", "--db", "shared.db", "--as-of", AS_OF, "-q"])
     assert done.exit_code == 0, done.output
     monkeypatch.setenv("ASR_JOBS_WORKERS", "1")
