@@ -34,7 +34,7 @@ def import_workers() -> int:
 
 
 def corpus_file(corpus: Path, count: int | None, folder: Path) -> Path:
-    """The corpus itself, or `count` of its rows (repeated with distinct ids) written as JSON lines."""
+    """The corpus itself, or `count` of its rows (repeated as corpus.rows repeats them) written as JSON lines."""
     if count is None:
         return corpus
     path = folder / f"corpus-{count}.jsonl.gz"
