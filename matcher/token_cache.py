@@ -85,11 +85,12 @@ class TokenCache:
             yield self.counts_of([blob for _, blob in hits])
 
     def _looked_up(self, batch: list, hits: list, missed: list) -> Iterator[tuple[str, str]]:
-        """The batch's texts not kept (their keys noted in missed); kept ones go to hits."""
+        """The batch's texts not kept (their keys noted in missed); kept ones go to hits, among them twins of texts
+        counted earlier in this run (counted() keeps each chunk as soon as it is counted)."""
         kept = matching.kept_token_counts(self.db, [key for _, key, _ in batch]) if batch else {}
         for position, key, text in batch:
             self.used.append(key)
-            blob = kept.get(key) or self._new.get(key)
+            blob = kept.get(key)
             if blob is None:
                 self._order.append(position)
                 missed.append(key)

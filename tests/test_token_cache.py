@@ -121,6 +121,27 @@ def test_match_keeps_counts_and_a_refit_stores_the_same_matches(db, profiles):
     assert db.execute("SELECT profile, posting_id, score, rank, terms FROM matches ORDER BY 1, 2").fetchall() == first
 
 
+def test_a_twin_of_a_text_counted_earlier_in_the_same_fit_is_not_tokenized_again(profiles, monkeypatch):
+    from asr_jobs.matcher import token_cache
+
+    database = open_db(None)
+    twins = [posting(n) for n in range(12)]
+    for number, twin in enumerate(twins[6:]):  # the same title and text as postings 0-5, under other ids
+        twin.title, twin.description = twins[number].title, twins[number].description
+    save(database, twins)
+    cold = ranked(database, profiles, cached=False)
+    monkeypatch.setenv("ASR_JOBS_WORKERS", "1")
+    for module, name in ((parallel, "MIN_ROWS"), (parallel, "OWN_CHUNK"), (token_cache, "BATCH")):
+        monkeypatch.setattr(module, name, 3)  # rows counted and looked up three at a time, in id order
+    cached = ranked(database, profiles, cached=True)
+    # A twin is reused when its partner was counted (and so kept) before the twin was looked up; twins looked
+    # up together are both counted, under their one key.
+    assert cached.cache is not None and cached.cache.hits > 0
+    assert database.execute("SELECT count(*) FROM token_counts").fetchone()[0] == 6
+    assert cached.ids == cold.ids and same_vectors(cached, cold)
+    assert np.array_equal(np.round(cached.scores, 6), np.round(cold.scores, 6))
+
+
 def test_counts_are_kept_as_counted_even_when_the_match_then_fails(db, profiles, monkeypatch):
     import asr_jobs.matcher as matcher
 
