@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-from array import array
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
@@ -16,7 +14,7 @@ from sklearn.preprocessing import normalize
 
 from . import parallel
 from .signals import RESEARCH_WEIGHT
-from .text import TOKEN, Vocabulary, load_vocabulary
+from .text import Vocabulary, load_vocabulary
 
 if TYPE_CHECKING:
     from .token_cache import TokenCache
@@ -60,35 +58,8 @@ class FieldVectorizer:
     def _reset(self) -> None:
         self.tokens: list[str] = [""]  # column 0 collects stop words and is dropped
         self._columns: dict[str, int] = {}  # token -> column
-        self._word_columns: dict[str, int] = {}  # word of normalized text -> column
         self.idf: np.ndarray | None = None
         self._name_order = np.zeros(0, dtype=np.int64)
-
-    def _column(self, word: str, grow: bool) -> int:
-        return self._token_column(self.vocabulary.token(word), grow)
-
-    def _token_column(self, token: str | None, grow: bool) -> int:
-        if not token:
-            return 0
-        column = self._columns.get(token)
-        if column is None:
-            if not grow:
-                return 0
-            column = self._columns[token] = len(self.tokens)
-            self.tokens.append(token)
-        return column
-
-    def _add(self, text: str, parts: tuple[array, array, list[int]], grow: bool) -> None:
-        """Append one text's counts to (indices, data, indptr); only words not seen before cost Python time."""
-        indices, data, indptr = parts
-        if text:
-            raw = Counter(TOKEN.findall(text))
-            known = self._word_columns
-            for word in sorted(set(raw).difference(known)):  # sorted: the same columns in every run
-                known[word] = self._column(word, grow)
-            indices.extend(map(known.__getitem__, raw))
-            data.extend(raw.values())
-        indptr.append(len(indices))
 
     def counts(self, rows: Iterable[tuple[str, str]], *, grow: bool = False, processes: int = 1,
                cache: TokenCache | None = None) -> Counts:
@@ -104,15 +75,7 @@ class FieldVectorizer:
                 return counts
             rows_back = np.argsort(order, kind="stable")  # kept texts came last: rows back in their order
             return Counts(*(matrix[rows_back] for matrix in counts))
-        if processes > 1:
-            return self._merged(parallel.counted(rows, self.vocabulary, processes), grow)
-        fields = [(array("i"), array("d"), [0]) for _ in range(3)]
-        for title, description in rows:
-            texts = self.vocabulary.fields(title, description)
-            for text, parts in zip(texts, fields, strict=True):
-                self._add(text, parts, grow)
-        return self._matrices([(np.frombuffer(indices, dtype=np.int32), np.frombuffer(data, dtype=np.float64),
-                                np.asarray(indptr, dtype=np.int64)) for indices, data, indptr in fields])
+        return self._merged(parallel.counted(rows, self.vocabulary, processes), grow)
 
     def _merged(self, chunks: Iterable[parallel.ChunkCounts], grow: bool) -> Counts:
         """Counts from chunks over their own tokens: each chunk's tokens mapped to this vectorizer's columns.
@@ -133,9 +96,6 @@ class FieldVectorizer:
             fields.append(self._matrix(_joined(field_indices, np.int32), _joined(field_data, np.int32),
                                        _joined(field_indptr, np.int64)))
         return Counts(*fields)
-
-    def _matrices(self, fields: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> Counts:
-        return Counts(*(self._matrix(indices, data, indptr) for indices, data, indptr in fields))
 
     def _matrix(self, indices: np.ndarray, data: np.ndarray, indptr: np.ndarray) -> sp.csr_matrix:
         matrix = sp.csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, len(self.tokens)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import chain, islice, repeat
@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from ..workers import watch_parent
-from .text import TOKEN, Vocabulary
+from .text import Vocabulary
+from .wordcount import word_counts
 
 CHUNK = 400  # rows per task: big enough that passing it to a worker costs little, small enough to balance
 # Rows per chunk counted in this process: each chunk maps its words to tokens afresh, so fewer, larger chunks
@@ -63,22 +64,20 @@ def count_chunk(rows: list[tuple[str, str]], vocabulary: Vocabulary | None = Non
     vocabulary = vocabulary or _vocabulary
     if vocabulary is None:
         raise RuntimeError("count_chunk needs a vocabulary: worker processes are given theirs when they start")
-    local: dict[str, int] = {}  # token -> local column (from 1)
-    columns: dict[str, int] = {}  # word of normalized text -> local column (0: not counted)
-    fields: list[tuple[list[int], list[int], list[int]]] = [([], [], [0]) for _ in range(3)]
-    for title, description in rows:
-        for text, (indices, data, indptr) in zip(vocabulary.fields(title, description), fields, strict=True):
-            if text:
-                raw = Counter(TOKEN.findall(text))
-                # set(...).difference(dict) walks the few new words, not the whole dict (keys() - keys() would)
-                for word in sorted(set(raw).difference(columns)):  # sorted: the same columns in every run
-                    token = vocabulary.token(word)
-                    columns[word] = 0 if token is None else local.setdefault(token, len(local) + 1)
-                indices.extend(map(columns.__getitem__, raw))
-                data.extend(raw.values())
-            indptr.append(len(indices))
-    arrays = [(np.array(i, dtype=np.int32), np.array(d, dtype=np.int32), np.array(p, dtype=np.int64))
-              for i, d, p in fields]
+    local: dict[str, int] = {}  # token -> local column (from 1); 0: stop words and numbers
+
+    def column(word: str) -> int:
+        token = vocabulary.token(word)
+        return 0 if token is None else local.setdefault(token, len(local) + 1)
+
+    fields = [vocabulary.fields(title, description) for title, description in rows]
+    # All three fields in one call, field by field: each distinct word of the chunk is looked up once.
+    indices, counts, indptr = word_counts([row[field] for field in range(3) for row in fields], column)
+    arrays = []
+    for field in range(3):
+        low, high = indptr[field * len(rows)], indptr[(field + 1) * len(rows)]
+        field_indptr = indptr[field * len(rows):(field + 1) * len(rows) + 1] - low
+        arrays.append((indices[low:high], counts[low:high], field_indptr))
     return ["", *local], arrays
 
 
