@@ -21,7 +21,6 @@ import numpy as np
 
 from ..workers import watch_parent
 from .text import Vocabulary
-from .wordcount import word_counts
 
 CHUNK = 400  # rows per task: big enough that passing it to a worker costs little, small enough to balance
 # Rows per chunk counted in this process: each chunk maps its words to tokens afresh, so fewer, larger chunks
@@ -64,21 +63,15 @@ def count_chunk(rows: list[tuple[str, str]], vocabulary: Vocabulary | None = Non
     vocabulary = vocabulary or _vocabulary
     if vocabulary is None:
         raise RuntimeError("count_chunk needs a vocabulary: worker processes are given theirs when they start")
-    local: dict[str, int] = {}  # token -> local column (from 1); 0: stop words and numbers
-
-    def column(word: str) -> int:
-        token = vocabulary.token(word)
-        return 0 if token is None else local.setdefault(token, len(local) + 1)
-
     fields = [vocabulary.fields(title, description) for title, description in rows]
     # All three fields in one call, field by field: each distinct word of the chunk is looked up once.
-    indices, counts, indptr = word_counts([row[field] for field in range(3) for row in fields], column)
+    tokens, indices, counts, indptr = vocabulary.counter.counts([row[field] for field in range(3) for row in fields])
     arrays = []
     for field in range(3):
         low, high = indptr[field * len(rows)], indptr[(field + 1) * len(rows)]
         field_indptr = indptr[field * len(rows):(field + 1) * len(rows) + 1] - low
         arrays.append((indices[low:high], counts[low:high], field_indptr))
-    return ["", *local], arrays
+    return tokens, arrays
 
 
 def _start(vocabulary: Vocabulary, parent: int) -> None:

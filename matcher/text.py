@@ -15,6 +15,7 @@ from typing import Any
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ..patterns import trie_pattern
+from .wordcount import WordCounter
 
 VOCABULARY_FILE = "vocabulary.toml"
 # Internal tokens of vocabulary terms carry this prefix, so no ordinary word ("las", "ssl") can collide.
@@ -100,6 +101,7 @@ class Vocabulary:
         self._acronym_re = re.compile(trie_pattern(self._acronyms))
         self._phrase_re = re.compile(" " + trie_pattern(self._phrases))
         self._cache: dict[str, str | None] = {}
+        self.counter = WordCounter(self.token)  # counts many texts' tokens at once (wordcount.py)
 
     def _implied(self, name: str) -> str:
         return term_token(name) if name in self.terms else plural_stem(name.lower())

@@ -17,7 +17,7 @@ words of different lengths that the sums alone could give.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from itertools import repeat
 
@@ -60,55 +60,98 @@ def _powers(base: int, n: int) -> np.ndarray:
 _POWERS = _Powers()
 
 
-def word_counts(texts: list[str], column_of: Callable[[str], int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(indices, counts, indptr) of a CSR matrix: per text, each distinct word's column (column_of(word), called
-    once per distinct word) and how often the text holds it. Words whose column is the same are summed."""
-    columns: dict[int, int] = {}  # word hash -> column
-    parts: list[sp.csr_matrix] = []
+class WordCounter:
+    """Counts the words of texts as tokens (token_of(word): a token, or None for words not counted).
+
+    What each word hash stands for is kept for the life of the counter (up to MAX_KEPT hashes), so a word met
+    in an earlier call costs no Python call: worker processes keep theirs across the chunks they count.
+    """
+
+    MAX_KEPT = 400_000  # hashes kept; then forgotten all at once (some tens of MB)
+
+    def __init__(self, token_of: Callable[[str], str | None]):
+        self.token_of = token_of
+        self._token_ids: dict[str, int] = {}  # token -> its number in this counter (from 1)
+        self._tokens: list[str] = [""]  # number -> token; 0: words not counted
+        self._ids: dict[int, int] = {}  # word hash -> token number
+
+    def counts(self, texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+        """(tokens, indices, counts, indptr): per text, the columns of its tokens and their counts, a CSR matrix
+        over the texts' own tokens (tokens[0] is "", the column of words not counted). Columns are numbered in
+        an order that depends only on the texts."""
+        if len(self._ids) > self.MAX_KEPT:
+            self._ids.clear()
+        parts = [self._group(texts[start:end]) for start, end in _groups(texts)]
+        local = np.full(len(self._tokens), -1, dtype=np.int64)
+        local[0] = 0
+        numbered = 1
+        for _, distinct_ids in parts:  # first met, first numbered: the same columns in every run
+            fresh = distinct_ids[local[distinct_ids] < 0]
+            if len(fresh):
+                _, first = np.unique(fresh, return_index=True)
+                fresh = fresh[np.sort(first)]
+                local[fresh] = np.arange(numbered, numbered + len(fresh))
+                numbered += len(fresh)
+        matrices = [sp.csr_matrix((matrix.data, local[matrix.indices], matrix.indptr), shape=(matrix.shape[0], numbered))
+                    for matrix, _ in parts]
+        held = np.flatnonzero(local > 0)
+        tokens = [""] * numbered
+        for number, token_id in zip(local[held].tolist(), held.tolist(), strict=True):
+            tokens[number] = self._tokens[token_id]
+        if not matrices:
+            return tokens, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(1, dtype=np.int64)
+        matrix = sp.vstack(matrices, format="csr")
+        return tokens, matrix.indices.astype(np.int32), matrix.data.astype(np.int32), matrix.indptr.astype(np.int64)
+
+    def _group(self, texts: list[str]) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Counts of one group of texts by token number, and the numbers of its distinct words in hash order."""
+        joined = _SEPARATOR.join(texts)
+        points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        edges = np.flatnonzero(np.diff(_word_characters()[points], prepend=False, append=False))
+        starts, ends = edges[0::2], edges[1::2]  # each run of word characters
+        long = ends - starts >= 2
+        starts, ends = starts[long], ends[long]
+        hashes = _hashes(points, starts, ends)
+        # Distinct hashes, a place where each stands, and each word's rank among them (np.unique, without its
+        # stable sort).
+        order = np.argsort(hashes)
+        ranked = hashes[order]
+        first = np.ones(len(ranked), dtype=bool)
+        np.not_equal(ranked[1:], ranked[:-1], out=first[1:])
+        which = np.empty(len(hashes), dtype=np.int64)
+        which[order] = np.cumsum(first) - 1
+        at = order[first]
+        distinct = ranked[first].tolist()
+        ids = np.fromiter(map(self._ids.get, distinct, repeat(-1)), dtype=np.int64, count=len(distinct))
+        for i in np.flatnonzero(ids < 0).tolist():  # words this counter has not met: a Python call each
+            ids[i] = self._ids[distinct[i]] = self._token_id(joined[int(starts[at[i]]):int(ends[at[i]])])
+        # Each word's text: texts begin after their separator.
+        rows = np.searchsorted(np.cumsum([len(text) + 1 for text in texts]), starts, side="right")
+        matrix = sp.csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, ids[which])),
+                               shape=(len(texts), len(self._tokens)))
+        return matrix, ids
+
+    def _token_id(self, word: str) -> int:
+        token = self.token_of(word)
+        if token is None:
+            return 0
+        number = self._token_ids.get(token)
+        if number is None:
+            number = self._token_ids[token] = len(self._tokens)
+            self._tokens.append(token)
+        return number
+
+
+def _groups(texts: list[str]) -> Iterator[tuple[int, int]]:
+    """(start, end) of runs of texts of about GROUP_CHARS characters (a longer text is a run alone)."""
     start = 0
     while start < len(texts):
         end, size = start, 0
         while end < len(texts) and (end == start or size + len(texts[end]) <= GROUP_CHARS):
             size += len(texts[end]) + 1
             end += 1
-        parts.append(_group_counts(texts[start:end], column_of, columns))
+        yield start, end
         start = end
-    if not parts:
-        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(1, dtype=np.int64)
-    width = max(part.shape[1] for part in parts)
-    matrix = sp.vstack([sp.csr_matrix(part, shape=(part.shape[0], width)) for part in parts], format="csr")
-    return matrix.indices.astype(np.int32), matrix.data.astype(np.int32), matrix.indptr.astype(np.int64)
-
-
-def _group_counts(texts: list[str], column_of: Callable[[str], int], columns: dict[int, int]) -> sp.csr_matrix:
-    """Counts of one group of texts (rows) by column; `columns` keeps the columns of hashes already met."""
-    joined = _SEPARATOR.join(texts)
-    points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    edges = np.flatnonzero(np.diff(_word_characters()[points], prepend=False, append=False))
-    starts, ends = edges[0::2], edges[1::2]  # each run of word characters
-    long = ends - starts >= 2
-    starts, ends = starts[long], ends[long]
-    hashes = _hashes(points, starts, ends)
-    # Distinct hashes, one place each holds, and each word's place among them (np.unique without its stable sort).
-    order = np.argsort(hashes)
-    ranked = hashes[order]
-    first = np.ones(len(ranked), dtype=bool)
-    np.not_equal(ranked[1:], ranked[:-1], out=first[1:])
-    distinct = np.cumsum(first) - 1
-    which = np.empty(len(hashes), dtype=np.int64)
-    which[order] = distinct
-    at = order[first]
-    distinct_hashes = ranked[first].tolist()
-    found = np.fromiter(map(columns.get, distinct_hashes, repeat(-1)), dtype=np.int64, count=len(distinct_hashes))
-    for i in np.flatnonzero(found < 0).tolist():  # words not met before in this call: a Python call each
-        word = joined[int(starts[at[i]]):int(ends[at[i]])]
-        found[i] = columns[distinct_hashes[i]] = column_of(word)
-    word_columns = found[which]
-    # Each word's text: texts begin after their separator.
-    bounds = np.cumsum([len(text) + 1 for text in texts])
-    rows = np.searchsorted(bounds, starts, side="right")
-    width = int(word_columns.max()) + 1 if len(word_columns) else 1
-    return sp.csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, word_columns)), shape=(len(texts), width))
 
 
 def _hashes(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from asr_jobs.matcher import wordcount
-from asr_jobs.matcher.wordcount import word_counts
+from asr_jobs.matcher.wordcount import WordCounter
 
 WORD = re.compile(r"\w\w+")
 
@@ -30,18 +30,19 @@ def expected(texts: list[str]) -> list[Counter]:
     return [Counter(WORD.findall(text)) for text in texts]
 
 
-def counted(texts: list[str]) -> list[Counter]:
-    names: list[str] = []
+def counted(texts: list[str], counter: WordCounter | None = None) -> list[Counter]:
+    looked_up: list[str] = []
 
-    def column(word: str) -> int:
-        names.append(word)
-        return len(names) - 1
+    def token_of(word: str) -> str:
+        looked_up.append(word)
+        return word
 
-    indices, counts, indptr = word_counts(texts, column)
+    counter = counter or WordCounter(token_of)
+    tokens, indices, counts, indptr = counter.counts(texts)
     assert indices.dtype == np.int32 and counts.dtype == np.int32 and indptr.dtype == np.int64
-    assert len(indptr) == len(texts) + 1
-    assert len(set(names)) == len(names), "each distinct word is looked up once"
-    return [Counter({names[c]: int(n) for c, n in zip(indices[a:b], counts[a:b], strict=True)})
+    assert len(indptr) == len(texts) + 1 and tokens[0] == ""
+    assert len(set(looked_up)) == len(looked_up), "each distinct word is looked up once"
+    return [Counter({tokens[c]: int(n) for c, n in zip(indices[a:b], counts[a:b], strict=True)})
             for a, b in zip(indptr[:-1], indptr[1:], strict=True)]
 
 
@@ -56,13 +57,34 @@ def test_texts_hashed_in_several_groups_count_alike(monkeypatch):
 
 
 def test_no_texts():
-    indices, counts, indptr = word_counts([], lambda word: 1)
-    assert len(indices) == len(counts) == 0 and indptr.tolist() == [0]
+    tokens, indices, counts, indptr = WordCounter(str).counts([])
+    assert tokens == [""] and len(indices) == len(counts) == 0 and indptr.tolist() == [0]
 
 
-def test_words_with_the_same_column_are_summed():
-    indices, counts, indptr = word_counts(["speech speeches audio", "audio"], lambda w: 1 if w != "audio" else 2)
-    assert indices.tolist() == [1, 2, 2] and counts.tolist() == [2, 1, 1] and indptr.tolist() == [0, 2, 3]
+def test_words_of_one_token_are_summed_and_words_not_counted_go_to_column_0():
+    counter = WordCounter(lambda word: None if word == "the" else word.rstrip("es"))
+    tokens, indices, counts, indptr = counter.counts(["speech speeches the audio", "audio"])
+    rows = [{tokens[c]: int(n) for c, n in zip(indices[a:b], counts[a:b], strict=True)}
+            for a, b in zip(indptr[:-1], indptr[1:], strict=True)]
+    assert rows == [{"speech": 2, "": 1, "audio": 1}, {"audio": 1}]
+
+
+def test_columns_depend_on_the_texts_only():
+    """A counter that has met other words first numbers a chunk's tokens as a new one does (kept hashes
+    make the same columns), so counts from worker processes come out in the same order in every run."""
+    used = WordCounter(str)
+    used.counts(["zebra yak xylophone", "wombat speech"])
+    for counter in (WordCounter(str), used):
+        assert counter.counts(TEXTS)[0] == WordCounter(str).counts(TEXTS)[0]
+    assert counted(TEXTS, used) == expected(TEXTS)
+
+
+def test_kept_hashes_are_forgotten_past_the_limit(monkeypatch):
+    monkeypatch.setattr(WordCounter, "MAX_KEPT", 5)
+    counter = WordCounter(str)
+    for _ in range(3):
+        assert counted(TEXTS, counter) == expected(TEXTS)
+    assert len(counter._ids) <= 5 + len({w for t in TEXTS for w in WORD.findall(t)})
 
 
 def test_many_short_words_of_one_length_stay_apart():
