@@ -143,3 +143,14 @@ def test_html_descriptions_keep_their_headings(vocab):
             "<div><strong>Job Description</strong></div><ul><li>Kaldi recipes</li></ul>")
     _, role, rest = vocab.fields("", html)
     assert "kaldi" in role and "dental" in rest and "dental" not in role
+
+
+def test_typographic_marks_read_as_plain_ones(vocab):
+    """Curly quotes, dashes, ellipses and bullets change no word, and a term after one is found as after the plain
+    mark (normalize() makes them plain first, so most texts are stored a byte a character)."""
+    curly = "Our team’s “speech recognition” work – end–to–end … • self–supervised models"
+    plain = "Our team's \"speech recognition\" work - end-to-end ... * self-supervised models"
+    assert vocab.count(curly) == vocab.count(plain)
+    assert {"ASR", "end-to-end", "self-supervised"} <= shown(vocab, curly)
+    assert shown(vocab, "l’apprentissage automatique") == shown(vocab, "l'apprentissage automatique")
+    assert vocab.normalize("“x” – y").isascii()
