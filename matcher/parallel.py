@@ -21,6 +21,7 @@ import numpy as np
 
 from ..workers import watch_parent
 from .text import Vocabulary
+from .wordcount import word_characters
 
 CHUNK = 400  # rows per task: big enough that passing it to a worker costs little, small enough to balance
 # Rows per chunk counted in this process: each chunk maps its words to tokens afresh, so fewer, larger chunks
@@ -93,6 +94,7 @@ def counted(rows: Iterable[tuple[str, str]], vocabulary: Vocabulary, processes: 
         yield from (count_chunk(head[i:i + OWN_CHUNK], vocabulary) for i in range(0, len(head), OWN_CHUNK))
         yield from (count_chunk(chunk, vocabulary) for chunk in _chunks(rows, OWN_CHUNK))
         return
+    word_characters()  # built here before the workers fork, which then share it instead of each building it
     with ProcessPoolExecutor(processes, mp_context=_context(), initializer=_start,
                              initargs=(vocabulary, os.getpid())) as pool:
         pending: deque[Future] = deque()

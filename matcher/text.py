@@ -35,6 +35,8 @@ _NEXT_WORD = re.compile(r"\W{0,3}(\w+)")
 _PREV_WORD = re.compile(r"(\w+)\W{0,3}$")
 # Markup that only adds noise tokens: HTML tags, URLs, e-mail addresses, markdown link targets.
 _NOISE = re.compile(r"<[^>\n]{1,300}>|https?://\S+|www\.\S+|\]\([^)\s]*\)")
+# Where a _NOISE match can start: at "<", "www." or "](", and 4 or 5 characters before "://" ("http", "https").
+_NOISE_MARKS = ("<", "www.", "](")
 # A space after these lets the phrase pass look only after spaces, several times faster than a lookbehind.
 _SPACE_AFTER = ("\n", "**", "(", "[", '"', "/", "'")
 # Typographic marks and their plain equivalents. Most postings hold one (a curly apostrophe), which makes
@@ -64,6 +66,32 @@ class Term:
     @property
     def token(self) -> str:
         return term_token(self.name)
+
+
+def without_noise(text: str) -> str:
+    """_NOISE.sub(" ", text), several times faster: str.find (in C, at memory speed) finds where a match can
+    start, and the regex is tried there only; a regex scan costs about as much per character whatever it seeks."""
+    starts = []
+    for mark in _NOISE_MARKS:
+        at = text.find(mark)
+        while at >= 0:
+            starts.append(at)
+            at = text.find(mark, at + 1)
+    at = text.find("://")
+    while at >= 0:
+        starts += (at - 5, at - 4)
+        at = text.find("://", at + 1)
+    if not starts:
+        return text
+    kept: list[str] = []
+    end = 0
+    for start in sorted(starts):
+        if start >= end:  # as re.sub does: the next match is the leftmost one after the last
+            found = _NOISE.match(text, start)
+            if found:
+                kept += (text[end:start], " ")
+                end = found.end()
+    return "".join(kept) + text[end:] if kept else text
 
 
 def term_token(name: str) -> str:
@@ -121,7 +149,7 @@ class Vocabulary:
         """Lower-case text where every known term is its one internal token and boilerplate phrases a mark."""
         for mark, plain in _PLAIN:
             text = text.replace(mark, plain)
-        text = self._acronym_re.sub(self._replace_acronym, _NOISE.sub(" ", text)).lower()
+        text = self._acronym_re.sub(self._replace_acronym, without_noise(text)).lower()
         for mark in _SPACE_AFTER:
             text = text.replace(mark, mark + " ")
         return self._phrase_re.sub(self._replace_phrase, " " + text)

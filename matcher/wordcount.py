@@ -32,8 +32,8 @@ _SEPARATOR = "\0"  # no word character: no word runs from one text into the next
 
 
 @lru_cache(maxsize=1)
-def _word_characters() -> np.ndarray:
-    """For every code point, whether `\\w` matches it (0.1 s, once per process; worker processes inherit it)."""
+def word_characters() -> np.ndarray:
+    """For every code point, whether `\\w` matches it (0.1 s, once per process; forked workers share it)."""
     return np.fromiter((chr(c).isalnum() or c == 0x5F for c in range(0x110000)), dtype=bool, count=0x110000)
 
 
@@ -107,7 +107,7 @@ class WordCounter:
         """Counts of one group of texts by token number, and the numbers of its distinct words in hash order."""
         joined = _SEPARATOR.join(texts)
         points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        edges = np.flatnonzero(np.diff(_word_characters()[points], prepend=False, append=False))
+        edges = np.flatnonzero(np.diff(word_characters()[points], prepend=False, append=False))
         starts, ends = edges[0::2], edges[1::2]  # each run of word characters
         long = ends - starts >= 2
         starts, ends = starts[long], ends[long]

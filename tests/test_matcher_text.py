@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from asr_jobs.matcher.text import (
+    _NOISE,
     BOILER_MARK,
     Vocabulary,
     load_vocabulary,
@@ -12,6 +15,7 @@ from asr_jobs.matcher.text import (
     plural_stem,
     split_boilerplate,
     term_token,
+    without_noise,
 )
 
 
@@ -154,3 +158,18 @@ def test_typographic_marks_read_as_plain_ones(vocab):
     assert {"ASR", "end-to-end", "self-supervised"} <= shown(vocab, curly)
     assert shown(vocab, "l’apprentissage automatique") == shown(vocab, "l'apprentissage automatique")
     assert vocab.normalize("“x” – y").isascii()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["<", ">", "a", " ", "\n", "](", ")", "http", "s", "://", "www.", "x", "]"]),
+                max_size=30).map("".join))
+def test_markup_found_as_the_regex_finds_it(text):
+    assert without_noise(text) == _NOISE.sub(" ", text)
+
+
+@pytest.mark.parametrize("text", [
+    "see https://example.com/a, then http://b.org", "xhttps://y z", "https://<b>c</b> d", "<<b>x", "<a\nb>",
+    "[link](https://x.y) www.z.org/jobs www.", "ftp://not-a-url.example", "HTTPS://UPPER.CASE", "://", "<" * 3,
+])
+def test_markup_removed_as_the_regex_removes_it(text):
+    assert without_noise(text) == _NOISE.sub(" ", text)
