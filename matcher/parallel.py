@@ -27,8 +27,8 @@ from .wordcount import word_characters
 # 5 MB of text) make those shares small and still balance the workers. The corpus with 2 workers, 3 alternating
 # runs: 12.0-14.1 s of CPU with 400 rows, 11.5-13.2 s with 1,000.
 CHUNK = 1000
-# Rows per chunk counted in this process: each chunk maps its words to tokens afresh, so fewer, larger chunks
-# map fewer words in all (memory stays a few tens of MB a chunk).
+# Rows per chunk counted in this process: each chunk's tokens are listed and mapped afresh, so fewer, larger
+# chunks cost less in all (memory stays a few tens of MB a chunk).
 OWN_CHUNK = 2000
 MIN_ROWS = 3000  # fewer rows are counted in this process: starting workers would cost more than it saves
 IN_FLIGHT = 3  # chunks queued per worker

@@ -69,8 +69,8 @@ class Term:
 
 
 def without_noise(text: str) -> str:
-    """_NOISE.sub(" ", text), several times faster: str.find (in C, at memory speed) finds where a match can
-    start, and the regex is tried there only; a regex scan costs about as much per character whatever it seeks."""
+    """_NOISE.sub(" ", text), faster: str.find (in C, at memory speed) finds where a match can start, and the
+    regex is tried there only; a regex scan costs about as much per character whatever it looks for."""
     starts = []
     for mark in _NOISE_MARKS:
         at = text.find(mark)

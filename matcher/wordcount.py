@@ -3,10 +3,9 @@ without a Python object per word.
 
 The texts are joined and read as an array of code points. Word characters are those `\\w` matches (str.isalnum()
 or "_"), looked up in a table of every code point; a word is a run of two or more of them. Each word gets a
-64-bit polynomial hash computed from prefix sums, so equal words get equal hashes whatever their position; each
-distinct hash is then read back as a string once, and given its column by the caller. Counts per text and column
-come from one sparse matrix build. Python work is per distinct word, not per word: about half the cost of
-findall and Counter on postings.
+64-bit polynomial hash computed from prefix sums, so equal words get equal hashes whatever their position. Only
+a hash not met before is read back as a string and turned into its token (a Python call each); counts per text
+and token come from one sparse matrix build. On postings this costs about half of findall and Counter.
 
 Two different words sharing a 64-bit hash would be counted as one. For random hashes over the few million distinct
 words of a large database the chance is below one in a billion. The known worst case of polynomial hashes modulo
@@ -69,7 +68,7 @@ class WordCounter:
     in an earlier call costs no Python call: worker processes keep theirs across the chunks they count.
     """
 
-    MAX_KEPT = 200_000  # hashes kept (about 20 MB); then forgotten all at once
+    MAX_KEPT = 200_000  # hashes kept (about 20 MB with their tokens); then all are forgotten at once
 
     def __init__(self, token_of: Callable[[str], str | None]):
         self.token_of = token_of
@@ -81,8 +80,10 @@ class WordCounter:
         """(tokens, indices, counts, indptr): per text, the columns of its tokens and their counts, a CSR matrix
         over the texts' own tokens (tokens[0] is "", the column of words not counted). Columns are numbered in
         an order that depends only on the texts."""
-        if len(self._ids) > self.MAX_KEPT:
+        if len(self._ids) > self.MAX_KEPT:  # start afresh: numbers are only ever used within one call
             self._ids.clear()
+            self._token_ids.clear()
+            del self._tokens[1:]
         parts = [self._group(texts[start:end]) for start, end in _groups(texts)]
         local = np.full(len(self._tokens), -1, dtype=np.int64)
         local[0] = 0
