@@ -101,11 +101,21 @@ def term_token(name: str) -> str:
 
 def _units(phrase: str) -> str:
     """A phrase as trie units: its characters, with one space standing for any separator (as in text)."""
+    return " ".join(part for part in _SPLIT.split(_spaced(_plain(phrase)).strip()) if part)
+
+
+def _plain(text: str) -> str:
+    """Text with its typographic marks made plain (_PLAIN)."""
     for mark, plain in _PLAIN:
-        phrase = phrase.replace(mark, plain)
+        text = text.replace(mark, plain)
+    return text
+
+
+def _spaced(text: str) -> str:
+    """Text with a space after each mark a phrase may follow (_SPACE_AFTER)."""
     for mark in _SPACE_AFTER:
-        phrase = phrase.replace(mark, mark + " ")
-    return " ".join(part for part in _SPLIT.split(phrase.strip()) if part)
+        text = text.replace(mark, mark + " ")
+    return text
 
 
 class Vocabulary:
@@ -147,12 +157,8 @@ class Vocabulary:
 
     def normalize(self, text: str) -> str:
         """Lower-case text where every known term is its one internal token and boilerplate phrases a mark."""
-        for mark, plain in _PLAIN:
-            text = text.replace(mark, plain)
-        text = self._acronym_re.sub(self._replace_acronym, without_noise(text)).lower()
-        for mark in _SPACE_AFTER:
-            text = text.replace(mark, mark + " ")
-        return self._phrase_re.sub(self._replace_phrase, " " + text)
+        text = self._acronym_re.sub(self._replace_acronym, without_noise(_plain(text))).lower()
+        return self._phrase_re.sub(self._replace_phrase, " " + _spaced(text))
 
     def _replace_acronym(self, match: re.Match) -> str:
         found = match.group(0)
