@@ -3,9 +3,10 @@ without a Python object per word.
 
 The texts are joined and read as an array of code points. Word characters are those `\\w` matches (str.isalnum()
 or "_"), looked up in a table of every code point; a word is a run of two or more of them. Each word gets a
-64-bit polynomial hash computed from prefix sums, so equal words get equal hashes whatever their position. Only
-a hash not met before is read back as a string and turned into its token (a Python call each); counts per text
-and token come from one sparse matrix build. On postings this costs about half of findall and Counter.
+64-bit polynomial hash computed from prefix sums, so equal words get equal hashes whatever their position. A
+hash met before is found in a table indexed by its bits (no sorting); only a hash not met before is read back as
+a string and turned into its token (a Python call each); counts per text and token come from one sparse matrix
+build. On postings this costs about a third of findall and Counter.
 
 Two different words sharing a 64-bit hash would be counted as one. For random hashes over the few million distinct
 words of a large database the chance is below one in a billion. The known worst case of polynomial hashes modulo
@@ -28,7 +29,7 @@ import scipy.sparse as sp
 GROUP_CHARS = 400_000
 _BASE = 0x100000001B3  # odd, so invertible modulo 2**64
 _BASE_INVERSE = pow(_BASE, -1, 2**64)
-_LENGTH_MIX = np.uint64(0x9E3779B97F4A7C15)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # odd, its bits well mixed: spreads lengths and hashes over 64 bits
 _SEPARATOR = "\0"  # no word character: no word runs from one text into the next
 
 
@@ -65,74 +66,102 @@ class WordCounter:
     """Counts the words of texts as tokens (token_of(word): a token, or None for words not counted).
 
     What each word hash stands for is kept for the life of the counter (up to MAX_KEPT hashes), so a word met
-    in an earlier call costs no Python call: worker processes keep theirs across the chunks they count.
+    in an earlier call costs no Python call: worker processes keep theirs across the chunks they count. Known
+    hashes also sit in a table of SLOTS entries indexed by their top bits: most words are looked up there with
+    two array reads, without sorting; only the words whose slot holds another hash are sorted and looked up
+    one distinct hash at a time.
     """
 
     MAX_KEPT = 200_000  # hashes kept (about 20 MB with their tokens); then all are forgotten at once
+    SLOTS = 1 << 19  # 6 MB a process; the words of a chunk missing from it are a few percent at most
 
     def __init__(self, token_of: Callable[[str], str | None]):
         self.token_of = token_of
         self._token_ids: dict[str, int] = {}  # token -> its number in this counter (from 1)
         self._tokens: list[str] = [""]  # number -> token; 0: words not counted
+        self._keys = np.zeros(1, dtype=np.uint64)  # number -> hash of the token: the order of columns
         self._ids: dict[int, int] = {}  # word hash -> token number
+        self._slot_hashes = np.zeros(0, dtype=np.uint64)
+        self._slot_ids = np.zeros(0, dtype=np.int32)
 
     def counts(self, texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
         """(tokens, indices, counts, indptr): per text, the columns of its tokens and their counts, a CSR matrix
-        over the texts' own tokens (tokens[0] is "", the column of words not counted). Columns are numbered in
-        an order that depends only on the texts."""
-        if len(self._ids) > self.MAX_KEPT:  # start afresh: numbers are only ever used within one call
-            self._ids.clear()
-            self._token_ids.clear()
-            del self._tokens[1:]
+        over the texts' own tokens (tokens[0] is "", the column of words not counted). Columns follow a hash of
+        each token, an order that depends only on the texts."""
+        if len(self._ids) > self.MAX_KEPT or not len(self._slot_hashes):
+            self._forget()
         parts = [self._group(texts[start:end]) for start, end in _groups(texts)]
-        local = np.full(len(self._tokens), -1, dtype=np.int64)
-        local[0] = 0
-        numbered = 1
-        for _, distinct_ids in parts:  # first met, first numbered: the same columns in every run
-            fresh = distinct_ids[local[distinct_ids] < 0]
-            if len(fresh):
-                _, first = np.unique(fresh, return_index=True)
-                fresh = fresh[np.sort(first)]
-                local[fresh] = np.arange(numbered, numbered + len(fresh))
-                numbered += len(fresh)
-        matrices = [sp.csr_matrix((matrix.data, local[matrix.indices], matrix.indptr), shape=(matrix.shape[0], numbered))
-                    for matrix, _ in parts]
-        held = np.flatnonzero(local > 0)
-        tokens = [""] * numbered
-        for number, token_id in zip(local[held].tolist(), held.tolist(), strict=True):
-            tokens[number] = self._tokens[token_id]
-        if not matrices:
-            return tokens, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(1, dtype=np.int64)
-        matrix = sp.vstack(matrices, format="csr")
+        if not parts:
+            return [""], np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(1, dtype=np.int64)
+        held = np.zeros(len(self._tokens), dtype=bool)
+        for part in parts:
+            held[part.indices] = True
+        held[0] = False
+        present = np.flatnonzero(held)
+        present = present[np.argsort(self._keys[present], kind="stable")]
+        local = np.zeros(len(self._tokens), dtype=np.int32)
+        local[present] = np.arange(1, len(present) + 1, dtype=np.int32)
+        tokens = ["", *map(self._tokens.__getitem__, present.tolist())]
+        matrix = sp.vstack([sp.csr_matrix((part.data, local[part.indices], part.indptr),
+                                          shape=(part.shape[0], len(tokens))) for part in parts], format="csr")
         return tokens, matrix.indices.astype(np.int32), matrix.data.astype(np.int32), matrix.indptr.astype(np.int64)
 
-    def _group(self, texts: list[str]) -> tuple[sp.csr_matrix, np.ndarray]:
-        """Counts of one group of texts by token number, and the numbers of its distinct words in hash order."""
-        joined = _SEPARATOR.join(texts)
+    def _forget(self) -> None:
+        """Start afresh: token numbers are only ever used within one call of counts()."""
+        self._ids.clear()
+        self._token_ids.clear()
+        del self._tokens[1:]
+        self._keys = self._keys[:1]
+        # An empty slot holds a hash that belongs in another slot: no word's hash found there can equal it.
+        self._slot_hashes = np.zeros(self.SLOTS, dtype=np.uint64)  # 0 belongs in slot 0
+        self._slot_hashes[0] = 1  # and 1 elsewhere
+        self._slot_ids = np.zeros(self.SLOTS, dtype=np.int32)
+
+    def _group(self, texts: list[str]) -> sp.csr_matrix:
+        """Counts of one group of texts by token number."""
+        # Separators at both ends too: every run of word characters starts and ends inside the array.
+        joined = _SEPARATOR.join(["", *texts, ""])
         points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        edges = np.flatnonzero(np.diff(word_characters()[points], prepend=False, append=False))
+        word = word_characters()[points]
+        edges = np.flatnonzero(word[1:] != word[:-1])
+        edges += 1
         starts, ends = edges[0::2], edges[1::2]  # each run of word characters
         long = ends - starts >= 2
         starts, ends = starts[long], ends[long]
         hashes = _hashes(points, starts, ends)
-        # Distinct hashes, a place where each stands, and each word's rank among them (np.unique, without its
-        # stable sort).
-        order = np.argsort(hashes)
-        ranked = hashes[order]
-        first = np.ones(len(ranked), dtype=bool)
-        np.not_equal(ranked[1:], ranked[:-1], out=first[1:])
-        which = np.empty(len(hashes), dtype=np.int64)
-        which[order] = np.cumsum(first) - 1
-        at = order[first]
-        distinct = ranked[first].tolist()
-        ids = np.fromiter(map(self._ids.get, distinct, repeat(-1)), dtype=np.int64, count=len(distinct))
-        for i in np.flatnonzero(ids < 0).tolist():  # words this counter has not met: a Python call each
-            ids[i] = self._ids[distinct[i]] = self._token_id(joined[int(starts[at[i]]):int(ends[at[i]])])
-        # Each word's text: texts begin after their separator.
-        rows = np.searchsorted(np.cumsum([len(text) + 1 for text in texts]), starts, side="right")
-        matrix = sp.csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, ids[which])),
-                               shape=(len(texts), len(self._tokens)))
-        return matrix, ids
+        slots = self._slot(hashes)
+        ids = self._slot_ids[slots]
+        missed = np.flatnonzero(self._slot_hashes[slots] != hashes)
+        if len(missed):
+            ids[missed] = self._looked_up(hashes[missed], joined, starts[missed], ends[missed])
+        # Each word's text: the text after the k-th separator starts where k texts and k + 1 separators end.
+        rows = np.searchsorted(np.cumsum([len(text) + 1 for text in texts]), starts, side="left")
+        return sp.csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, ids)), shape=(len(texts), len(self._tokens)))
+
+    def _looked_up(self, hashes: np.ndarray, joined: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """The token numbers of words missing from the slots: each distinct hash looked up in the kept ones, a
+        word not met before turned into its token (a Python call each); then put in the slots still free."""
+        distinct, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+        values = distinct.tolist()
+        ids = np.fromiter(map(self._ids.get, values, repeat(-1)), dtype=np.int32, count=len(values))
+        new = np.flatnonzero(ids < 0)
+        if len(new):
+            tokens_before = len(self._tokens)
+            for i, start, end in zip(new.tolist(), starts[first[new]].tolist(), ends[first[new]].tolist(), strict=True):
+                ids[i] = self._ids[values[i]] = self._token_id(joined[start:end])
+            if len(self._tokens) > tokens_before:
+                self._keys = np.concatenate((self._keys, _token_hashes(self._tokens[tokens_before:])))
+        slots = self._slot(distinct)
+        free = np.flatnonzero(self._slot(self._slot_hashes[slots]) != slots)
+        taken, once = np.unique(slots[free], return_index=True)  # two new hashes for one slot: the first wins
+        self._slot_hashes[taken] = distinct[free[once]]
+        self._slot_ids[taken] = ids[free[once]]
+        return ids[inverse]
+
+    def _slot(self, hashes: np.ndarray) -> np.ndarray:
+        """The slot of each hash: its top bits after a multiplication that spreads every bit up (a short word's
+        hash has few high bits of its own)."""
+        return (hashes * _GOLDEN) >> np.uint64(65 - self.SLOTS.bit_length())
 
     def _token_id(self, word: str) -> int:
         token = self.token_of(word)
@@ -157,16 +186,24 @@ def _groups(texts: list[str]) -> Iterator[tuple[int, int]]:
         start = end
 
 
+def _token_hashes(tokens: list[str]) -> np.ndarray:
+    """The hash of each token's text, as _hashes gives it: what orders a chunk's columns."""
+    joined = _SEPARATOR + _SEPARATOR.join(tokens)
+    points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+    ends = np.cumsum(lengths + 1)
+    return _hashes(points, ends - lengths, ends)
+
+
 def _hashes(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """A hash of each word points[start:end] that does not depend on where the word stands."""
     up, down = _POWERS.upto(len(points))
-    weighted = points.astype(np.uint64)
-    weighted *= down  # point j times base**-j
-    prefix = np.zeros(len(points) + 1, dtype=np.uint64)
-    np.cumsum(weighted, out=prefix[1:])
-    del weighted
+    prefix = np.empty(len(points) + 1, dtype=np.uint64)
+    prefix[0] = 0
+    np.multiply(points, down, out=prefix[1:])  # point j times base**-j
+    np.cumsum(prefix[1:], out=prefix[1:])
     hashes = prefix[ends]
     hashes -= prefix[starts]
     hashes *= up[starts]  # sum of point j times base**(start - j): the same wherever the word starts
-    hashes ^= (ends - starts).astype(np.uint64) * _LENGTH_MIX
+    hashes ^= (ends - starts).astype(np.uint64) * _GOLDEN
     return hashes

@@ -96,3 +96,20 @@ def test_many_short_words_of_one_length_stay_apart():
 @given(st.lists(st.text(alphabet=st.sampled_from("ab_1 .-\n\0é\u0301ßİ٣𝐀"), max_size=40), max_size=6))
 def test_any_texts_count_as_findall_does(texts):
     assert counted(texts) == expected(texts)
+
+
+def test_new_words_of_known_tokens_only():
+    """A group whose new words all count as tokens met before (or as none) adds no token."""
+    counter = WordCounter(lambda word: None if word == "the" else word.rstrip("s"))
+    counter.counts(["model speech"])
+    tokens, indices, counts, indptr = counter.counts(["models the speechs"])
+    assert sorted(tokens) == ["", "model", "speech"] and counts.tolist() == [1, 1, 1]
+
+
+def test_words_whose_slot_holds_another_word_are_still_counted(monkeypatch):
+    """With 4 slots most known words share a slot with another: they are looked up among the kept hashes."""
+    monkeypatch.setattr(WordCounter, "SLOTS", 4)
+    counter = WordCounter(str)
+    for _ in range(3):
+        assert counted(TEXTS, counter) == expected(TEXTS)
+    assert 0 < int(np.count_nonzero(counter._slot_hashes)) <= 4 < len(counter._ids)
