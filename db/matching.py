@@ -33,10 +33,11 @@ def company_texts(db: sqlite_utils.Database, min_titles: int = 1,
     """(company, else lab; title; description) of the open postings of companies with at least `min_titles`
     distinct titles (of the `companies` given, else of all): what boilerplate is learned from."""
     who = "coalesce(nullif(company, ''), lab)"
+    # No common table for the two scans: SQLite would copy every description into a temporary table first.
     sql = f"""
-        WITH p AS (SELECT {who} AS who, title, description FROM postings WHERE {OPEN}{{within}})
-        SELECT who, title, description FROM p
-        WHERE who IN (SELECT who FROM p GROUP BY who HAVING count(DISTINCT lower(trim(title))) >= {int(min_titles)})"""
+        SELECT {who} AS who, title, description FROM postings WHERE {OPEN} AND {who} IN (
+            SELECT {who} FROM postings WHERE {OPEN}{{within}}
+            GROUP BY 1 HAVING count(DISTINCT lower(trim(title))) >= {int(min_titles)})"""
     if companies is None:
         yield from db.execute(sql.format(within=""))
         return
