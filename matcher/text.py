@@ -94,6 +94,7 @@ def without_noise(text: str) -> str:
     return "".join(kept) + text[end:] if kept else text
 
 
+@lru_cache(maxsize=4096)  # each term's token is written at every match of the term
 def term_token(name: str) -> str:
     """The internal token of a vocabulary term: 'rnn-t' -> 'v_rnn_t'."""
     return TERM_PREFIX + re.sub(r"\W+", "_", name.lower()).strip("_")
