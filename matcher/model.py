@@ -84,8 +84,9 @@ class FieldVectorizer:
         at 100,000 postings that is hundreds of megabytes less at the peak.
         """
         parts: list[tuple[list, list, list]] = [([], [], [np.zeros(1, dtype=np.int64)]) for _ in range(3)]
+        maps: dict = {}  # numbered tokens -> columns, per counter (parallel.column_ids)
         for tokens, arrays in chunks:
-            remap = parallel.column_ids(tokens, self._columns, self.tokens if grow else None)
+            remap = parallel.column_ids(tokens, self._columns, self.tokens if grow else None, maps)
             for (indices, data, indptr), (all_indices, all_data, all_indptr) in zip(arrays, parts, strict=True):
                 all_indptr.append(indptr[1:] + all_indptr[-1][-1])
                 all_indices.append(remap[indices])

@@ -45,6 +45,7 @@ class TokenCache:
         self.used: list[str] = []
         self.hits = 0
         self._order: list[int] = []  # row positions in the order their counts were produced
+        self._maps: dict[tuple[int, int], np.ndarray] = {}  # numbered tokens -> token ids (parallel.column_ids)
 
     def key(self, title: str, description: str) -> str:
         """The key of a text's counts."""
@@ -60,6 +61,7 @@ class TokenCache:
         order() then gives each produced row's position among the rows.
         """
         self._order = []
+        self._maps = {}  # numbered tokens -> token ids, per counter: mapped afresh by each call
         hits: list[tuple[int, bytes]] = []
         missed: list[str] = []
 
@@ -110,7 +112,7 @@ class TokenCache:
         blob is then cut from those arrays.
         """
         tokens, arrays = chunk
-        ids = parallel.column_ids(tokens, self._ids_of, self.tokens)
+        ids = parallel.column_ids(tokens, self._ids_of, self.tokens, self._maps)
         rows = len(arrays[0][2]) - 1
         keys, missed[:rows] = missed[:rows], []
         kept_ids, kept_counts, lengths = [], [], []

@@ -83,16 +83,24 @@ class WordCounter:
         self._ids: dict[int, int] = {}  # word hash -> token number
         self._slot_hashes = np.zeros(0, dtype=np.uint64)
         self._slot_ids = np.zeros(0, dtype=np.int32)
+        self.generation = 0  # moves on whenever the numbers start afresh
 
     def counts(self, texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
         """(tokens, indices, counts, indptr): per text, the columns of its tokens and their counts, a CSR matrix
         over the texts' own tokens (tokens[0] is "", the column of words not counted). Columns follow a hash of
         each token, an order that depends only on the texts."""
+        numbers, indices, counts, indptr = self.numbered(texts)
+        return [self.names[number] for number in numbers.tolist()], indices, counts, indptr
+
+    def numbered(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """counts(), with each column's token as its number in this counter (column c is names[numbers[c]]):
+        valid until the next call, which may start the numbers afresh (then `generation` moves on)."""
         if len(self._ids) > self.MAX_KEPT or not len(self._slot_hashes):
             self._forget()
         parts = [self._group(texts[start:end]) for start, end in _groups(texts)]
         if not parts:
-            return [""], np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(1, dtype=np.int64)
+            return np.zeros(1, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), \
+                np.zeros(1, dtype=np.int64)
         held = np.zeros(len(self._tokens), dtype=bool)
         for part in parts:
             held[part.indices] = True
@@ -101,13 +109,19 @@ class WordCounter:
         present = present[np.argsort(self._keys[present], kind="stable")]
         local = np.zeros(len(self._tokens), dtype=np.int32)
         local[present] = np.arange(1, len(present) + 1, dtype=np.int32)
-        tokens = ["", *map(self._tokens.__getitem__, present.tolist())]
         matrix = sp.vstack([sp.csr_matrix((part.data, local[part.indices], part.indptr),
-                                          shape=(part.shape[0], len(tokens))) for part in parts], format="csr")
-        return tokens, matrix.indices.astype(np.int32), matrix.data.astype(np.int32), matrix.indptr.astype(np.int64)
+                                          shape=(part.shape[0], len(present) + 1)) for part in parts], format="csr")
+        numbers = np.concatenate(([0], present)).astype(np.int32)
+        return numbers, matrix.indices.astype(np.int32), matrix.data.astype(np.int32), matrix.indptr.astype(np.int64)
+
+    @property
+    def names(self) -> list[str]:
+        """Each token by its number (0: ""); grows as tokens are met, emptied when the numbers start afresh."""
+        return self._tokens
 
     def _forget(self) -> None:
-        """Start afresh: token numbers are only ever used within one call of counts()."""
+        """Start afresh: forget every hash and number tokens from 1 again, as a new generation."""
+        self.generation += 1
         self._ids.clear()
         self._token_ids.clear()
         del self._tokens[1:]
