@@ -67,7 +67,7 @@ class WordCounter:
 
     What each word hash stands for is kept for the life of the counter (up to MAX_KEPT hashes), so a word met
     in an earlier call costs no Python call: worker processes keep theirs across the chunks they count. Known
-    hashes also sit in a table of SLOTS entries indexed by their top bits: most words are looked up there with
+    hashes also sit in a table of SLOTS entries indexed by bits of the hash: most words are looked up there with
     two array reads, without sorting; only the words whose slot holds another hash are sorted and looked up
     one distinct hash at a time.
     """
