@@ -109,7 +109,7 @@ def workers() -> int:
     return os.cpu_count() or 1
 
 
-def count_chunk(rows: list[tuple[str, str]], vocabulary: Vocabulary | None = None) -> ChunkCounts:
+def count_chunk(rows: list[tuple[str, str]], vocabulary: Vocabulary | None = None) -> tuple[ChunkTokens, Arrays]:
     """Token counts of (title, description) rows per field (title, role text, boilerplate), over local columns.
 
     Its ChunkTokens hold the counter's own list of names: use them before counting the next chunk."""
@@ -132,7 +132,6 @@ def _count_in_worker(rows: list[tuple[str, str]]) -> tuple[Numbered, Arrays]:
     """count_chunk in a worker process: with the texts of only the tokens the parent has not heard of yet."""
     global _sent
     tokens, arrays = count_chunk(rows)
-    assert isinstance(tokens, ChunkTokens)
     source, heard = _sent
     first = heard if source == tokens.source else 0
     _sent = (tokens.source, len(tokens.names))

@@ -135,7 +135,7 @@ class WordCounter:
         """Counts of one group of texts by token number."""
         # Separators at both ends too: every run of word characters starts and ends inside the array.
         joined = _SEPARATOR.join(["", *texts, ""])
-        points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        points = _code_points(joined)
         word = word_characters()[points]
         edges = np.flatnonzero(word[1:] != word[:-1])
         edges += 1
@@ -202,11 +202,15 @@ def _groups(texts: list[str]) -> Iterator[tuple[int, int]]:
 
 def _token_hashes(tokens: list[str]) -> np.ndarray:
     """The hash of each token's text, as _hashes gives it: what orders a chunk's columns."""
-    joined = _SEPARATOR + _SEPARATOR.join(tokens)
-    points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    points = _code_points(_SEPARATOR + _SEPARATOR.join(tokens))
     lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
     ends = np.cumsum(lengths + 1)
     return _hashes(points, ends - lengths, ends)
+
+
+def _code_points(text: str) -> np.ndarray:
+    """A text as an array of its code points (lone surrogates kept as they are)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
 def _hashes(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
