@@ -25,7 +25,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import google_feed, matching, scrape
+from . import google_feed, matching, memory, scrape
 from . import store as store_bench
 from .corpus import DEFAULT_CORPUS, find_corpus
 
@@ -48,7 +48,7 @@ def machine() -> dict[str, Any]:
         memory_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
     except (ValueError, OSError, AttributeError):
         memory_gb = None
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in ("httpx", "scikit-learn", "scipy", "numpy", "sqlite-utils"):
         try:
             versions[name] = metadata.version(name)
@@ -157,7 +157,7 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             m = results[key]
             n = f"{m['documents']:,}"
             best = f"; best of {m['repeats']}" if m["repeats"] > 1 else ""
-            one, workers = m["ratio_one_process"], m["ratio_workers"]
+            one, workers, tree = m["ratio_one_process"], m["ratio_workers"], m["tree_pss_peak_mb"]
             rows += [
                 (f"match {n}: bare fit_transform (streamed from SQLite)",
                  f"{_clocks(m['bare'], 'seconds')} ({m['bare']['peak_mb']:.0f} MB peak{best})", "", ""),
@@ -168,9 +168,13 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 (f"match {n}: one process / fit_transform", _ratio(one), "<= 1.2x wall", _check(one["wall"] <= 1.2)),
                 (f"match {n}: {m['end_to_end']['workers']} workers / fit_transform", _ratio(workers), "<= 1.5x CPU",
                  _check(workers["cpu"] <= 1.5)),
-                (f"match {n}: peak memory (upper bound)", f"{m['peak_mb_upper_bound']:.0f} MB (main "
-                 f"{m['end_to_end']['peak_mb']:.0f} + workers {m['end_to_end']['workers_peak_mb']:.0f} each)",
-                 "< 2048 MB", _check(m["peak_mb_upper_bound"] < 2048)),
+                (f"match {n}: peak memory, process tree (PSS sampled every {memory.INTERVAL * 1000:.0f} ms)",
+                 f"{tree['workers']:.0f} MB with {m['end_to_end']['workers']} workers, {tree['one']:.0f} MB in one "
+                 f"process, {tree['bare']:.0f} MB bare fit_transform (worst of {m['repeats']})", "< 2048 MB",
+                 _check(max(tree["workers"], tree["one"], m["main_peak_mb"]) < 2048)),
+                (f"match {n}: peak memory, each process's own peak added (upper bound)",
+                 f"{m['peak_mb_upper_bound']:.0f} MB (main {m['main_peak_mb']:.0f} MB + "
+                 f"{m['end_to_end']['workers']} workers; shared pages counted by each)", "", ""),
             ]
             edited, ratio, modes = m["profile_change"], m["ratio_profile_change"], m["profile_change_modes"]
             rows.append((f"match {n}: refit after one profile change / fit_transform",

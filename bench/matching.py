@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import memory
+
 ROOT = Path(__file__).resolve().parent.parent
 # The user's edit: a weighted term added to one built-in profile, in a NAME.extra.toml of their profiles directory.
 EDITED = "streaming"
@@ -121,10 +123,14 @@ def child(kind: str, db_path: str, corpus: str | None = None, added: int = 0,
     command = [sys.executable, "-m", "bench.matching", "--child", kind, "--db", db_path]
     if corpus:
         command += ["--corpus", corpus, "--added", str(added)]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env={**os.environ, **(env or {})})
-    if done.returncode != 0:
-        raise RuntimeError(f"benchmark child {kind} failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env={**os.environ, **(env or {})}) as process, memory.sampled(process.pid) as tree:
+        out, err = process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"benchmark child {kind} failed:\n{err[-2000:]}")
+    # The whole run's tree is sampled, the untimed set-up included: the peak is the run's, not the fit's alone.
+    return {**json.loads(out.strip().splitlines()[-1]), "tree_pss_peak_mb": tree.peak_mb,
+            "tree_processes_at_peak": tree.processes_at_peak}
 
 
 def _ratios(full: dict[str, Any], bare: dict[str, Any]) -> dict[str, float]:
@@ -152,8 +158,13 @@ def run(db_path: Path, corpus: Path | None = None, added: int = 0, repeats: int 
               "profile_change": edited, "ratio_profile_change": _ratios(edited, bare),
               # Every run's mode: the figure is a rescore's only if each was one.
               "profile_change_modes": sorted({r["mode"] for r in runs["profile"]}),
-              # Parent and workers overlap only while counting: their sum bounds the real peak from above.
-              "peak_mb_upper_bound": round(full["peak_mb"] + full["workers"] * full["workers_peak_mb"], 1)}
+              # The most any run of each kind held (memory is not a time: the worst run counts, not the best).
+              "tree_pss_peak_mb": {name: max(r["tree_pss_peak_mb"] for r in found) for name, found in runs.items()},
+              "main_peak_mb": max(r["peak_mb"] for r in runs["workers"]),
+              # Each process's own resident peak, added: pages the workers share with the parent count two or
+              # three times, so this bounds the tree's peak from above.
+              "peak_mb_upper_bound": max(round(r["peak_mb"] + r["workers"] * r["workers_peak_mb"], 1)
+                                         for r in runs["workers"])}
     if added and corpus:
         result["incremental"] = child("incremental", str(db_path), str(corpus), added)
     return result

@@ -114,7 +114,7 @@ def stored_rows(db_path: Path) -> list[tuple]:
 
 def host_limits(labs: list[Lab]) -> dict[str, Any]:
     """Each virtual host's politeness (the first lab on a host sets its gate, as in Fetcher)."""
-    limits = {}
+    limits: dict[str, Any] = {}
     for lab in labs:
         limits.setdefault(virtual_host(lab), lab.politeness)
     return limits
@@ -143,7 +143,7 @@ def lower_bound(labs: list[Lab], hosts: dict[str, Any], latency: float) -> tuple
     limits = host_limits(labs)
     bounds = {host: host_bound(h["requests"], limits[host].concurrency, limits[host].interval, latency)
               for host, h in hosts.items() if host in limits}
-    host = max(bounds, key=bounds.get)
+    host = max(bounds, key=lambda name: bounds[name])
     return bounds[host], host
 
 
