@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -118,19 +119,23 @@ def _profile_change(db_path: Path) -> dict[str, Any]:
 
 
 def child(kind: str, db_path: str, corpus: str | None = None, added: int = 0,
-          env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run one measurement in a fresh interpreter; its JSON result."""
+          env: dict[str, str] | None = None, sample: bool = False) -> dict[str, Any]:
+    """Run one measurement in a fresh interpreter; its JSON result. With sample=True, the peak PSS of its
+    process tree is sampled while it runs (bench/memory.py), the untimed set-up included."""
     command = [sys.executable, "-m", "bench.matching", "--child", kind, "--db", db_path]
     if corpus:
         command += ["--corpus", corpus, "--added", str(added)]
     with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          env={**os.environ, **(env or {})}) as process, memory.sampled(process.pid) as tree:
+                          env={**os.environ, **(env or {})}) as process, \
+            memory.sampled(process.pid) if sample else nullcontext() as tree:
         out, err = process.communicate()
     if process.returncode != 0:
         raise RuntimeError(f"benchmark child {kind} failed:\n{err[-2000:]}")
-    # The whole run's tree is sampled, the untimed set-up included: the peak is the run's, not the fit's alone.
-    return {**json.loads(out.strip().splitlines()[-1]), "tree_pss_peak_mb": tree.peak_mb,
-            "tree_processes_at_peak": tree.processes_at_peak}
+    result = json.loads(out.strip().splitlines()[-1])
+    if tree is not None:
+        result.update(tree_pss_peak_mb=tree.peak_mb, tree_processes_at_peak=tree.processes_at_peak,
+                      samples=tree.samples, sampling_cpu_s=round(tree.cpu_s, 3))
+    return result
 
 
 def _ratios(full: dict[str, Any], bare: dict[str, Any]) -> dict[str, float]:
@@ -157,14 +162,21 @@ def run(db_path: Path, corpus: Path | None = None, added: int = 0, repeats: int 
               "end_to_end": full, "ratio_one_process": _ratios(one, bare), "ratio_workers": _ratios(full, bare),
               "profile_change": edited, "ratio_profile_change": _ratios(edited, bare),
               # Every run's mode: the figure is a rescore's only if each was one.
-              "profile_change_modes": sorted({r["mode"] for r in runs["profile"]}),
-              # The most any run of each kind held (memory is not a time: the worst run counts, not the best).
-              "tree_pss_peak_mb": {name: max(r["tree_pss_peak_mb"] for r in found) for name, found in runs.items()},
-              "main_peak_mb": max(r["peak_mb"] for r in runs["workers"]),
-              # Each process's own resident peak, added: pages the workers share with the parent count two or
-              # three times, so this bounds the tree's peak from above.
-              "peak_mb_upper_bound": max(round(r["peak_mb"] + r["workers"] * r["workers_peak_mb"], 1)
-                                         for r in runs["workers"])}
+              "profile_change_modes": sorted({r["mode"] for r in runs["profile"]})}
+    # The peak of the process tree with workers, in a run of its own, untimed: a sample reads each process's
+    # /proc/PID/smaps_rollup, about 10 ms for a large one, CPU that the timed runs' two cores cannot spare.
+    sampled = child("end-to-end", str(db_path), sample=True)
+    runs["workers"].append(sampled)
+    result["memory"] = {
+        "tree_pss_peak_mb": sampled["tree_pss_peak_mb"], "tree_processes_at_peak": sampled["tree_processes_at_peak"],
+        "samples": sampled["samples"], "sampling_cpu_s": sampled["sampling_cpu_s"],
+        # Exact peaks of single processes (ru_maxrss), the most any run held: memory is not a time, the worst
+        # run counts, not the best.
+        "one_process_mb": max(r["peak_mb"] for r in runs["one"]), "bare_mb": max(r["peak_mb"] for r in runs["bare"]),
+        "main_mb": max(r["peak_mb"] for r in runs["workers"]),
+        # Each process's own resident peak, added: pages the workers share with the parent count two or three
+        # times, so this bounds the tree's peak from above.
+        "upper_bound_mb": max(round(r["peak_mb"] + r["workers"] * r["workers_peak_mb"], 1) for r in runs["workers"])}
     if added and corpus:
         result["incremental"] = child("incremental", str(db_path), str(corpus), added)
     return result

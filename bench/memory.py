@@ -3,15 +3,18 @@
 A worker process forked by the matcher shares its parent's pages until one of them writes to a page, so
 adding the workers' resident sets to the parent's counts the shared pages two or three times. The
 proportional set size (PSS) charges each shared page to its sharers in equal parts, so the PSS of the
-process tree is the memory the tree holds. It is read from /proc/PID/smaps_rollup (through psutil), about a
-millisecond per read at 1.4 GB, by the benchmark's own process: the measured process does not pay for it.
+process tree is the memory the tree holds. It is read from /proc/PID/smaps_rollup (through psutil) by the
+benchmark's own process. A read walks the process's page tables, about 10 ms for a forked process of a few
+hundred megabytes: CPU that a run timed on both cores cannot spare, so sampled runs are not timed.
 A sampled peak can miss a spike shorter than the interval; each process's own resident peak (ru_maxrss),
-exact, is reported beside it.
+exact, is reported beside it. PSS is Linux's: elsewhere nothing is sampled and the figure is None.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
 from dataclasses import dataclass, field
 
 INTERVAL = 0.05  # seconds between two samples
@@ -19,11 +22,13 @@ INTERVAL = 0.05  # seconds between two samples
 
 @dataclass
 class TreeMemory:
-    """The largest PSS the process tree held at one sample, in MB, and how many samples were taken."""
+    """The largest PSS the process tree held at one sample, in MB (None where PSS cannot be read), how many
+    samples were taken, and the CPU seconds the sampling took (in the benchmark's process, not the measured one)."""
 
-    peak_mb: float = 0.0
+    peak_mb: float | None = None
     processes_at_peak: int = 0
     samples: int = 0
+    cpu_s: float = 0.0
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
 
 
@@ -47,8 +52,13 @@ def tree_pss_mb(pid: int) -> tuple[float, int]:
 
 
 def _sample(pid: int, memory: TreeMemory) -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    memory.peak_mb = 0.0
     while True:
+        started = time.thread_time()
         mb, processes = tree_pss_mb(pid)
+        memory.cpu_s += time.thread_time() - started
         memory.samples += 1
         if mb > memory.peak_mb:
             memory.peak_mb, memory.processes_at_peak = round(mb, 1), processes

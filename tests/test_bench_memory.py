@@ -79,3 +79,17 @@ def test_a_process_that_has_ended_holds_nothing():
     process = subprocess.Popen([sys.executable, "-c", "pass"])
     process.wait()
     assert memory.tree_pss_mb(process.pid) == (0.0, 0)
+
+
+def test_the_memory_target_is_judged_on_the_sampled_tree_or_else_on_the_upper_bound():
+    from bench.__main__ import _memory_row
+
+    memory = {"tree_pss_peak_mb": 1500.0, "one_process_mb": 1450.0, "bare_mb": 980.0, "main_mb": 1400.0,
+              "upper_bound_mb": 2050.0}
+    sampled = _memory_row("100,000", 2, memory)
+    assert sampled[1].startswith("1500 MB with 2 workers") and sampled[3] == "yes"
+    # A spike between two samples: the main process's own exact peak still counts.
+    assert _memory_row("100,000", 2, {**memory, "main_mb": 2100.0})[3] == "NO"
+    assert _memory_row("100,000", 2, {**memory, "one_process_mb": 2100.0})[3] == "NO"
+    unsampled = _memory_row("100,000", 2, {**memory, "tree_pss_peak_mb": None})
+    assert "no PSS" in unsampled[1] and unsampled[3] == "NO"  # 2050 MB upper bound
