@@ -34,7 +34,7 @@ class TreeMemory:
 
 def tree_pss_mb(pid: int) -> tuple[float, int]:
     """PSS of a process and of all its descendants now, in MB, and how many processes were read."""
-    import psutil
+    import psutil  # here, not at the top: the benchmark's child processes import this module and never sample
 
     try:
         root = psutil.Process(pid)

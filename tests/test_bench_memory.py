@@ -29,8 +29,8 @@ sys.stdin.readline()
 
 
 def _holder(fork: bool):
-    process = subprocess.Popen([sys.executable, "-c", HOLDER.replace("FORK", str(fork))], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               text=True)
+    script = HOLDER.replace("FORK", str(fork))
+    process = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert process.stdout.readline() == "ready\n"
     yield process
     import psutil
@@ -84,12 +84,12 @@ def test_a_process_that_has_ended_holds_nothing():
 def test_the_memory_target_is_judged_on_the_sampled_tree_or_else_on_the_upper_bound():
     from bench.__main__ import _memory_row
 
-    memory = {"tree_pss_peak_mb": 1500.0, "one_process_mb": 1450.0, "bare_mb": 980.0, "main_mb": 1400.0,
+    figures = {"tree_pss_peak_mb": 1500.0, "one_process_mb": 1450.0, "bare_mb": 980.0, "main_mb": 1400.0,
               "upper_bound_mb": 2050.0}
-    sampled = _memory_row("100,000", 2, memory)
+    sampled = _memory_row("100,000", 2, figures)
     assert sampled[1].startswith("1500 MB with 2 workers") and sampled[3] == "yes"
     # A spike between two samples: the main process's own exact peak still counts.
-    assert _memory_row("100,000", 2, {**memory, "main_mb": 2100.0})[3] == "NO"
-    assert _memory_row("100,000", 2, {**memory, "one_process_mb": 2100.0})[3] == "NO"
-    unsampled = _memory_row("100,000", 2, {**memory, "tree_pss_peak_mb": None})
+    assert _memory_row("100,000", 2, {**figures, "main_mb": 2100.0})[3] == "NO"
+    assert _memory_row("100,000", 2, {**figures, "one_process_mb": 2100.0})[3] == "NO"
+    unsampled = _memory_row("100,000", 2, {**figures, "tree_pss_peak_mb": None})
     assert "no PSS" in unsampled[1] and unsampled[3] == "NO"  # 2050 MB upper bound
