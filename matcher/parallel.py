@@ -66,12 +66,11 @@ _sent: tuple[tuple[int, int], int] = ((0, 0), 0)  # in a worker: the tokens the 
 def column_ids(tokens: list[str] | ChunkTokens, known: dict[str, int], names: list[str] | None = None,
                maps: dict[tuple[int, int], np.ndarray] | None = None) -> np.ndarray:
     """The ids of a chunk's tokens in `known` ("" and unknown tokens: 0). With `names` (id -> token), tokens not
-    known yet get the next ids, in order of first use, and are added to both. With `maps` (kept by the caller
-    while `known` only grows), numbered tokens are looked up through an array per counter, each token once."""
+    known yet get the next ids, in order of first use, and are added to both. Numbered tokens are looked up
+    through an array per counter, each token once: across calls when the caller keeps `maps` (while `known` only
+    grows)."""
     if isinstance(tokens, ChunkTokens):
-        if maps is None:
-            return column_ids(tokens.strings(), known, names)
-        return _mapped(tokens, known, names, maps)
+        return _mapped(tokens, known, names, {} if maps is None else maps)
     new = set(tokens).difference(known)  # C-level: only chunks with new tokens loop below
     new.discard("")
     if names is not None and new:
