@@ -408,6 +408,10 @@ def import_(path: str, lab_name: str, fmt: str | None, as_of: str | None, db_pat
         asr-jobs import session.har --lab nvidia --format har
         asr-jobs import board.json --lab anthropic --as-of 2026-11-01T09:30:00Z
     """
+    from .workers import PROCESS_BYTES, start_worker
+
+    if os.path.getsize(path) >= PROCESS_BYTES:
+        start_worker("asr_jobs.prepare")  # a big file is prepared in the worker: it starts while this one does
     from .db.store import now_iso, utc_iso
     from .recordings import check_recording_lab
 

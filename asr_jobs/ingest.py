@@ -7,8 +7,8 @@ Every posting goes, in this order, through
     sanitize  text without markup or control characters, an http(s) URL or '' (asr_jobs.sanitize)
     save      the store (db.store): a scrape with its lifecycle (closing, drop guard), an import adding
 
-`prepare` is the first three steps; `scrape_labs` and `import_file` both call it before saving, so an
-import can never store what a scrape of the same lab would drop.
+`prepare` (asr_jobs.prepare) is the first three steps; `scrape_labs` and `import_file` both call it before
+saving, so an import can never store what a scrape of the same lab would drop.
 """
 
 from __future__ import annotations
@@ -32,57 +32,13 @@ import sqlite_utils
 from .db import filtered, lab_state, store
 from .db.http_cache import HttpCache
 from .db.schema import bulk_fts_index
-from .enrich import posting_fields
 from .models import Lab, Posting, ScrapeError
+from .prepare import Prepared, PreparedRows, prepare, prepare_rows, prepare_rows_away, with_descriptions
 from .readers import file_batches
-from .sanitize import sanitized
 from .scrapers.fetch import Fetcher, LabContext, LabStats, ResponseCache, time_budget
 from .scrapers.har import RecordingTransport
 from .scrapers.registry import adapter
 from .workers import in_worker, worker_pool
-
-
-@dataclass
-class Prepared:
-    """Postings ready to save (kept, enriched, sanitized) and what the lab's filters dropped."""
-
-    postings: list[Posting]
-    fields: dict[str, dict[str, Any]]  # posting id -> derived columns
-    dropped: int = 0
-    dropped_keys: dict[str, str] = field(default_factory=dict)  # source_id -> listing key of a dropped posting
-
-
-def enrich(postings: list[Posting]) -> dict[str, dict[str, Any]]:
-    """Derived columns (seniority, pay from text ...) per posting id."""
-    return {p.id: posting_fields(p) for p in postings}
-
-
-def prepare(lab: Lab, postings: list[Posting]) -> Prepared:
-    """The steps before saving, in order: keep by the lab's filters, enrich, sanitize."""
-    kept: list[Posting] = []
-    dropped_keys: dict[str, str] = {}
-    for posting in postings:
-        if lab.keep(posting):
-            kept.append(posting)
-        elif posting.extra.get("listing_key"):
-            dropped_keys[posting.source_id] = posting.extra["listing_key"]
-    fields = enrich(kept)
-    return Prepared([sanitized(p) for p in kept], fields, len(postings) - len(kept), dropped_keys)
-
-
-@dataclass
-class PreparedRows:
-    """Postings of an import prepared as the rows to store (store.posting_row), and how many were dropped."""
-
-    rows: list[dict[str, Any]]
-    dropped: int = 0
-
-
-def prepare_rows(lab: Lab, postings: list[Posting]) -> PreparedRows:
-    """`prepare`, then each posting's row: the whole of an import's work before SQLite, done in one place."""
-    prepared = prepare(lab, postings)
-    return PreparedRows([store.posting_row(p, prepared.fields.get(p.id)) for p in prepared.postings], prepared.dropped)
-
 
 # --- import: saved files ---------------------------------------------------------------------------
 
@@ -207,30 +163,32 @@ def prepared_chunks(lab: Lab, chunks: Iterable[list[Posting]], *, pool: Executor
 
     Reading fields from descriptions is most of an import's work besides SQLite's. The worker is given up to
     AHEAD chunks; when it holds that many, this process prepares the next chunk itself instead of waiting, so
-    both cores keep busy while this one also reads the file and writes the rows. A small import (a board's
-    saved answer) is prepared here: starting a worker would cost more than it saves. Nothing is yielded
+    both cores keep busy while this one also reads the file and writes the rows. The worker's rows come back
+    without the descriptions it was sent (`prepare_rows_away`): each chunk is kept here until its rows are
+    back. A small import (a board's saved answer) is prepared here: starting a worker would cost more than
+    it saves. Nothing is yielded
     before `gate` (the input's check, running in the worker) has passed; its error is raised instead.
     """
     if pool is None:
         yield from (prepare_rows(lab, chunk) for chunk in chunks)
         return
-    pending: deque[Future[PreparedRows]] = deque()
+    pending: deque[tuple[Future[PreparedRows], list[Posting]]] = deque()
     try:
         for chunk in chunks:
-            if sum(not future.done() for future in pending) < AHEAD:
-                pending.append(pool.submit(prepare_rows, lab, chunk))
+            if sum(not future.done() for future, _ in pending) < AHEAD:
+                pending.append((pool.submit(prepare_rows_away, lab, chunk), chunk))
             else:
-                pending.append(_done(prepare_rows(lab, chunk)))
-            while pending and ((pending[0].done() and (gate is None or gate.done())) or len(pending) > WAITING):
+                pending.append((_done(prepare_rows(lab, chunk)), chunk))
+            while pending and ((pending[0][0].done() and (gate is None or gate.done())) or len(pending) > WAITING):
                 if gate is not None:
                     gate.result()
-                yield pending.popleft().result()
+                yield with_descriptions(*pending.popleft())
         if gate is not None:
             gate.result()
         while pending:
-            yield pending.popleft().result()
+            yield with_descriptions(*pending.popleft())
     finally:
-        for future in pending:  # a failed batch or a bad line stops the import: nothing more is prepared
+        for future, _ in pending:  # a failed batch or a bad line stops the import: nothing more is prepared
             future.cancel()
         if gate is not None:
             gate.cancel()  # nor checked, when the check has not started

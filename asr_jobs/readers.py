@@ -10,13 +10,14 @@ from datetime import UTC, datetime
 from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from .db.store import now_iso, utc_iso
 from .models import Lab, ParseError, Posting
 from .scrapers.adapters import jsonl
 from .scrapers.har import entry_body, load_har
 from .scrapers.registry import adapter, adapter_names, saved_formats
+from .textfiles import check_jsonl, open_text
 
 FORMATS = saved_formats()
 BATCH = 2000  # postings of a JSON-lines file parsed and stored at a time
@@ -111,7 +112,7 @@ def parse_har_entries(entries: list[dict], lab: Lab) -> tuple[list[Posting], lis
 
 def looks_jsonl(path: str | Path) -> bool:
     """Whether a file's first two non-empty lines are JSON objects (JSON lines, not one JSON document)."""
-    with _open_text(path) as lines:
+    with open_text(path) as lines:
         first = list(islice((line for line in lines if line.strip()), 2))
     if len(first) < 2:
         return False
@@ -124,7 +125,7 @@ def looks_jsonl(path: str | Path) -> bool:
 def jsonl_batches(path: str | Path, lab: Lab) -> Iterator[list[Posting]]:
     """The postings of a JSON-lines file, BATCH at a time, read as a stream."""
     url = f"file://{Path(path).resolve()}"
-    with _open_text(path) as lines:
+    with open_text(path) as lines:
         yield from merged_batches(jsonl.postings_of(lines, lab, url))
 
 
@@ -147,12 +148,6 @@ class SavedFile:
     # Raises ParseError at a bad entry anywhere in the file; to run before anything is stored (a module-level
     # function with its arguments: it may run in the worker process while the first batches are prepared).
     check: Callable[[], None] | None = None
-
-
-def check_jsonl(path: str | Path, lab: Lab) -> None:
-    """ParseError at the first bad line of a JSON-lines file (read as a stream, no posting made)."""
-    with _open_text(path) as lines:
-        jsonl.check(lines, lab, f"file://{Path(path).resolve()}")
 
 
 def file_batches(path: str | Path, lab: Lab, fmt: str | None = None, as_of: str | None = None) -> SavedFile:
@@ -197,10 +192,3 @@ def _started_times(entries: list[dict]) -> Iterator[str]:
                 yield utc_iso(started)
             except ValueError:
                 continue
-
-
-def _open_text(path: str | Path) -> IO[str]:
-    """A text stream of a file; .gz (by its magic number) decompressed on the fly."""
-    with open(path, "rb") as raw:
-        gzipped = raw.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rt", encoding="utf-8-sig") if gzipped else open(path, encoding="utf-8-sig")

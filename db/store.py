@@ -15,6 +15,7 @@ import sqlite_utils
 from ..models import CONTENT_FIELDS, Posting, stable_id
 from ..safetext import printable
 from .connection import rows_in, write_transaction
+from .rows import posting_row
 from .schema import ensure_db_shape
 
 DEFAULT_DB = "jobs.db"
@@ -83,24 +84,6 @@ def save_labs(db: sqlite_utils.Database, labs: Iterable[Any]) -> None:
     ]
     if rows:
         db.table("labs").upsert_all(rows, pk="name")
-
-
-def posting_row(posting: Posting, fields: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The postings-table row of a posting (lifecycle columns are set by save_postings).
-
-    The posting is stored as given: ingestion sanitizes it first (asr_jobs.sanitize).
-    """
-    row = {name: getattr(posting, name) for name in (
-        "lab", "source_id", "title", "company", "team", "location", "workplace", "employment_type", "url",
-        "description", "posted_at", "updated_at", "salary_min", "salary_max", "salary_currency", "salary_period")}
-    row["id"] = posting.id
-    row["salary_source"] = "ats" if posting.salary_min is not None or posting.salary_max is not None else None
-    row.update(fields or {})
-    extra = dict(posting.extra)
-    row["listing_key"] = extra.pop("listing_key", None)
-    row["extra"] = json.dumps(extra, sort_keys=True, default=str) if extra else None
-    row["content_hash"] = posting.content_hash()
-    return row
 
 
 @dataclass

@@ -224,8 +224,8 @@ def test_pay_in_the_location_line():
 
 def test_publication_expectation_is_stored_with_the_posting():
     from asr_jobs.db import store
-    from asr_jobs.ingest import enrich
     from asr_jobs.models import Posting
+    from asr_jobs.prepare import enrich
 
     posting = Posting(lab="acme", source_id="1", title="Research Scientist, Speech", url="https://a.example/1",
                       description="You have a track record of publications at top venues such as Interspeech.")

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from asr_jobs import ingest
+from asr_jobs import ingest, prepare
 from asr_jobs.cli import cli
 from asr_jobs.db import connection, store
 from asr_jobs.models import Posting
@@ -67,7 +67,7 @@ def test_another_writer_gets_in_between_batches_of_an_import(runner, tmp_path, m
     monkeypatch.setattr(ingest, "LOCK_GAP", 0.0)
     path = corpus(tmp_path / "big.jsonl", 10)
     store.open_db("jobs.db").conn.close()
-    real_prepare = ingest.prepare
+    real_prepare = prepare.prepare
     prepared: list[int] = []
     wrote: list[int] = []
 
@@ -82,7 +82,7 @@ def test_another_writer_gets_in_between_batches_of_an_import(runner, tmp_path, m
             wrote.append(len(postings))
         return real_prepare(lab, postings)
 
-    monkeypatch.setattr(ingest, "prepare", prepare_then_let_another_write)
+    monkeypatch.setattr(prepare, "prepare", prepare_then_let_another_write)
     result = import_(runner, path, "--lab", "remote", "--db", "jobs.db")
     assert result.exit_code == 0, result.output
     assert "10 postings (10 new" in result.output

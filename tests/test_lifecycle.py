@@ -99,7 +99,7 @@ def test_first_scrape_of_an_empty_lab_is_not_suspicious(db):
 
 
 def test_hostile_text_and_urls_are_cleaned_on_the_way_in(db):
-    from asr_jobs.ingest import prepare
+    from asr_jobs.prepare import prepare
     from asr_jobs.scrapers.registry import ad_hoc_lab
 
     bad = posting("1", title="Speech <script>alert(1)</script>Scientist", url="javascript:alert(1)",
@@ -118,7 +118,7 @@ def test_hostile_text_and_urls_are_cleaned_on_the_way_in(db):
 
 def test_stored_posting_reused_by_an_adapter_is_unchanged_even_with_pay_read_from_text(db):
     """Pay parsed from the text is derived; rebuilding the posting from its row must not make it 'changed'."""
-    from asr_jobs.ingest import enrich
+    from asr_jobs.prepare import enrich
 
     p = posting("1", description="The base pay range is $150,000 - $200,000 per year.", extra={"listing_key": "k"})
     store.save_scrape(db, "acme", [p], complete=True, fields=enrich([p]), now="t1")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...models import Lab, ParseError, Posting
-from ..fetch import LabContext
 from ..html_text import safe_url
 from ..parsing import clean
+
+if TYPE_CHECKING:  # annotations only: the worker process reads files through this module, without HTTP
+    from ..fetch import LabContext
 
 
 async def scrape(ctx: LabContext) -> list[Posting]:
