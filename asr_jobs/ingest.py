@@ -38,7 +38,7 @@ from .readers import file_batches
 from .scrapers.fetch import Fetcher, LabContext, LabStats, ResponseCache, time_budget
 from .scrapers.har import RecordingTransport
 from .scrapers.registry import adapter
-from .workers import in_worker, worker_pool
+from .workers import in_worker, read_ahead, worker_pool
 
 # --- import: saved files ---------------------------------------------------------------------------
 
@@ -114,6 +114,8 @@ def save_batches(db: sqlite_utils.Database, lab: Lab, batches: Iterable[list[Pos
     if check is not None and pool is None:
         check()
     gate = pool.submit(check) if check is not None and pool is not None else None
+    if pool is not None:  # reading the file in a thread overlaps SQLite's writing and the waits for the worker
+        batches = read_ahead(batches)
     prepared_rows = prepared_chunks(lab, commit_chunks(itertools.chain([first], batches)), pool=pool, gate=gate)
     head = next(prepared_rows, None)  # nothing is written before the check has passed (the gate)
     with store.write_transaction(db):

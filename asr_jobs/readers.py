@@ -17,7 +17,7 @@ from .models import Lab, ParseError, Posting
 from .scrapers.adapters import jsonl
 from .scrapers.har import entry_body, load_har
 from .scrapers.registry import adapter, adapter_names, saved_formats
-from .textfiles import check_jsonl, open_text
+from .textfiles import check_jsonl, file_url, open_text, text_lines
 
 FORMATS = saved_formats()
 BATCH = 2000  # postings of a JSON-lines file parsed and stored at a time
@@ -124,9 +124,7 @@ def looks_jsonl(path: str | Path) -> bool:
 
 def jsonl_batches(path: str | Path, lab: Lab) -> Iterator[list[Posting]]:
     """The postings of a JSON-lines file, BATCH at a time, read as a stream."""
-    url = f"file://{Path(path).resolve()}"
-    with open_text(path) as lines:
-        yield from merged_batches(jsonl.postings_of(lines, lab, url))
+    yield from merged_batches(jsonl.postings_of(text_lines(path, lab), lab, file_url(path)))
 
 
 def merged_batches(postings: Iterable[Posting]) -> Iterator[list[Posting]]:
@@ -158,7 +156,9 @@ def file_batches(path: str | Path, lab: Lab, fmt: str | None = None, as_of: str 
     that raises ParseError at its first bad line, to pass before anything is stored.
     """
     if fmt == "jsonl" or (fmt is None and looks_jsonl(path)):
-        return SavedFile(jsonl_batches(path, lab), "jsonl", *_saved_at(path, as_of), check=partial(check_jsonl, path, lab))
+        # The check may run in the worker process, started from another directory (absolute path).
+        check = partial(check_jsonl, Path(path).resolve(), lab)
+        return SavedFile(jsonl_batches(path, lab), "jsonl", *_saved_at(path, as_of), check=check)
     fmt = fmt or detect_format(read_text(path), lab, f"file://{Path(path).resolve()}")
     if fmt == "har":
         entries = load_har(path)

@@ -6,9 +6,10 @@ import asyncio
 import importlib
 import multiprocessing
 import os
+import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
@@ -45,6 +46,52 @@ def start_worker(module: str) -> None:
 
 def _preload(module: str) -> None:
     importlib.import_module(module)
+
+
+_END = object()
+
+
+def read_ahead(items: Iterable[R], depth: int = 2) -> Iterator[R]:
+    """The items, produced by a thread of their own up to `depth` ahead of the consumer; its error re-raised here.
+
+    For input parsed in Python while this thread waits on SQLite or on the worker process (both release
+    the interpreter lock): the reading then overlaps them. Closing the iterator stops the thread.
+    """
+    ready: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            put((_END, exc))
+            return
+        put((_END, None))
+
+    thread = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = ready.get()
+            if item is _END:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def watch_parent(parent: int) -> None:

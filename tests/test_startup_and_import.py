@@ -3,6 +3,7 @@ worker process: the database it leaves is the one a row-by-row import leaves, se
 
 from __future__ import annotations
 
+import gzip
 import json
 import sqlite3
 from contextlib import nullcontext
@@ -10,7 +11,7 @@ from contextlib import nullcontext
 import pytest
 from click.testing import CliRunner
 
-from asr_jobs import ingest, readers
+from asr_jobs import cli_common, ingest, readers
 from asr_jobs.cli import cli
 from asr_jobs.db import schema, store
 
@@ -127,6 +128,21 @@ def test_a_bad_line_at_the_end_of_a_large_import_stores_nothing(runner, tmp_path
     db = store.open_db("jobs.db")
     assert db.execute("SELECT count(*) FROM postings").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM labs").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("workers", ["", "1"])
+def test_a_gzip_cut_short_is_a_one_line_error_naming_the_file_and_stores_nothing(runner, tmp_path, monkeypatch,
+                                                                                  workers):
+    """Before: the EOFError of a truncated gzip reached click, which printed a bare "Aborted!"."""
+    data = gzip.compress(open(corpus(tmp_path / "big.jsonl", 20000), "rb").read())  # cut past the 2 MB read first
+    (tmp_path / "cut.jsonl.gz").write_bytes(data[: len(data) * 2 // 3])
+    monkeypatch.setattr(cli_common, "GZ_CHECKED", 1000)  # the argument's own check reads only the start
+    monkeypatch.setenv("ASR_JOBS_WORKERS", workers)
+    done = runner.invoke(cli, ["import", "cut.jsonl.gz", "--lab", "remote", "--db", "jobs.db", "-q"])
+    assert done.exit_code == 1, done.output
+    error = done.output.strip().splitlines()[-1]
+    assert error.startswith("Error: remote: the gzip file is cut short or damaged") and "cut.jsonl.gz" in error
+    assert store.open_db("jobs.db").execute("SELECT count(*) FROM postings").fetchone()[0] == 0
 
 
 def test_a_large_import_into_a_database_with_postings_keeps_search_in_step(runner, tmp_path, monkeypatch):
