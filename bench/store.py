@@ -48,29 +48,40 @@ def asr_jobs(*args: str) -> list[str]:
     return [sys.executable, "-c", "from asr_jobs.cli import cli; cli()", *args]
 
 
-def imported(db_path: Path, corpus: Path, count: int | None, folder: Path) -> dict[str, Any]:
+def imported(db_path: Path, corpus: Path, count: int | None, folder: Path, repeats: int = 1) -> dict[str, Any]:
     """`asr-jobs import` of the file into a new database, then again (nothing changed), beside bare inserts.
 
     The bare baselines stream the imported rows out of that database (every column, as stored) into a new
     one with sqlite-utils insert_all and the same full-text index (title, description), in a fresh
     interpreter like the command: with the index kept by triggers row by row, and built once after the
-    insert (what a large import into an empty table does).
+    insert (what a large import into an empty table does). With `repeats`, the four are run that many times
+    in turn, each import into a new database, and each figure is the best of its runs (other work on a
+    shared machine only adds), its wall-time range given beside it.
     """
     source, db_path = corpus_file(corpus, count, folder).resolve(), db_path.resolve()
     command = asr_jobs("import", str(source), "--lab", LAB, "--db", str(db_path), "-q")
-    first, out = timed_command(command)
-    again, _ = timed_command(command)
+    runs: dict[str, list[Timed]] = {"import": [], "unchanged": [], "after": [], "triggers": []}
+    out = ""
+    for _ in range(repeats):
+        for path in (db_path, *(db_path.with_name(db_path.name + end) for end in ("-wal", "-shm"))):
+            path.unlink(missing_ok=True)
+        first, out = timed_command(command)
+        runs["import"].append(first)
+        runs["unchanged"].append(timed_command(command)[0])
+        for fts in ("after", "triggers"):
+            target = folder / f"bare-{fts}.db"
+            runs[fts].append(timed_command([sys.executable, "-m", "bench.store", "--bare-insert", str(db_path),
+                                            str(target), "--fts", fts])[0])
+            target.unlink()
     postings = sqlite3.connect(db_path).execute("SELECT count(*) FROM postings").fetchone()[0]
-    bare = {}
-    for fts in ("after", "triggers"):
-        target = folder / f"bare-{fts}.db"
-        bare[fts], _ = timed_command([sys.executable, "-m", "bench.store", "--bare-insert", str(db_path), str(target),
-                                      "--fts", fts])
-        target.unlink()
-    return {"postings": postings, "workers": import_workers(), "import": first.json(), "reimport_unchanged": again.json(),
-            "import_per_s": round(postings / first.wall), "bare_fts_after": bare["after"].json(),
-            "bare_fts_triggers": bare["triggers"].json(), "ratio_to_bare_fts_after": ratios(first, bare["after"]),
-            "ratio_to_bare_fts_triggers": ratios(first, bare["triggers"]), "output": out.strip()[-200:]}
+    first, again, after, triggers = (best(runs[name]) for name in ("import", "unchanged", "after", "triggers"))
+    return {"postings": postings, "workers": import_workers(), "repeats": repeats, "import": first.json(),
+            "reimport_unchanged": again.json(), "import_per_s": round(postings / first.wall),
+            "bare_fts_after": after.json(), "bare_fts_triggers": triggers.json(),
+            "ratio_to_bare_fts_after": ratios(first, after), "ratio_to_bare_fts_triggers": ratios(first, triggers),
+            "wall_range_s": {name: [round(min(r.wall for r in timed), 2), round(max(r.wall for r in timed), 2)]
+                             for name, timed in runs.items()},
+            "output": out.strip()[-200:]}
 
 
 def bare_insert(source: Path, target: Path, fts: str) -> int:
