@@ -47,7 +47,7 @@ def prepare(lab: Lab, postings: list[Posting]) -> Prepared:
 
 @dataclass
 class PreparedRows:
-    """Postings of an import prepared as the rows to store (store.posting_row), and how many were dropped."""
+    """Postings of an import prepared as the rows to store (db.rows.posting_row), and how many were dropped."""
 
     rows: list[dict[str, Any]]
     dropped: int = 0

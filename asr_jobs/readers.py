@@ -75,7 +75,7 @@ def merge(postings: list[Posting]) -> list[Posting]:
 def parse_file(path: str | Path, lab: Lab, fmt: str | None = None) -> tuple[list[Posting], str, list[str]]:
     """Postings in a saved file, its format, and notes on entries that were skipped."""
     text = read_text(path)
-    url = f"file://{Path(path).resolve()}"
+    url = file_url(path)
     fmt = fmt or detect_format(text, lab, url)
     if fmt == "har":
         postings, notes = parse_har(path, lab)
@@ -159,7 +159,7 @@ def file_batches(path: str | Path, lab: Lab, fmt: str | None = None, as_of: str 
         # The check may run in the worker process, started from another directory (absolute path).
         check = partial(check_jsonl, Path(path).resolve(), lab)
         return SavedFile(jsonl_batches(path, lab), "jsonl", *_saved_at(path, as_of), check=check)
-    fmt = fmt or detect_format(read_text(path), lab, f"file://{Path(path).resolve()}")
+    fmt = fmt or detect_format(read_text(path), lab, file_url(path))
     if fmt == "har":
         entries = load_har(path)
         postings, notes = parse_har_entries(entries, lab)

@@ -70,13 +70,18 @@ def read_ahead(items: Iterable[R], depth: int = 2) -> Iterator[R]:
         return False
 
     def produce() -> None:
+        iterator = iter(items)
         try:
-            for item in items:
+            for item in iterator:
                 if not put((item, None)):
                     return
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
             put((_END, exc))
             return
+        finally:  # stopped early: a generator reading a file closes it now, not when garbage-collected
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
         put((_END, None))
 
     thread = threading.Thread(target=produce, name="read-ahead", daemon=True)
