@@ -105,7 +105,6 @@ def save_batches(db: sqlite_utils.Database, lab: Lab, batches: Iterable[list[Pos
     `check` (a read-through of the whole input that raises at a bad entry) passes before anything is
     written: in the worker, for a large import, while the first batches are prepared.
     """
-    result = Ingested()
     as_of = as_of or store.now_iso()
     batches = iter(batches)
     first = next(batches, [])
@@ -114,15 +113,31 @@ def save_batches(db: sqlite_utils.Database, lab: Lab, batches: Iterable[list[Pos
     if check is not None and pool is None:
         check()
     gate = pool.submit(check) if check is not None and pool is not None else None
-    if pool is not None:  # reading the file in a thread overlaps SQLite's writing and the waits for the worker
-        batches = read_ahead(batches)
-    prepared_rows = prepared_chunks(lab, commit_chunks(itertools.chain([first], batches)), pool=pool, gate=gate)
+    # Reading the file in a thread overlaps SQLite's writing and the waits for the worker; the thread is
+    # stopped (and the file closed) here, whatever ends the import, not whenever its generator is collected.
+    reading = read_ahead(batches) if pool is not None else None
+    try:
+        chunks = commit_chunks(itertools.chain([first], reading if reading is not None else batches))
+        return _save_prepared(db, lab, prepared_chunks(lab, chunks, pool=pool, gate=gate), bulk=large, as_of=as_of,
+                              on_batch=on_batch)
+    finally:
+        if reading is not None:
+            reading.close()
+
+
+def _save_prepared(db: sqlite_utils.Database, lab: Lab, prepared_rows: Iterator[PreparedRows], *, bulk: bool,
+                   as_of: str, on_batch: Callable[[int], None] | None) -> Ingested:
+    """Each prepared chunk committed in its own transaction, the write lock left free now and then; counts summed.
+
+    With `bulk`, into an empty table, the full-text index is built in steps (bulk_fts_index).
+    """
+    result = Ingested()
     head = next(prepared_rows, None)  # nothing is written before the check has passed (the gate)
     with store.write_transaction(db):
         store.save_labs(db, [lab])
     if head is None:
         return result
-    with bulk_fts_index(db) if large and not store.has_postings(db) else nullcontext() as index:
+    with bulk_fts_index(db) if bulk and not store.has_postings(db) else nullcontext() as index:
         committed, held = -math.inf, 0.0
         for prepared in itertools.chain([head], prepared_rows):
             free = time.monotonic() - committed  # how long the lock has been left free since the last commit

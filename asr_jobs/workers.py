@@ -9,7 +9,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
@@ -51,7 +51,7 @@ def _preload(module: str) -> None:
 _END = object()
 
 
-def read_ahead(items: Iterable[R], depth: int = 2) -> Iterator[R]:
+def read_ahead(items: Iterable[R], depth: int = 2) -> Generator[R, None, None]:
     """The items, produced by a thread of their own up to `depth` ahead of the consumer; its error re-raised here.
 
     For input parsed in Python while this thread waits on SQLite or on the worker process (both release
@@ -96,7 +96,8 @@ def read_ahead(items: Iterable[R], depth: int = 2) -> Iterator[R]:
             yield item
     finally:
         stop.set()
-        thread.join()
+        if thread is not threading.current_thread():  # a collected generator may be finalized in any thread
+            thread.join()
 
 
 def watch_parent(parent: int) -> None:
