@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -17,19 +17,10 @@ from .models import Lab, ParseError, Posting
 from .scrapers.adapters import jsonl
 from .scrapers.har import entry_body, load_har
 from .scrapers.registry import adapter, adapter_names, saved_formats
-from .textfiles import check_jsonl, file_url, open_text, text_lines
+from .textfiles import check_jsonl, file_url, read_text, text_lines
 
 FORMATS = saved_formats()
 BATCH = 2000  # postings of a JSON-lines file parsed and stored at a time
-
-
-def read_text(path: str | Path) -> str:
-    """A file's text; .gz files are decompressed."""
-    path = Path(path)
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    return raw.decode("utf-8-sig")
 
 
 def detect_format(text: str, lab: Lab | None = None, url: str = "") -> str:
@@ -112,7 +103,7 @@ def parse_har_entries(entries: list[dict], lab: Lab) -> tuple[list[Posting], lis
 
 def looks_jsonl(path: str | Path) -> bool:
     """Whether a file's first two non-empty lines are JSON objects (JSON lines, not one JSON document)."""
-    with open_text(path) as lines:
+    with closing(text_lines(path)) as lines:
         first = list(islice((line for line in lines if line.strip()), 2))
     if len(first) < 2:
         return False

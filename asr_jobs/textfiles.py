@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import IO
 
@@ -27,16 +27,36 @@ def file_url(path: str | Path) -> str:
     return f"file://{Path(path).resolve()}"
 
 
-def text_lines(path: str | Path, lab: Lab) -> Iterator[str]:
-    """The lines of a saved file, read as a stream; a gzip cut short or damaged is a ParseError naming the file.
+# What reading a gzip cut short or damaged raises. An EOFError reaching the command line would be printed by
+# click as a bare "Aborted!": every read of a saved file turns these into an error naming the file.
+_BROKEN_GZIP = (EOFError, zlib.error, gzip.BadGzipFile)
 
-    (Else the end of a truncated gzip, an EOFError, would reach the command line as click's bare "Aborted!".)
-    """
+
+def _broken_gzip(path: str | Path, exc: Exception, lab: Lab | None) -> Exception:
+    """The error naming the file (and the lab, when there is one) for a gzip cut short or damaged."""
+    reason = f"the gzip file is cut short or damaged ({exc})"
+    return ValueError(f"{path}: {reason}") if lab is None else ParseError(lab.name, file_url(path), reason)
+
+
+def read_text(path: str | Path) -> str:
+    """A file's whole text, a .gz file decompressed; ValueError naming the file when the gzip is broken."""
+    raw = Path(path).read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except _BROKEN_GZIP as exc:
+            raise _broken_gzip(path, exc, None) from None
+    return raw.decode("utf-8-sig")
+
+
+def text_lines(path: str | Path, lab: Lab | None = None) -> Generator[str, None, None]:
+    """The lines of a saved file, read as a stream; a broken gzip is an error naming the file (a ParseError
+    naming the lab too, when given)."""
     try:
         with open_text(path) as lines:
             yield from lines
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise ParseError(lab.name, file_url(path), f"the gzip file is cut short or damaged ({exc})") from None
+    except _BROKEN_GZIP as exc:
+        raise _broken_gzip(path, exc, lab) from None
 
 
 def check_jsonl(path: str | Path, lab: Lab) -> None:

@@ -145,6 +145,19 @@ def test_a_gzip_cut_short_is_a_one_line_error_naming_the_file_and_stores_nothing
     assert store.open_db("jobs.db").execute("SELECT count(*) FROM postings").fetchone()[0] == 0
 
 
+def test_a_whole_json_document_in_a_gzip_cut_short_is_a_one_line_error_naming_the_file(runner, tmp_path, monkeypatch):
+    """Not only JSON lines: a board's saved answer is read whole, and its format detected first."""
+    board = {"jobs": [{"id": i, "title": "Research Scientist", "content": "Speech " * 2000} for i in range(500)]}
+    data = gzip.compress(json.dumps(board).encode())
+    (tmp_path / "board.json.gz").write_bytes(data[: len(data) * 2 // 3])  # cut past the 2 MB the argument reads
+    monkeypatch.setattr(cli_common, "GZ_CHECKED", 1000)
+    for fmt in ([], ["--format", "greenhouse"]):  # detected (the first lines read), or named (the text read whole)
+        done = runner.invoke(cli, ["import", "board.json.gz", "--lab", "remote", "--db", "jobs.db", "-q", *fmt])
+        assert done.exit_code == 1, done.output
+        assert done.output.strip().splitlines()[-1].startswith(
+            "Error: board.json.gz: the gzip file is cut short or damaged")
+
+
 def test_a_large_import_into_a_database_with_postings_keeps_search_in_step(runner, tmp_path, monkeypatch):
     """Into a non-empty table the triggers index each row (no bulk rebuild); search finds what it would
     after importing the same files one posting at a time, in one process."""
