@@ -59,6 +59,11 @@ def best(runs: Sequence[Timed]) -> Timed:
     return Timed(min(r.wall for r in runs), min(r.cpu for r in runs))
 
 
+def wall_range(runs: Sequence[Timed], digits: int = 2) -> list[float]:
+    """The least and the most wall time over repeated runs, rounded."""
+    return [round(min(r.wall for r in runs), digits), round(max(r.wall for r in runs), digits)]
+
+
 def ratios(measured: Timed, baseline: Timed) -> dict[str, Any]:
     """measured / baseline on each clock."""
     return {"wall": round(measured.wall / baseline.wall, 2), "cpu": round(measured.cpu / baseline.cpu, 2)}

@@ -17,6 +17,7 @@ from asr_jobs.models import Posting
 from asr_jobs.readers import merged_batches
 from asr_jobs.scrapers.adapters import jsonl
 from asr_jobs.scrapers.registry import ad_hoc_lab
+from asr_jobs.textfiles import file_url
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus-remote-jobs.jsonl.gz"
@@ -65,7 +66,7 @@ def _copied(row: dict, copy: int, number: int) -> dict:
 def postings(path: Path, count: int | None = None) -> Iterator[list[Posting]]:
     """Corpus rows as postings of the lab `remote`, BATCH at a time."""
     lab = ad_hoc_lab(LAB)
-    url = f"file://{path.resolve()}"
+    url = file_url(path)
     yield from merged_batches(jsonl.parse_row(row, lab, url, number) for number, row in enumerate(rows(path, count), 1))
 
 

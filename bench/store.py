@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .clock import Timed, best, ratios, timed_command
+from .clock import Timed, best, ratios, timed_command, wall_range
 from .corpus import LAB, rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,8 +79,7 @@ def imported(db_path: Path, corpus: Path, count: int | None, folder: Path, repea
             "reimport_unchanged": again.json(), "import_per_s": round(postings / first.wall),
             "bare_fts_after": after.json(), "bare_fts_triggers": triggers.json(),
             "ratio_to_bare_fts_after": ratios(first, after), "ratio_to_bare_fts_triggers": ratios(first, triggers),
-            "wall_range_s": {name: [round(min(r.wall for r in timed), 2), round(max(r.wall for r in timed), 2)]
-                             for name, timed in runs.items()},
+            "wall_range_s": {name: wall_range(timed) for name, timed in runs.items()},
             "output": out.strip()[-200:]}
 
 
@@ -115,7 +114,7 @@ def startup() -> dict[str, Any]:
         help_runs.append(timed_command(asr_jobs("--help"))[0])
     bare, help_ = best(bare_runs), best(help_runs)
     return {"runs": STARTUP_RUNS, "help": help_.json(), "import_click_rich": bare.json(), "ratio": ratios(help_, bare),
-            "help_wall_range_s": [round(min(r.wall for r in help_runs), 3), round(max(r.wall for r in help_runs), 3)]}
+            "help_wall_range_s": wall_range(help_runs, 3)}
 
 
 def jobs_latency(db_path: Path, profile: str = "asr-research") -> dict[str, Any]:
