@@ -37,8 +37,9 @@ _PREV_WORD = re.compile(r"(\w+)\W{0,3}$")
 _NOISE = re.compile(r"<[^>\n]{1,300}>|https?://\S+|www\.\S+|\]\([^)\s]*\)")
 # Where a _NOISE match can start: at "<", "www." or "](", and 4 or 5 characters before "://" ("http", "https").
 _NOISE_MARKS = ("<", "www.", "](")
-# A space after these lets the phrase pass look only after spaces, several times faster than a lookbehind.
-_SPACE_AFTER = ("\n", "**", "(", "[", '"', "/", "'")
+# What a phrase may follow: its match starts with one of these (a lookbehind would be several times slower, and
+# a class of literal characters lets the regex engine skip ahead to the next one fast).
+_PHRASE_AFTER = r"[ \n(\[\"/'*]"
 # Typographic marks and their plain equivalents. Most postings hold one (a curly apostrophe), which makes
 # CPython store the whole text at two bytes a character; without them most texts are stored at one, and every
 # later pass over them (lower-casing, the phrase pass, counting) is faster. None is a word character, so no word
@@ -102,20 +103,13 @@ def term_token(name: str) -> str:
 
 def _units(phrase: str) -> str:
     """A phrase as trie units: its characters, with one space standing for any separator (as in text)."""
-    return " ".join(part for part in _SPLIT.split(_spaced(_plain(phrase)).strip()) if part)
+    return " ".join(part for part in _SPLIT.split(_plain(phrase).strip()) if part)
 
 
 def _plain(text: str) -> str:
     """Text with its typographic marks made plain (_PLAIN)."""
     for mark, plain in _PLAIN:
         text = text.replace(mark, plain)
-    return text
-
-
-def _spaced(text: str) -> str:
-    """Text with a space after each mark a phrase may follow (_SPACE_AFTER)."""
-    for mark in _SPACE_AFTER:
-        text = text.replace(mark, mark + " ")
     return text
 
 
@@ -145,7 +139,7 @@ class Vocabulary:
             self._phrases.setdefault(_units(phrase.lower()), None)
         # No lookbehind before the acronyms: a literal first character lets the regex engine skip ahead fast.
         self._acronym_re = re.compile(trie_pattern(self._acronyms))
-        self._phrase_re = re.compile(" " + trie_pattern(self._phrases))
+        self._phrase_re = re.compile(_PHRASE_AFTER + trie_pattern(self._phrases))
         self._cache: dict[str, str | None] = {}
         self.counter = WordCounter(self.token)  # counts many texts' tokens at once (wordcount.py)
 
@@ -159,7 +153,7 @@ class Vocabulary:
     def normalize(self, text: str) -> str:
         """Lower-case text where every known term is its one internal token and boilerplate phrases a mark."""
         text = self._acronym_re.sub(self._replace_acronym, without_noise(_plain(text))).lower()
-        return self._phrase_re.sub(self._replace_phrase, " " + _spaced(text))
+        return self._phrase_re.sub(self._replace_phrase, " " + text)
 
     def _replace_acronym(self, match: re.Match) -> str:
         found = match.group(0)
@@ -170,23 +164,25 @@ class Vocabulary:
         return self._replacement(term, match) if term else found
 
     def _replace_phrase(self, match: re.Match) -> str:
-        key = " ".join(part for part in _SPLIT.split(match.group(0)) if part)
+        found = match.group(0)  # the mark it follows (_PHRASE_AFTER), then the phrase
+        key = " ".join(part for part in _SPLIT.split(found[1:]) if part)
         if key in self._phrases:
             term = self._phrases[key]
         elif key[:-1] in self._phrases:
             term = self._phrases[key[:-1]]
         else:
-            return match.group(0)
-        return f" {BOILER_MARK} " if term is None else " " + self._replacement(term, match)
+            return found
+        return f"{found[0]} {BOILER_MARK} " if term is None else self._replacement(term, match, found[0])
 
-    def _replacement(self, term: Term, match: re.Match) -> str:
+    def _replacement(self, term: Term, match: re.Match, mark: str = "") -> str:
+        """The term's token for a match of it (after the mark the match starts with), else the match unchanged."""
         text = match.string
         if term.unless_next:
             after = _NEXT_WORD.match(text, match.end())
             if after and after.group(1).lower() in term.unless_next:
                 return match.group(0)
         if term.unless_prev:
-            start = match.start() + (text[match.start()] == " ")
+            start = match.start() + len(mark)
             before = _PREV_WORD.search(text, max(0, start - 40), start)
             if before and before.group(1).lower() in term.unless_prev:
                 return match.group(0)
@@ -194,7 +190,7 @@ class Vocabulary:
             window = text[max(0, match.start() - NEAR_WINDOW): match.end() + NEAR_WINDOW].lower()
             if not any(word in window for word in term.near):
                 return match.group(0)
-        return f" {term.token} "
+        return f"{mark} {term.token} "
 
     def count(self, text: str) -> Counter:
         """Token counts of a text, stop words and numbers dropped, plurals folded, variants merged."""

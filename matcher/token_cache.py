@@ -20,7 +20,7 @@ from . import parallel
 from .text import Vocabulary
 
 # Part of every key: bump it whenever text.py tokenizes differently, so that kept counts are not reused.
-TOKENIZER_VERSION = "2"
+TOKENIZER_VERSION = "3"
 BATCH = 500  # rows looked up at a time
 
 

@@ -160,6 +160,23 @@ def test_typographic_marks_read_as_plain_ones(vocab):
     assert vocab.normalize("“x” – y").isascii()
 
 
+@pytest.mark.parametrize("mark", [" ", "\n", "(", "[", '"', "/", "'", "*", "**"])
+def test_phrases_found_after_any_mark_and_the_mark_kept(vocab, mark):
+    """A phrase is found after a space, a line break, an opening bracket or quote, a slash or markdown emphasis,
+    and what it follows stays in the text: a line break still ends the line boilerplate is split on."""
+    normalized = vocab.normalize(f"Role{mark}Speech Recognition research")
+    assert normalized.startswith(f" role{mark}") and term_token("asr") in normalized.split()
+    assert "speech" not in normalized.split()
+
+
+def test_a_phrase_left_alone_is_left_as_written(vocab):
+    """A phrase its context rules out (CTC's, with no loss, speech or model near) is kept as it was written, the
+    mark before it once."""
+    text = "Expected (Connectionist Temporal Classification) pay\nconnectionist temporal classification rules"
+    assert vocab.normalize(text) == " " + text.lower()
+    assert "CTC" not in shown(vocab, text) and "CTC" in shown(vocab, text + " for speech")
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(["<", ">", "a", " ", "\n", "](", ")", "http", "s", "://", "www.", "x", "]"]),
                 max_size=30).map("".join))
