@@ -35,8 +35,11 @@ _SEPARATOR = "\0"  # no word character: no word runs from one text into the next
 
 @lru_cache(maxsize=1)
 def word_characters() -> np.ndarray:
-    """For every code point, whether `\\w` matches it (0.1 s, once per process; forked workers share it)."""
-    return np.fromiter((chr(c).isalnum() or c == 0x5F for c in range(0x110000)), dtype=bool, count=0x110000)
+    """For every code point, whether `\\w` matches it (0.15 s, once per process; forked workers share it)."""
+    table = np.zeros(0x110000, dtype=bool)
+    table[list(map(ord, filter(str.isalnum, map(chr, range(0x110000)))))] = True
+    table[ord("_")] = True
+    return table
 
 
 class _Powers:
@@ -150,7 +153,7 @@ class WordCounter:
             ids[missed] = self._looked_up(hashes[missed], joined, starts[missed], ends[missed])
         # Each word's text: the text after the k-th separator starts where k texts and k + 1 separators end.
         rows = np.searchsorted(np.cumsum([len(text) + 1 for text in texts]), starts, side="left")
-        return sp.csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, ids)), shape=(len(texts), len(self._tokens)))
+        return _tallied(rows, ids, len(texts), len(self._tokens))
 
     def _looked_up(self, hashes: np.ndarray, joined: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """The token numbers of words missing from the slots: each distinct hash looked up in the kept ones, a
@@ -198,6 +201,20 @@ def _groups(texts: list[str]) -> Iterator[tuple[int, int]]:
             end += 1
         yield start, end
         start = end
+
+
+def _tallied(rows: np.ndarray, ids: np.ndarray, height: int, width: int) -> sp.csr_matrix:
+    """How often each (row, id) pair occurs, as a CSR matrix: one sort of the pairs as single integers (a COO
+    matrix's conversion, which sorts each row's columns, takes about three times as long)."""
+    pairs = rows.astype(np.int64)
+    pairs *= width
+    pairs += ids
+    pairs.sort()
+    first = np.flatnonzero(np.diff(pairs, prepend=-1))  # where each distinct pair starts (pairs are >= 0)
+    counts = np.diff(np.append(first, len(pairs))).astype(np.int32)
+    distinct = pairs[first]
+    indptr = np.searchsorted(distinct, np.arange(height + 1, dtype=np.int64) * width)
+    return sp.csr_matrix((counts, (distinct % width).astype(np.int32), indptr), shape=(height, width))
 
 
 def _token_hashes(tokens: list[str]) -> np.ndarray:
