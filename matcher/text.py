@@ -165,7 +165,9 @@ class Vocabulary:
 
     def _replace_phrase(self, match: re.Match) -> str:
         found = match.group(0)  # the mark it follows (_PHRASE_AFTER), then the phrase
-        key = " ".join(part for part in _SPLIT.split(found[1:]) if part)
+        key = found[1:]
+        if key not in self._phrases and key[:-1] not in self._phrases:  # not written with single spaces
+            key = " ".join(part for part in _SPLIT.split(key) if part)
         if key in self._phrases:
             term = self._phrases[key]
         elif key[:-1] in self._phrases:
