@@ -89,7 +89,7 @@ class FieldVectorizer:
             remap = parallel.column_ids(tokens, self._columns, self.tokens if grow else None, maps)
             for (indices, data, indptr), (all_indices, all_data, all_indptr) in zip(arrays, parts, strict=True):
                 all_indptr.append(indptr[1:] + all_indptr[-1][-1])
-                all_indices.append(remap[indices])
+                all_indices.append(remap.take(indices))
                 all_data.append(data)
         fields = []
         while parts:
@@ -171,7 +171,7 @@ class FieldVectorizer:
         # Computed in place on one new array, sharing the counts' index arrays: no temporary copies.
         values = np.log(counts.data, dtype=np.float64)
         values += 1.0
-        values *= self._fitted_idf()[counts.indices]
+        values *= self._fitted_idf().take(counts.indices)
         weighted = sp.csr_matrix((values, counts.indices, counts.indptr), shape=counts.shape)
         return normalize(weighted, norm="l2", copy=False)
 

@@ -119,7 +119,7 @@ class TokenCache:
         keys, missed[:rows] = missed[:rows], []
         kept_ids, kept_counts, lengths = [], [], []
         for indices, data, indptr in arrays:
-            field_ids = ids[indices]
+            field_ids = ids.take(indices)
             counted = field_ids != 0
             kept_ids.append(field_ids[counted])
             kept_counts.append(np.asarray(data, dtype=np.int32)[counted])

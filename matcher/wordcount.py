@@ -112,7 +112,7 @@ class WordCounter:
         present = present[np.argsort(self._keys[present], kind="stable")]
         local = np.zeros(len(self._tokens), dtype=np.int32)
         local[present] = np.arange(1, len(present) + 1, dtype=np.int32)
-        matrix = sp.vstack([sp.csr_matrix((part.data, local[part.indices], part.indptr),
+        matrix = sp.vstack([sp.csr_matrix((part.data, local.take(part.indices), part.indptr),
                                           shape=(part.shape[0], len(present) + 1)) for part in parts], format="csr")
         numbers = np.concatenate(([0], present)).astype(np.int32)
         return numbers, matrix.indices.astype(np.int32), matrix.data.astype(np.int32), matrix.indptr.astype(np.int64)
