@@ -127,22 +127,13 @@ class TokenCache:
             running = np.concatenate(([0], np.cumsum(counted, dtype=np.int64)))
             lengths.append(np.diff(running[indptr]))
         per_row = np.stack(lengths, axis=1)  # rows x 3
-        totals = per_row.sum(axis=1)
-        sizes = 3 + 2 * totals  # int32 values in each row's blob
         offsets = np.zeros(rows + 1, dtype=np.int64)
-        np.cumsum(sizes, out=offsets[1:])
+        np.cumsum(3 + 2 * per_row.sum(axis=1), out=offsets[1:])  # each row's blob: 3 lengths, ids, counts
         packed = np.empty(offsets[-1], dtype=np.int32)
         packed[(offsets[:-1, np.newaxis] + np.arange(3)).ravel()] = per_row.ravel()
-        ahead = np.cumsum(per_row, axis=1) - per_row  # each field's ids start this far into the row's ids
-        for field in range(3):
-            field_lengths = per_row[:, field]
-            firsts = np.zeros(rows, dtype=np.int64)  # where each row's entries start in the field's arrays
-            np.cumsum(field_lengths[:-1], out=firsts[1:])
-            # Place of every entry: its row's first id of the field, plus its place within the row.
-            places = np.repeat(offsets[:-1] + 3 + ahead[:, field] - firsts, field_lengths)
-            places += np.arange(len(places), dtype=np.int64)
-            packed[places] = kept_ids[field]
-            packed[places + np.repeat(totals, field_lengths)] = kept_counts[field]
+        for field, (id_places, count_places) in enumerate(_places(offsets[:-1], per_row)):
+            packed[id_places] = kept_ids[field]
+            packed[count_places] = kept_counts[field]
         blob = packed.tobytes()
         for key, start, end in zip(keys, (4 * offsets[:-1]).tolist(), (4 * offsets[1:]).tolist(), strict=True):
             self._new[key] = blob[start:end]
@@ -156,16 +147,11 @@ class TokenCache:
         starts = np.zeros(len(blobs), dtype=np.int64)
         np.cumsum(sizes[:-1], out=starts[1:])
         lengths = packed[starts[:, np.newaxis] + np.arange(3)].astype(np.int64).reshape(len(blobs), 3)
-        totals = lengths.sum(axis=1)
-        ahead = np.cumsum(lengths, axis=1) - lengths  # each field's ids start this far into the row's ids
         joined = []
-        for field, field_lengths in enumerate(lengths.T):
+        for field_lengths, (id_places, count_places) in zip(lengths.T, _places(starts, lengths), strict=True):
             indptr = np.zeros(len(blobs) + 1, dtype=np.int64)
             np.cumsum(field_lengths, out=indptr[1:])
-            # Position of every id: its row's first id of the field, plus its place within the row.
-            first = starts + 3 + ahead[:, field]
-            positions = np.repeat(first - indptr[:-1], field_lengths) + np.arange(indptr[-1], dtype=np.int64)
-            joined.append((packed[positions], packed[positions + np.repeat(totals, field_lengths)], indptr))
+            joined.append((packed[id_places], packed[count_places], indptr))
         # Ids to local columns through one dense array (no sort): columns follow the ids, as a sorted unique would.
         held = np.zeros(len(self.tokens), dtype=bool)
         for field_ids, _, _ in joined:
@@ -189,3 +175,19 @@ class TokenCache:
                 matching.prune_token_counts(self.db, self.used)
             self._stored = len(self.tokens)
         self._new = {}
+
+
+def _places(starts: np.ndarray, lengths: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per field, where its ids and its counts lie among packed rows (int32 positions): the rows start at
+    `starts` and hold lengths[row, field] entries of each field. The one layout _keep writes and counts_of reads."""
+    totals = lengths.sum(axis=1)
+    ahead = np.cumsum(lengths, axis=1) - lengths  # each field's ids start this far into the row's ids
+    places = []
+    for field_lengths, field_ahead in zip(lengths.T, ahead.T, strict=True):
+        firsts = np.zeros(len(field_lengths), dtype=np.int64)  # where each row's entries start in the field's arrays
+        np.cumsum(field_lengths[:-1], out=firsts[1:])
+        # Place of every id: its row's first id of the field, plus its place within the row; its count, totals on.
+        ids = np.repeat(starts + 3 + field_ahead - firsts, field_lengths)
+        ids += np.arange(len(ids), dtype=np.int64)
+        places.append((ids, ids + np.repeat(totals, field_lengths)))
+    return places
