@@ -59,9 +59,14 @@ def best(runs: Sequence[Timed]) -> Timed:
     return Timed(min(r.wall for r in runs), min(r.cpu for r in runs))
 
 
+def span(values: Sequence[float], digits: int = 2) -> list[float]:
+    """The least and the most of some figures, rounded."""
+    return [round(min(values), digits), round(max(values), digits)]
+
+
 def wall_range(runs: Sequence[Timed], digits: int = 2) -> list[float]:
     """The least and the most wall time over repeated runs, rounded."""
-    return [round(min(r.wall for r in runs), digits), round(max(r.wall for r in runs), digits)]
+    return span([r.wall for r in runs], digits)
 
 
 def ratios(measured: Timed, baseline: Timed) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import memory
+from .clock import span
 
 ROOT = Path(__file__).resolve().parent.parent
 # The user's edit: a weighted term added to one built-in profile, in a NAME.extra.toml of their profiles directory.
@@ -138,11 +139,6 @@ def child(kind: str, db_path: str, corpus: str | None = None, added: int = 0,
     return result
 
 
-def _span(values: list[float]) -> list[float]:
-    """The least and the most of some figures, rounded."""
-    return [round(min(values), 2), round(max(values), 2)]
-
-
 def _ratios(full: dict[str, Any], bare: dict[str, Any]) -> dict[str, float]:
     return {"wall": round(full["seconds"] / bare["seconds"], 2), "cpu": round(full["cpu_s"] / bare["cpu_s"], 2)}
 
@@ -165,10 +161,10 @@ def run(db_path: Path, corpus: Path | None = None, added: int = 0, repeats: int 
     bare, one, full, edited = fastest["bare"], fastest["one"], fastest["workers"], fastest["profile"]
     rounds = list(zip(runs["bare"], runs["one"], runs["workers"], strict=True))
     result = {"documents": full["documents"], "repeats": repeats, "bare": bare, "end_to_end_one_process": one,
-              "wall_range_s": {name: _span([r["seconds"] for r in found]) for name, found in runs.items()},
+              "wall_range_s": {name: span([r["seconds"] for r in found]) for name, found in runs.items()},
               # Each round's own ratios (its runs taken back to back): how far the machine's load moved them.
-              "round_ratios_wall": {"one_process": _span([o["seconds"] / b["seconds"] for b, o, _ in rounds]),
-                                    "workers": _span([w["seconds"] / b["seconds"] for b, _, w in rounds])},
+              "round_ratios_wall": {"one_process": span([o["seconds"] / b["seconds"] for b, o, _ in rounds]),
+                                    "workers": span([w["seconds"] / b["seconds"] for b, _, w in rounds])},
               "end_to_end": full, "ratio_one_process": _ratios(one, bare), "ratio_workers": _ratios(full, bare),
               "profile_change": edited, "ratio_profile_change": _ratios(edited, bare),
               # Every run's mode: the figure is a rescore's only if each was one.
