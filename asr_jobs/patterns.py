@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-_SEPARATOR = r"[\s\-,/]+"
+_SEPARATOR = r"[\s\-,/]"
 _END = r"s?(?!\w)"
 # Letters in the order they are most common in job postings at the start of a word, and after it (counted on
 # the corpus). The regex engine tries a trie's alternatives in turn, so the common letters go first: the phrase
@@ -15,11 +15,12 @@ _FIRST_LETTERS = "atoscwipedfbmrlhygunvjkqxz"
 _LATER_LETTERS = "eitanorslcdupmhgfywbvkxqjz"
 
 
-def trie_pattern(keys: Iterable[str], end: str = _END) -> str:
+def trie_pattern(keys: Iterable[str], end: str = _END, *, separator: str = _SEPARATOR,
+                 escape: Callable[[str], str] = re.escape) -> str:
     """One regex alternation shaped as a trie, so each position tries few branches; longest match first.
 
-    A space in a key matches any run of separators; `end` follows every key (by default: an optional
-    plural "s", then no word character).
+    A space in a key matches any run of separators (`separator`, once or more); `end` follows every key (by
+    default: an optional plural "s", then no word character); `escape` writes each other character.
     """
     trie: dict = {}
     for key in keys:
@@ -27,16 +28,17 @@ def trie_pattern(keys: Iterable[str], end: str = _END) -> str:
         for char in key:
             node = node.setdefault(char, {})
         node[""] = {}
-    return _emit(trie, end) if trie else r"(?!x)x"
+    return _emit(trie, end, separator + "+", escape) if trie else r"(?!x)x"
 
 
-def _emit(node: dict, end: str, letters: str = _FIRST_LETTERS) -> str:
+def _emit(node: dict, end: str, separator: str, escape: Callable[[str], str], letters: str = _FIRST_LETTERS) -> str:
     alternatives = []
     for unit in sorted(node, key=lambda u: (u == "", _letter_rank(u, letters), u)):
         if unit == "":
             alternatives.append(end)
         else:
-            alternatives.append((_SEPARATOR if unit == " " else re.escape(unit)) + _emit(node[unit], end, _LATER_LETTERS))
+            alternatives.append((separator if unit == " " else escape(unit))
+                                + _emit(node[unit], end, separator, escape, _LATER_LETTERS))
     return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ..patterns import trie_pattern
+from . import scan
 from .wordcount import WordCounter
 
 VOCABULARY_FILE = "vocabulary.toml"
@@ -142,6 +143,22 @@ class Vocabulary:
         self._phrase_re = re.compile(_PHRASE_AFTER + trie_pattern(self._phrases))
         self._cache: dict[str, str | None] = {}
         self.counter = WordCounter(self.token)  # counts many texts' tokens at once (wordcount.py)
+        self._scanner: scan.Scanner | None = None
+        self.scanning = False  # whether use_scanner() was called (kept when a worker process is given a copy)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_scanner": None}  # a Hyperscan database is not pickled: a copy compiles its own
+
+    def use_scanner(self) -> bool:
+        """Find acronyms and phrases with Hyperscan from now on (scan.py: for many texts, as compiling takes a few
+        tenths of a second); False when it cannot, and re.sub goes on doing it all, to the same result."""
+        self.scanning = True
+        if self._scanner is None and scan.hyperscan is not None:
+            try:
+                self._scanner = scan.Scanner(self._acronyms, self._phrases, _PHRASE_AFTER)
+            except scan.hyperscan.error:  # a pattern of the user's vocabulary it cannot compile
+                self.scanning = False
+        return self._scanner is not None
 
     def _implied(self, name: str) -> str:
         return term_token(name) if name in self.terms else plural_stem(name.lower())
@@ -152,8 +169,13 @@ class Vocabulary:
 
     def normalize(self, text: str) -> str:
         """Lower-case text where every known term is its one internal token and boilerplate phrases a mark."""
-        text = self._acronym_re.sub(self._replace_acronym, without_noise(_plain(text))).lower()
-        return self._phrase_re.sub(self._replace_phrase, " " + text)
+        text = without_noise(_plain(text))
+        if self._scanner is None:
+            text = self._acronym_re.sub(self._replace_acronym, text).lower()
+            return self._phrase_re.sub(self._replace_phrase, " " + text)
+        text = scan.substituted(self._acronym_re, self._replace_acronym, text, self._scanner.acronym_starts(text))
+        text = " " + text.lower()
+        return scan.substituted(self._phrase_re, self._replace_phrase, text, self._scanner.phrase_starts(text))
 
     def _replace_acronym(self, match: re.Match) -> str:
         found = match.group(0)
