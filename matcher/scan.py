@@ -5,8 +5,15 @@ the acronym pattern at every capital letter. On postings that was a quarter of m
 in a hundred words. Hyperscan (the open-source Vectorscan fork, through the `hyperscan` package) compiles all
 of them into one automaton that reads the text at memory speed and reports where each may start; the `re`
 pattern is then tried there only, in order, as re.sub would (`substituted`). The text comes out exactly as
-re.sub gives it: Hyperscan only proposes places, and its patterns match wherever the `re` ones do (they leave
-out the end checks, a plural "s" and no word character after).
+re.sub gives it, because every place a match can start is reported: Hyperscan's patterns match wherever the
+`re` ones do (they leave out the end checks, a plural "s" and no word character after, and take in more
+separators), and each is reported on its own.
+
+Hyperscan reports where a match ends. An acronym is a literal: it starts its length before. A phrase is not
+(a run of separators may stand for each space), so its patterns are written backwards and run over the text
+backwards: where a reversed phrase and its mark end is where the phrase's mark starts. (Hyperscan can report
+starts itself, but only the leftmost one for each end, which may be a match `re` does not make, hiding another
+that it does.)
 
 Compiling takes a few tenths of a second, so it is done only for many texts (Vocabulary.use_scanner). Without
 the package (or where its patterns cannot be compiled), `re` does it all: slower, the same text.
@@ -45,16 +52,16 @@ def _byte_chars(text: str) -> str:
 
 
 class Scanner:
-    """Hyperscan databases of a vocabulary's acronyms (case as written) and phrases (after a mark)."""
+    """Hyperscan databases of a vocabulary's acronyms (case as written) and phrases (after a mark), backwards."""
 
     def __init__(self, acronyms: Iterable[str], phrases: Iterable[str], mark: str):
         if hyperscan is None:
             raise RuntimeError("the hyperscan package is not installed")
         self._acronym_bytes = [acronym.encode("utf-8") for acronym in acronyms]
-        self._acronyms = _compiled([b"".join(_byte(b).encode() for b in word) for word in self._acronym_bytes], 0)
-        phrase = mark + trie_pattern(map(_byte_chars, phrases), end="", separator=_SEPARATOR,
-                                     escape=lambda char: _byte(ord(char)))
-        self._phrases = _compiled([phrase.encode("ascii")], hyperscan.HS_FLAG_SOM_LEFTMOST)
+        self._acronyms = _compiled([b"".join(_byte(b).encode() for b in word) for word in self._acronym_bytes])
+        backwards = trie_pattern((_byte_chars(phrase[::-1]) for phrase in phrases), end="", separator=_SEPARATOR,
+                                 escape=lambda char: _byte(ord(char)))
+        self._phrases = _compiled([(backwards + mark).encode("ascii")])
 
     def acronym_starts(self, text: str) -> list[int]:
         """Every position where one of the acronyms is written, in order."""
@@ -66,35 +73,35 @@ class Scanner:
             found.append(end - len(lengths[pattern]))
 
         self._acronyms.scan(data, match_event_handler=heard)
-        return _characters(data, text, found)
+        return sorted(set(_characters(data, text, found)))
 
     def phrase_starts(self, text: str) -> list[int]:
         """Every position where a mark and a phrase start, in order (the phrase's end left unchecked)."""
-        data = text.encode("utf-8", "surrogatepass")
+        backwards = text[::-1]
+        data = backwards.encode("utf-8", "surrogatepass")
         found: list[int] = []
 
-        def heard(_pattern: int, start: int, _end: int, _flags: int, _context: Any) -> None:
-            found.append(start)
+        def heard(_pattern: int, _start: int, end: int, _flags: int, _context: Any) -> None:
+            found.append(end)
 
         self._phrases.scan(data, match_event_handler=heard)
-        return _characters(data, text, found)
+        return sorted({len(text) - end for end in _characters(data, backwards, found)})
 
 
-def _compiled(patterns: list[bytes], flags: int) -> Any:
+def _compiled(patterns: list[bytes]) -> Any:
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     database.compile(expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns),
-                     flags=[flags] * len(patterns))
+                     flags=[0] * len(patterns))
     return database
 
 
 def _characters(data: bytes, text: str, offsets: list[int]) -> list[int]:
-    """Byte offsets into a text's UTF-8 as positions in the text, sorted, each once."""
-    if not offsets:
+    """Byte offsets into a text's UTF-8 (each where a character starts, or the end) as character offsets."""
+    if not offsets or len(data) == len(text):  # ASCII: the same
         return offsets
-    if len(data) != len(text):  # not ASCII: a character starts at every byte that does not continue one
-        starts = np.frombuffer(data, dtype=np.uint8) & 0xC0 != 0x80
-        offsets = (np.cumsum(starts) - 1).take(offsets).tolist()
-    return sorted(set(offsets))
+    starts = np.zeros(len(data) + 1, dtype=np.int64)  # characters before each byte offset
+    np.cumsum(np.frombuffer(data, dtype=np.uint8) & 0xC0 != 0x80, out=starts[1:])
+    return starts.take(offsets).tolist()
 
 
 def substituted(pattern: re.Pattern, replace: Callable[[re.Match], str], text: str, starts: list[int]) -> str:
