@@ -34,8 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 LARGE = 100_000
 IMPORT_REPEATS = 3  # the corpus import and its bare baselines, in turn: about 20 s a round
 # Matching and its bare baseline, in turn (best of each): a shared machine's load moves single runs by a fifth or
-# more. A round takes about 30 s on the corpus and 3 minutes at 100,000 postings.
-MATCH_REPEATS = 3
+# more. A round takes about 30 s on the corpus and 3 minutes at 100,000 postings: five rounds on the corpus (two
+# runs of three rounds each, minutes apart, gave its one-process ratio as 1.14x and 1.33x), three at 100,000.
+MATCH_REPEATS = 5
+LARGE_MATCH_REPEATS = 3
 ADDED = 100  # postings a scrape adds before the incremental match
 
 
@@ -96,7 +98,7 @@ def run(corpus: Path | None, quick: bool) -> dict[str, Any]:
             "then again unchanged ...")
         results["import_large"] = store_bench.imported(large, corpus, LARGE, folder)
         say(f"matching: {LARGE:,} postings, end to end and bare fit_transform, then {ADDED} new postings ...")
-        results["matching_large"] = matching.run(large, corpus, ADDED, repeats=MATCH_REPEATS)
+        results["matching_large"] = matching.run(large, corpus, ADDED, repeats=LARGE_MATCH_REPEATS)
         say(f"jobs: query and command latency at {LARGE:,} postings ...")
         results["jobs"] = store_bench.jobs_latency(large)
     return results
