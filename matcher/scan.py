@@ -57,26 +57,34 @@ class Scanner:
     def __init__(self, acronyms: Iterable[str], phrases: Iterable[str], mark: str):
         if hyperscan is None:
             raise RuntimeError("the hyperscan package is not installed")
-        self._acronym_bytes = [acronym.encode("utf-8") for acronym in acronyms]
-        self._acronyms = _compiled([b"".join(_byte(b).encode() for b in word) for word in self._acronym_bytes])
-        backwards = trie_pattern((_byte_chars(phrase[::-1]) for phrase in phrases), end="", separator=_SEPARATOR,
-                                 escape=lambda char: _byte(ord(char)))
-        self._phrases = _compiled([(backwards + mark).encode("ascii")])
+        acronyms, phrases = list(acronyms), list(phrases)
+        # A space in an acronym stands for a run of separators, as in a phrase: Hyperscan reports where such a
+        # match starts (the one start for each end: the units hold no separator); others are literals.
+        self._acronym_lengths = [None if " " in word else len(word.encode("utf-8")) for word in acronyms]
+        self._acronyms = _compiled([(_separated([_byte_chars(word)]), 0 if length else hyperscan.HS_FLAG_SOM_LEFTMOST)
+                                    for word, length in zip(acronyms, self._acronym_lengths, strict=True)])
+        backwards = (_byte_chars(phrase[::-1]) for phrase in phrases)
+        self._phrases = _compiled([(_separated(backwards) + mark, 0)] if phrases else [])
 
     def acronym_starts(self, text: str) -> list[int]:
         """Every position where one of the acronyms is written, in order."""
+        if self._acronyms is None:
+            return []
         data = text.encode("utf-8", "surrogatepass")
         found: list[int] = []
-        lengths = self._acronym_bytes
+        lengths = self._acronym_lengths
 
-        def heard(pattern: int, _start: int, end: int, _flags: int, _context: Any) -> None:
-            found.append(end - len(lengths[pattern]))
+        def heard(pattern: int, start: int, end: int, _flags: int, _context: Any) -> None:
+            length = lengths[pattern]
+            found.append(start if length is None else end - length)
 
         self._acronyms.scan(data, match_event_handler=heard)
         return sorted(set(_characters(data, text, found)))
 
     def phrase_starts(self, text: str) -> list[int]:
         """Every position where a mark and a phrase start, in order (the phrase's end left unchecked)."""
+        if self._phrases is None:
+            return []
         backwards = text[::-1]
         data = backwards.encode("utf-8", "surrogatepass")
         found: list[int] = []
@@ -88,10 +96,18 @@ class Scanner:
         return sorted({len(text) - end for end in _characters(data, backwards, found)})
 
 
-def _compiled(patterns: list[bytes]) -> Any:
+def _separated(keys: Iterable[str]) -> str:
+    """A Hyperscan pattern of a trie of keys (given as _byte_chars), each space a run of separators."""
+    return trie_pattern(keys, end="", separator=_SEPARATOR, escape=lambda char: _byte(ord(char)))
+
+
+def _compiled(patterns: list[tuple[str, int]]) -> Any:
+    """A block-mode database of (pattern, flags), pattern i reported as i; None for no patterns."""
+    if not patterns:
+        return None
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    database.compile(expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns),
-                     flags=[0] * len(patterns))
+    database.compile(expressions=[pattern.encode("ascii") for pattern, _ in patterns], ids=list(range(len(patterns))),
+                     elements=len(patterns), flags=[flags for _, flags in patterns])
     return database
 
 

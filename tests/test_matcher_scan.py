@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from asr_jobs.cli import cli
 from asr_jobs.db.store import open_db, save_postings
 from asr_jobs.matcher import parallel, scan, text
-from asr_jobs.matcher.text import Vocabulary, load_vocabulary
+from asr_jobs.matcher.text import Term, Vocabulary, load_vocabulary
 from asr_jobs.models import Posting
 
 from .conftest import SHARED
@@ -95,6 +95,21 @@ def test_real_postings_come_out_the_same(both):
     for row in rows:
         assert scanned.fields(row.get("title"), row.get("description")) == \
             plain.fields(row.get("title"), row.get("description")), row.get("id")
+
+
+@pytest.mark.parametrize("sample", ["the A  SR team", "the A SR team", "A-SR", "SR", "ASR", "A\nSR speech  thing",
+                                    "speech-thing A SRs", "Speech Thing"])
+def test_a_users_vocabulary_of_any_shape(sample):
+    """An acronym written with a space (a run of separators in re's pattern), one inside another, no phrases."""
+    terms = {"x": Term(name="x", acronyms=["A SR", "SR"]), "y": Term(name="y", phrases=["speech thing"])}
+    plain, scanned = Vocabulary(terms), Vocabulary(terms)
+    assert scanned.use_scanner()
+    assert scanned.normalize(sample) == plain.normalize(sample)
+    acronyms_only = Vocabulary({"x": terms["x"]})
+    assert acronyms_only.use_scanner()
+    assert acronyms_only.normalize(sample) == Vocabulary({"x": terms["x"]}).normalize(sample)
+    empty = Vocabulary({})
+    assert empty.use_scanner() and empty.normalize(sample) == " " + sample.lower()
 
 
 def test_without_the_package_re_does_it_all(monkeypatch):
