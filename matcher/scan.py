@@ -9,11 +9,12 @@ re.sub gives it, because every place a match can start is reported: Hyperscan's 
 `re` ones do (they leave out the end checks, a plural "s" and no word character after, and take in more
 separators), and each is reported on its own.
 
-Hyperscan reports where a match ends. An acronym is a literal: it starts its length before. A phrase is not
-(a run of separators may stand for each space), so its patterns are written backwards and run over the text
-backwards: where a reversed phrase and its mark end is where the phrase's mark starts. (Hyperscan can report
-starts itself, but only the leftmost one for each end, which may be a match `re` does not make, hiding another
-that it does.)
+Hyperscan reports where a match ends. An acronym is a literal: it starts its length before (one written with
+a space, a run of separators in `re`'s pattern, has Hyperscan report its start: there is one for each end). A
+phrase is not (a run of separators may stand for each space), so its patterns are written backwards and run
+over the text backwards: where a reversed phrase and its mark end is where the phrase's mark starts.
+(Hyperscan can report starts itself, but only the leftmost one for each end, which for a trie of phrases may
+be a match `re` does not make, hiding another that it does.)
 
 Compiling takes a few tenths of a second, so it is done only for many texts (Vocabulary.use_scanner). Without
 the package (or where its patterns cannot be compiled), `re` does it all: slower, the same text.

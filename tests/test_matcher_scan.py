@@ -122,9 +122,11 @@ def test_without_the_package_re_does_it_all(monkeypatch):
 def test_a_copy_sent_to_a_worker_compiles_its_own(both, monkeypatch):
     """Where workers are spawned (macOS, Windows), each is sent the vocabulary pickled, without its databases."""
     monkeypatch.setattr(parallel, "_vocabulary", None)  # _start sets the worker's: put back after the test
+    # and it starts a thread that ends the process (exit status 0) once its parent is gone: none in pytest
+    monkeypatch.setattr(parallel, "watch_parent", lambda parent: None)
     copy = pickle.loads(pickle.dumps(both[1]))
     assert copy._scanner is None and copy.scanning
-    parallel._start(copy, parent=os.getppid())  # as a worker starts (it watches this process's parent)
+    parallel._start(copy, parent=os.getppid())  # as a worker starts
     assert copy._scanner is not None
     assert copy.normalize("speech-recognition ASR") == both[0].normalize("speech-recognition ASR")
 
