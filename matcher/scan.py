@@ -71,30 +71,27 @@ class Scanner:
         """Every position where one of the acronyms is written, in order."""
         if self._acronyms is None:
             return []
-        data = text.encode("utf-8", "surrogatepass")
-        found: list[int] = []
-        lengths = self._acronym_lengths
+        return sorted(set(_reported(self._acronyms, text, self._acronym_start)))
 
-        def heard(pattern: int, start: int, end: int, _flags: int, _context: Any) -> None:
-            length = lengths[pattern]
-            found.append(start if length is None else end - length)
-
-        self._acronyms.scan(data, match_event_handler=heard)
-        return sorted(set(_characters(data, text, found)))
+    def _acronym_start(self, pattern: int, start: int, end: int) -> int:
+        """Where a reported acronym starts: its length before its end, or where Hyperscan says (one with a space)."""
+        length = self._acronym_lengths[pattern]
+        return start if length is None else end - length
 
     def phrase_starts(self, text: str) -> list[int]:
         """Every position where a mark and a phrase start, in order (the phrase's end left unchecked)."""
         if self._phrases is None:
             return []
-        backwards = text[::-1]
-        data = backwards.encode("utf-8", "surrogatepass")
-        found: list[int] = []
+        return sorted({len(text) - end for end in _reported(self._phrases, text[::-1], lambda _, _start, end: end)})
 
-        def heard(_pattern: int, _start: int, end: int, _flags: int, _context: Any) -> None:
-            found.append(end)
 
-        self._phrases.scan(data, match_event_handler=heard)
-        return sorted({len(text) - end for end in _characters(data, backwards, found)})
+def _reported(database: Any, text: str, offset: Callable[[int, int, int], int]) -> list[int]:
+    """offset(pattern, start, end) of every match the database reports in the text, as character offsets."""
+    data = text.encode("utf-8", "surrogatepass")
+    found: list[int] = []
+    database.scan(data, match_event_handler=lambda pattern, start, end, _flags, _context:
+                  found.append(offset(pattern, start, end)))
+    return _characters(data, text, found)
 
 
 def _separated(keys: Iterable[str]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -169,13 +169,16 @@ class Vocabulary:
 
     def normalize(self, text: str) -> str:
         """Lower-case text where every known term is its one internal token and boilerplate phrases a mark."""
-        text = without_noise(_plain(text))
+        text = self._substituted(self._acronym_re, self._replace_acronym, without_noise(_plain(text)),
+                                 scan.Scanner.acronym_starts).lower()
+        return self._substituted(self._phrase_re, self._replace_phrase, " " + text, scan.Scanner.phrase_starts)
+
+    def _substituted(self, pattern: re.Pattern, replace: Callable[[re.Match], str], text: str,
+                     starts: Callable[[scan.Scanner, str], list[int]]) -> str:
+        """pattern.sub(replace, text): tried only where the scanner says a match may start, when there is one."""
         if self._scanner is None:
-            text = self._acronym_re.sub(self._replace_acronym, text).lower()
-            return self._phrase_re.sub(self._replace_phrase, " " + text)
-        text = scan.substituted(self._acronym_re, self._replace_acronym, text, self._scanner.acronym_starts(text))
-        text = " " + text.lower()
-        return scan.substituted(self._phrase_re, self._replace_phrase, text, self._scanner.phrase_starts(text))
+            return pattern.sub(replace, text)
+        return scan.substituted(pattern, replace, text, starts(self._scanner, text))
 
     def _replace_acronym(self, match: re.Match) -> str:
         found = match.group(0)
