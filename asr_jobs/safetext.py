@@ -17,10 +17,12 @@ _ESCAPE_SEQUENCE = re.compile(
 _ESCAPE_START = re.compile(r"[\x1b\x90\x98\x9b\x9d\x9e\x9f]")
 # C0 controls but tab and newline, DEL, C1 controls; bidi controls (U+061C, U+200E/F, U+202A-U+202E,
 # U+2066-U+2069) that reorder what a reader sees; zero-width and invisible characters (U+180E,
-# U+200B-U+200D, U+2060-U+2064, U+FEFF) and Unicode tag characters that hide text in plain sight.
+# U+200B-U+200D, U+2060-U+2064, U+FEFF) and Unicode tag characters that hide text in plain sight; lone
+# surrogates (a JSON "\ud800" escape decodes to one), which no encoding can write: SQLite, a terminal and a
+# CSV file would each refuse the whole text.
 _UNSAFE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"
-    "\U000e0000-\U000e007f]"
+    "\ud800-\udfff\U000e0000-\U000e007f]"
 )
 _LINE_BREAKS = re.compile(r"[\t\n\r\v\f\u2028\u2029]")
 # What a spreadsheet reads as a formula when a cell starts with it.

@@ -71,6 +71,24 @@ def test_printable_removes_whole_escape_sequences_and_invisible_characters():
     assert printable("\x1b\\[bold]x") == "\\[bold]x"
 
 
+def test_lone_surrogates_in_a_file_are_dropped_from_text_and_refused_in_an_id(runner, tmp_path):
+    """A JSON escape such as \\ud800 decodes to a character no encoding writes: it once stopped the whole import
+    with "'utf-8' codec can't encode", naming neither the file nor the line."""
+    lines = [{"id": "a", "title": "Speech\ud800 Scientist", "description": "ASR\udfff research", "location": "R\ud800",
+              "company": "E\udc00", "url": "https://e.x/\ud800"}, {"id": "b", "title": "ok"}]
+    (tmp_path / "p.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = runner.invoke(cli, ["import", str(tmp_path / "p.jsonl"), "--lab", "remote", "--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(runner.invoke(cli, ["show", "remote:a", "--db", str(tmp_path / "x.db"), "--json"]).stdout)
+    assert (shown["title"], shown["description"], shown["location"], shown["company"], shown["url"]) == \
+        ("Speech Scientist", "ASR research", "R", "E", "")
+    (tmp_path / "q.jsonl").write_text(json.dumps({"id": "c\ud800", "title": "x"}) + "\n" + json.dumps(lines[1]) + "\n")
+    refused = runner.invoke(cli, ["import", str(tmp_path / "q.jsonl"), "--lab", "remote", "--db", str(tmp_path / "x.db")])
+    assert refused.exit_code == 1
+    assert "remote: line 1: the id 'c\\ud800' holds a lone surrogate" in refused.output
+    assert "q.jsonl" in refused.output and "Traceback" not in refused.output
+
+
 def test_error_body_with_escapes_never_reaches_the_terminal_the_database_or_labs(runner, monkeypatch):
     scrape_through(monkeypatch, lambda request: httpx.Response(
         403, content=HOSTILE.encode(), headers={"content-type": "text/plain"}))

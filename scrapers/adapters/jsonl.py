@@ -63,6 +63,18 @@ def check_row(row: Any, lab: Lab, url: str, number: int) -> None:
     for key in ("id", "title"):
         if row.get(key) in (None, ""):
             raise ParseError(lab.name, url, f"line {number}: no {key!r}")
+    if not _encodes(str(row["id"])):
+        # Text fields are cleaned (sanitize); an id is a key, kept as written, so it must be storable as it is.
+        raise ParseError(lab.name, url, f"line {number}: the id {row['id']!r} holds a lone surrogate")
+
+
+def _encodes(text: str) -> bool:
+    """Can the text be written as UTF-8 (no lone surrogate, which a JSON escape such as \\ud800 can give)?"""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse_row(row: Any, lab: Lab, url: str, number: int) -> Posting:
