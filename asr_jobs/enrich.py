@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import heapq
+import functools
 import itertools
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from .models import Posting
 from .patterns import any_case, trie_pattern
+
+if TYPE_CHECKING:
+    from .literals import WordStarts
 
 LEVELS = ("intern", "student-researcher", "postdoc", "research-engineer", "research-scientist", "senior",
           "principal-staff", "manager")
@@ -83,12 +86,9 @@ _PAY = re.compile(
     + r"(?:\s*,?\s*(?P<sep>-|–|—|~|\bto\b|\band\b|\bà\b|\bbis\b|\ba\b)\s*"
     + _MONEY.format(n=2, prefix=_PREFIX, number=_NUMBER, suffix=_SUFFIX) + ")?"
 )
-# Where pay can be. No two hints overlap, so the symbols and codes are found in one pass, in order, and the
-# words apart with str.find (a pattern whose branches start with 'e' or 'l' tries them at every such letter).
+# Where pay can be (found by _word_starts).
 _CURRENCY_HINTS = ("$", "€", "£", "₹", "¥", "USD", "EUR", "GBP", "CAD", "AUD", "NZD", "SGD", "CHF", "INR", "JPY",
                    "LPA", "euro", "Euro", "lakh")
-_HINT_WORDS = ("euro", "Euro", "lakh")
-_HINT_CODES = re.compile("|".join(re.escape(hint) for hint in _CURRENCY_HINTS if hint not in _HINT_WORDS))
 # Pay is read in windows around each hint: the amount from 25 characters before the hint to 60 after (a range
 # such as "USD 150,000.00 - 200,000.00" is about 30), its context up to 90 characters before it on its line
 # (the pay words of "The base salary range for this role is") and 30 after (its period, "per annum").
@@ -303,15 +303,19 @@ def _pay(low: float | None, high: float | None, currency: str, period: str) -> d
     return {"salary_min": low, "salary_max": high, "salary_currency": currency, "salary_period": period}
 
 
-def salary_from_text(text: str) -> dict[str, Any] | None:
-    """The first plausible pay in a text: min/max (yearly, or hourly for hourly pay), currency and period."""
+def salary_from_text(text: str, starts: dict[str, list[int]] | None = None) -> dict[str, Any] | None:
+    """The first plausible pay in a text: min/max (yearly, or hourly for hourly pay), currency and period.
+
+    `starts`: _word_starts(text), when the caller has it.
+    """
     if not text:
         return None
-    text = text.replace("**", "  ").replace("__", "  ")  # markdown bold splits "**$225,000** **to $275,000**"
+    hints = (starts or _word_starts()(text))["pay"]
+    # Markdown bold splits "**$225,000** **to $275,000**"; the same length, so the hints stay where they are.
+    text = text.replace("**", "  ").replace("__", "  ")
     position = amounts = 0
     digit = _DIGIT.search(text)
-    codes = (match.start() for match in _HINT_CODES.finditer(text))
-    for hint in heapq.merge(codes, *(_find_all(text, word) for word in _HINT_WORDS)):
+    for hint in hints:
         if hint < position:
             continue
         begin, end = max(position, hint - _BEFORE_HINT), min(len(text), hint + _AFTER_HINT)
@@ -346,9 +350,9 @@ def yearly(amount: float | None, period: str | None) -> float | None:
 # --- Degree, publications, venues -----------------------------------------------------------------------
 # Tries of the ways postings write a word scan several times faster than case-insensitive regexes; the
 # word boundary before a match is checked apart (_starts_word) for the same reason.
-_PHD = re.compile(trie_pattern(["PhD", "Ph.D", "Ph. D", "PHD", "phd", "Phd", "Doctoral degree", "doctoral degree",
-                                "Doctorate", "doctorate", "Doctorat", "doctorat", "Thèse en", "thèse en",
-                                "thèse de", "thèse dans"], end=r"\.?(?!\w)"))
+_PHD_WORDS = ("PhD", "Ph.D", "Ph. D", "PHD", "phd", "Phd", "Doctoral degree", "doctoral degree", "Doctorate",
+              "doctorate", "Doctorat", "doctorat", "Thèse en", "thèse en", "thèse de", "thèse dans")
+_PHD = re.compile(trie_pattern(_PHD_WORDS, end=r"\.?(?!\w)"))
 _PHD_NOT_REQUIRED = re.compile(
     r"\W{0,3}(?:students?|candidates?|positions?|programs?|programmes?|studentships?|interns?(?:hip)?s?|"
     r"fellowships?|scholarships?|researchers? positions?|opportunit|project|supervis|thesis|level interns?)")
@@ -358,14 +362,11 @@ _PREFERRED = re.compile(
     r"|or (?:\d+\+? )?years|or industry|master'?s? (?:degree )?or|\bm\.?s\.?c?\.? (?:degree )?or|\bms/|/ms\b"
     r"|or (?:a )?master|or ms\b|or m\.s|ms or\b|strongly considered|souhait|apprécié|serait un plus")
 _PREFERRED_HEADING = re.compile(r"prefer|nice|bonus|plus|desir|ideal|additional|souhait")
-_MASTER = re.compile(trie_pattern(["Master", "master", "MASTER", "Master's", "master's", "Masters", "masters",
-                                   "M.S.", "MSc", "M.Sc", "Graduate degree", "graduate degree", "M2"],
+_MASTER_WORDS = ("Master", "master", "MASTER", "Master's", "master's", "Masters", "masters", "M.S.", "MSc", "M.Sc",
+                 "Graduate degree", "graduate degree", "M2")
+_MASTER = re.compile(trie_pattern(_MASTER_WORDS,
                                   end=r"(?!\w)(?! ?(?:of )?(?:ceremonies|data|class|craft|plan|branch|card))"))
 _MS = re.compile(r"MS(?= in| degree|/| or|,)")
-# Where a match of _PHD / _MASTER can start: each word found with str.find (many times faster than the regex
-# engine's scan), moved back by the characters before it ("octora" is 1 into "Doctorate").
-_PHD_STARTS = (("Ph", 0), ("PH", 0), ("ph", 0), ("octora", 1), ("hèse", 1))
-_MASTER_STARTS = (("aster", 1), ("ASTER", 1), ("M.S", 0), ("MSc", 0), ("M2", 0), ("raduate", 1))
 # A heading: a line of a few words after bullets, '#' or '**', before an optional ':'. Lines are read one by
 # one, upwards from a mention, each once.
 _HEADING = re.compile(r"\W*(?:#{1,6}\s*)?(?:\*\*)?([^\W\d_][^\n]{1,59}?)(?:\*\*)?:?\s*")
@@ -381,13 +382,14 @@ _SENTENCE_REACH, _LINE_REACH, _HEADING_REACH = 1000, 3000, 1500
 _SEARCH_AHEAD = 200
 
 
-def degree(text: str) -> str:
-    """'phd-required', 'phd-preferred', 'ms' (a Master's asked, no PhD) or ''."""
+def degree(text: str, starts: dict[str, list[int]] | None = None) -> str:
+    """'phd-required', 'phd-preferred', 'ms' (a Master's asked, no PhD) or ''. `starts`: _word_starts(text)."""
     text = text or ""
+    starts = starts or _word_starts()(text)
     preferred = False
     preferred_words = _NextMatch(_PREFERRED_ANY_CASE, text)
     headings = _Headings(text)
-    for match in _matches(_PHD, text, _PHD_STARTS):
+    for match in _matches(_PHD, text, starts["phd"]):
         if not _starts_word(text, match.start()):
             continue
         after = text[match.end(): match.end() + 40].lower()
@@ -401,13 +403,12 @@ def degree(text: str) -> str:
             return "phd-required"  # one required mention decides: the rest need not be read
     if preferred:
         return "phd-preferred"
-    masters = itertools.chain(_matches(_MASTER, text, _MASTER_STARTS), _MS.finditer(text))
+    masters = itertools.chain(_matches(_MASTER, text, starts["master"]), _MS.finditer(text))
     return "ms" if any(_starts_word(text, m.start()) for m in masters) else ""
 
 
-def _matches(pattern: re.Pattern, text: str, starts: tuple[tuple[str, int], ...]) -> Iterator[re.Match]:
-    """pattern.finditer(text) for a pattern whose every match starts where `starts` say."""
-    positions = sorted({found - back for word, back in starts for found in _find_all(text, word) if found >= back})
+def _matches(pattern: re.Pattern, text: str, positions: list[int]) -> Iterator[re.Match]:
+    """pattern.finditer(text) for a pattern whose every match starts at one of `positions` (ascending)."""
     end = 0
     for position in positions:
         if position >= end:
@@ -415,13 +416,6 @@ def _matches(pattern: re.Pattern, text: str, starts: tuple[tuple[str, int], ...]
             if match:
                 end = match.end()
                 yield match
-
-
-def _find_all(text: str, word: str) -> Iterator[int]:
-    position = text.find(word)
-    while position >= 0:
-        yield position
-        position = text.find(word, position + 1)
 
 
 def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
@@ -515,46 +509,31 @@ PUBLICATION_PATTERNS = (
 )
 
 
-# Words every match of a pattern starts with ("track record of" also matches from its "record"). Only where
-# one occurs is the pattern tried, anchored there, so a match is only read in a window that starts at its word.
-# They are found with bytes.find in the UTF-8 text with its ASCII letters lowered: many times faster than a
-# re.I scan or str.lower(), and the same places (the words are ASCII, and the only other characters that
-# lower to ASCII letters are the Kelvin sign and 'İ', which take the re.I path).
-_PUBLICATION_STARTS = {
-    label: tuple(word.encode() for word in words)
-    for label, words in (("first-author", ("first", "lead author", "premier auteur")),
-                         ("track-record", ("record", "publication", "published", "top-tier")),
-                         ("expected", ("publi", "paper", "peer-reviewed", "soumission d'article", "conference papers")))
+# Words every match of a pattern starts with ("track record of" also matches from its "record"), in either
+# case. Only where one occurs is the pattern tried, anchored there, so a match is only read in a window that
+# starts at its word. Their ASCII letters are matched in either case: the same places as re.I (the words are
+# ASCII, and the only other characters re.I folds to ASCII letters are the Kelvin sign and 'İ', which take a
+# plain re.I search).
+_PUBLICATION_WORDS = {
+    "first-author": ("first", "lead author", "premier auteur"),
+    "track-record": ("record", "publication", "published", "top-tier"),
+    "expected": ("publi", "paper", "peer-reviewed", "soumission d'article", "conference papers"),
 }
 
 
-def publication_expectation(text: str) -> str:
-    """What a posting asks about publishing: 'first-author', 'track-record', 'expected' or ''."""
+def publication_expectation(text: str, starts: dict[str, list[int]] | None = None) -> str:
+    """What a posting asks about publishing: 'first-author', 'track-record', 'expected' or ''.
+
+    `starts`: _word_starts(text), when the caller has it.
+    """
     text = text or ""
     if any(char in text for char in _FOLDED_BY_RE_ONLY):
         return next((label for label, pattern in PUBLICATION_PATTERNS if pattern.search(text)), "")
-    encoded = text.encode("utf-8", "surrogatepass").lower()
+    starts = starts or _word_starts()(text)
     for label, pattern in PUBLICATION_PATTERNS:
-        if any(_matches_at_word(pattern, text, encoded, word) for word in _PUBLICATION_STARTS[label]):
+        if any(pattern.match(text, position) for position in starts[label]):
             return label
     return ""
-
-
-def _matches_at_word(pattern: re.Pattern, text: str, encoded: bytes, word: bytes) -> bool:
-    """Does pattern match where word starts (found in `encoded`, whose offsets count bytes, not characters)?"""
-    ascii_only = len(encoded) == len(text)
-    counted = characters = 0
-    found = encoded.find(word)
-    while found >= 0:
-        if ascii_only:
-            characters = found
-        else:  # each word starts on a character boundary: count the characters since the last one
-            characters += len(encoded[counted:found].decode("utf-8", "surrogatepass"))
-            counted = found
-        if pattern.match(text, characters):
-            return True
-        found = encoded.find(word, found + 1)
-    return False
 
 
 # Venues as postings write them. Weak ones (also common words or other things) count only beside a strong
@@ -577,12 +556,12 @@ _VENUES = re.compile(trie_pattern(VENUES, end=r"(?!\w)"))
 _YEAR_AFTER = re.compile(r"\W{0,2}(?:(?:19|20)\d\d|'\d\d)\b")
 
 
-def venues(text: str) -> list[str]:
-    """Publication venues a posting names, in order of first mention."""
+def venues(text: str, starts: dict[str, list[int]] | None = None) -> list[str]:
+    """Publication venues a posting names, in order of first mention. `starts`: _word_starts(text)."""
     text = text or ""
     found: dict[str, int] = {}
     weak: dict[str, int] = {}
-    for match in _VENUES.finditer(text):
+    for match in _matches(_VENUES, text, (starts or _word_starts()(text))["venue"]):
         if not _starts_word(text, match.start()):
             continue
         name = VENUES.get(match.group(0)) or _VENUE_SPELLINGS.get(_spelling(match.group(0)))
@@ -608,17 +587,35 @@ _SEPARATORS = re.compile(r"[\s\-,/]+")
 _VENUE_SPELLINGS = {_spelling(variant): name for variant, name in reversed(VENUES.items())}
 
 
+@functools.cache
+def _word_starts() -> WordStarts:
+    """Where the words each field is read near start in a text: one pass over it for them all.
+
+    Every match of _PHD, _MASTER or _VENUES starts with the first word of one of its keys (a space in a key is
+    a run of separators); pay is read around its hints.
+    """
+    from .literals import WordStarts  # here, not at the top: `asr-jobs --help` imports this module (LEVELS)
+
+    return WordStarts({"pay": _CURRENCY_HINTS, "phd": _first_words(_PHD_WORDS), "master": _first_words(_MASTER_WORDS),
+                       "venue": _first_words(VENUES), **_PUBLICATION_WORDS}, caseless=_PUBLICATION_WORDS)
+
+
+def _first_words(keys: Iterable[str]) -> list[str]:
+    return [key.split(" ")[0] for key in keys]
+
+
 def posting_fields(posting: Posting) -> dict[str, Any]:
     """Columns derived from a posting's text, stored beside what the site gave."""
     text = posting.description or ""
+    starts = _word_starts()(text)
     fields: dict[str, Any] = {
         "seniority": seniority(posting.title, text),
-        "degree": degree(text),
-        "venues": ", ".join(venues(text)),
-        "publications": publication_expectation(text),
+        "degree": degree(text, starts),
+        "venues": ", ".join(venues(text, starts)),
+        "publications": publication_expectation(text, starts),
     }
     if posting.salary_min is None and posting.salary_max is None:
-        pay = salary_from_text(text) or salary_from_text(posting.location or "")
+        pay = salary_from_text(text, starts) or salary_from_text(posting.location or "")
         if pay:
             fields.update(pay, salary_source="text")
     return fields

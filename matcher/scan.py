@@ -24,27 +24,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
 
-import numpy as np
-
+from ..literals import Compiled, hyperscan, hyperscan_byte
 from ..patterns import trie_pattern
-
-try:
-    import hyperscan
-except ImportError:  # no wheel for this platform: re.sub does it all
-    hyperscan = None  # type: ignore[assignment]
 
 # What a space in a phrase stands for (patterns._SEPARATOR, `[\s\-,/]`) as UTF-8 bytes, for Hyperscan: the ASCII
 # whitespace Python's \s holds, "-,/", and any byte of a character beyond ASCII, which takes in all of Python's
 # other whitespace. More than the separators, in a pattern short enough to compile: only candidates come of it.
 _SEPARATOR = r"[\x09-\x0d\x1c-\x20,\-/\x80-\xff]"
-
-
-def _byte(value: int) -> str:
-    """One byte as Hyperscan pattern text: ASCII letters and digits as they are, any other byte escaped."""
-    char = chr(value)
-    return char if char.isascii() and char.isalnum() else f"\\x{value:02x}"
 
 
 def _byte_chars(text: str) -> str:
@@ -71,7 +58,7 @@ class Scanner:
         """Every position where one of the acronyms is written, in order."""
         if self._acronyms is None:
             return []
-        return sorted(set(_reported(self._acronyms, text, self._acronym_start)))
+        return sorted(set(self._acronyms.reported(text, self._acronym_start)))
 
     def _acronym_start(self, pattern: int, start: int, end: int) -> int:
         """Where a reported acronym starts: its length before its end, or where Hyperscan says (one with a space)."""
@@ -82,40 +69,17 @@ class Scanner:
         """Every position where a mark and a phrase start, in order (the phrase's end left unchecked)."""
         if self._phrases is None:
             return []
-        return sorted({len(text) - end for end in _reported(self._phrases, text[::-1], lambda _, _start, end: end)})
-
-
-def _reported(database: Any, text: str, offset: Callable[[int, int, int], int]) -> list[int]:
-    """offset(pattern, start, end) of every match the database reports in the text, as character offsets."""
-    data = text.encode("utf-8", "surrogatepass")
-    found: list[int] = []
-    database.scan(data, match_event_handler=lambda pattern, start, end, _flags, _context:
-                  found.append(offset(pattern, start, end)))
-    return _characters(data, text, found)
+        return sorted({len(text) - end for end in self._phrases.reported(text[::-1], lambda _, _start, end: end)})
 
 
 def _separated(keys: Iterable[str]) -> str:
     """A Hyperscan pattern of a trie of keys (given as _byte_chars), each space a run of separators."""
-    return trie_pattern(keys, end="", separator=_SEPARATOR, escape=lambda char: _byte(ord(char)))
+    return trie_pattern(keys, end="", separator=_SEPARATOR, escape=lambda char: hyperscan_byte(ord(char)))
 
 
-def _compiled(patterns: list[tuple[str, int]]) -> Any:
-    """A block-mode database of (pattern, flags), pattern i reported as i; None for no patterns."""
-    if not patterns:
-        return None
-    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    database.compile(expressions=[pattern.encode("ascii") for pattern, _ in patterns], ids=list(range(len(patterns))),
-                     elements=len(patterns), flags=[flags for _, flags in patterns])
-    return database
-
-
-def _characters(data: bytes, text: str, offsets: list[int]) -> list[int]:
-    """Byte offsets into a text's UTF-8 (each where a character starts, or the end) as character offsets."""
-    if not offsets or len(data) == len(text):  # ASCII: the same
-        return offsets
-    starts = np.zeros(len(data) + 1, dtype=np.int64)  # characters before each byte offset
-    np.cumsum(np.frombuffer(data, dtype=np.uint8) & 0xC0 != 0x80, out=starts[1:])
-    return starts.take(offsets).tolist()
+def _compiled(patterns: list[tuple[str, int]]) -> Compiled | None:
+    """A database of (pattern, flags), pattern i reported as i; None for no patterns."""
+    return Compiled(patterns) if patterns else None
 
 
 def substituted(pattern: re.Pattern, replace: Callable[[re.Match], str], text: str, starts: list[int]) -> str:
