@@ -279,6 +279,12 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             with owner._lock:  # before the answer is written: the client may send its next request at once
                 stats.in_flight -= 1
+        if len(body) < length:
+            # The client gave up between the headers and the body: a page request cancelled as its listing
+            # ended (paging.prefetched). It still arrived (the host's pace counts it), but it asks for no
+            # route, and is no miss: nobody reads an answer.
+            self.close_connection = True
+            return
         route, answer = owner.answer(host, self.command, self.path, body)
         headers = [("Content-Type", answer.content_type), *answer.headers.items()]
         content = answer.body
