@@ -58,14 +58,21 @@ class Compiled:
 
 
 def characters(data: bytes, text: str, offsets: list[int]) -> list[int]:
-    """Byte offsets into a text's UTF-8 (each where a character starts, or the end) as character offsets."""
+    """Byte offsets into a text's UTF-8 as character offsets (the characters that start before each)."""
     if not offsets or len(data) == len(text):  # ASCII: the same
         return offsets
-    import numpy as np  # here: an import of ASCII postings, or `asr-jobs --help`, need not load it
+    # A character starts at every byte but a continuation byte (0x80-0xBF): the bytes between two offsets, less
+    # their continuation bytes, are the characters between them (bytes.translate deletes the rest, in C).
+    at: dict[int, int] = {}
+    counted = characters = 0
+    for offset in sorted(set(offsets)):
+        piece = data[counted:offset]
+        characters += len(piece) - len(piece.translate(None, _NOT_CONTINUATION))
+        at[offset], counted = characters, offset
+    return [at[offset] for offset in offsets]
 
-    starts = np.zeros(len(data) + 1, dtype=np.int64)  # characters before each byte offset
-    np.cumsum(np.frombuffer(data, dtype=np.uint8) & 0xC0 != 0x80, out=starts[1:])
-    return starts.take(offsets).tolist()
+
+_NOT_CONTINUATION = bytes(range(0x80)) + bytes(range(0xC0, 0x100))
 
 
 class WordStarts:

@@ -70,6 +70,18 @@ def test_any_mix_of_words(pieces):
     assert WordStarts(GROUPS, CASELESS)(text) == plain()(text) == expected(text)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab \n\u00e9\u20ac\U0001f399\ud800\u212a"), max_size=30), st.randoms())
+def test_byte_offsets_become_character_offsets(text, rng):
+    """Every byte offset, in any order and repeated, as the number of characters that start before it."""
+    data = literals.utf8(text)
+    offsets = [rng.randrange(len(data) + 1) for _ in range(10)]
+    wanted = [sum(1 for byte in data[:offset] if not 0x80 <= byte < 0xC0) for offset in offsets]
+    assert literals.characters(data, text, offsets) == wanted
+    boundaries = [len(literals.utf8(text[:end])) for end in range(len(text) + 1)]
+    assert literals.characters(data, text, boundaries[::-1]) == list(range(len(text), -1, -1))
+
+
 def test_threads_scanning_at_once_each_get_their_own_answers():
     """Hyperscan's scratch space serves one scan at a time: each thread has its own (one shared one raised)."""
     starts = WordStarts(GROUPS, CASELESS)
