@@ -306,7 +306,7 @@ def _pay(low: float | None, high: float | None, currency: str, period: str) -> d
 def salary_from_text(text: str, starts: dict[str, list[int]] | None = None) -> dict[str, Any] | None:
     """The first plausible pay in a text: min/max (yearly, or hourly for hourly pay), currency and period.
 
-    `starts`: _word_starts(text), when the caller has it.
+    `starts`: what _word_starts() finds in the text, when the caller has it.
     """
     if not text:
         return None
@@ -383,7 +383,10 @@ _SEARCH_AHEAD = 200
 
 
 def degree(text: str, starts: dict[str, list[int]] | None = None) -> str:
-    """'phd-required', 'phd-preferred', 'ms' (a Master's asked, no PhD) or ''. `starts`: _word_starts(text)."""
+    """'phd-required', 'phd-preferred', 'ms' (a Master's asked, no PhD) or ''.
+
+    `starts`: what _word_starts() finds in the text, when the caller has it.
+    """
     text = text or ""
     starts = starts or _word_starts()(text)
     preferred = False
@@ -524,7 +527,7 @@ _PUBLICATION_WORDS = {
 def publication_expectation(text: str, starts: dict[str, list[int]] | None = None) -> str:
     """What a posting asks about publishing: 'first-author', 'track-record', 'expected' or ''.
 
-    `starts`: _word_starts(text), when the caller has it.
+    `starts`: what _word_starts() finds in the text, when the caller has it.
     """
     text = text or ""
     if any(char in text for char in _FOLDED_BY_RE_ONLY):
@@ -557,7 +560,10 @@ _YEAR_AFTER = re.compile(r"\W{0,2}(?:(?:19|20)\d\d|'\d\d)\b")
 
 
 def venues(text: str, starts: dict[str, list[int]] | None = None) -> list[str]:
-    """Publication venues a posting names, in order of first mention. `starts`: _word_starts(text)."""
+    """Publication venues a posting names, in order of first mention.
+
+    `starts`: what _word_starts() finds in the text, when the caller has it.
+    """
     text = text or ""
     found: dict[str, int] = {}
     weak: dict[str, int] = {}

@@ -1,11 +1,11 @@
-"""Where listed words start in a text, all found in one pass by Hyperscan (or one str.find pass each without it).
+"""Where listed words start in a text, all found in one pass by Hyperscan (or by `re` and bytes.find without it).
 
 Enrichment reads a posting's text only near a few kinds of word (a currency, "PhD", a venue's name, "publish"),
 and the matcher tries its vocabulary's patterns only where one may start. Finding those places with the `re`
 engine or with str.find costs a pass over the text per word, or a pattern tried at every letter. Hyperscan (the
 open-source Vectorscan fork, through the `hyperscan` package) compiles every word into one automaton that reads
 the text once at memory speed and reports where each ends. Without the package (Linux on ARM has no wheel),
-`str.find` finds the same places.
+one `re` pattern per group of words, or bytes.find, finds the same places.
 
 Hyperscan reads bytes: offsets are counted in the text's UTF-8 and turned into character offsets (`characters`).
 A scratch space may serve one scan at a time, so each thread gets its own (`Compiled`).
@@ -64,11 +64,11 @@ def characters(data: bytes, text: str, offsets: list[int]) -> list[int]:
     # A character starts at every byte but a continuation byte (0x80-0xBF): the bytes between two offsets, less
     # their continuation bytes, are the characters between them (bytes.translate deletes the rest, in C).
     at: dict[int, int] = {}
-    counted = characters = 0
+    counted = chars = 0
     for offset in sorted(set(offsets)):
         piece = data[counted:offset]
-        characters += len(piece) - len(piece.translate(None, _NOT_CONTINUATION))
-        at[offset], counted = characters, offset
+        chars += len(piece) - len(piece.translate(None, _NOT_CONTINUATION))
+        at[offset], counted = chars, offset
     return [at[offset] for offset in offsets]
 
 
@@ -78,7 +78,7 @@ _NOT_CONTINUATION = bytes(range(0x80)) + bytes(range(0xC0, 0x100))
 class WordStarts:
     """Where the words of each group start in a text: case as written, or ASCII letters in either case.
 
-    The groups' words are found in one Hyperscan pass when the package is there, else each with str.find.
+    The groups' words are found in one Hyperscan pass when the package is there, else as `_found` says.
     """
 
     def __init__(self, groups: Mapping[str, Iterable[str]], caseless: Iterable[str] = ()) -> None:
