@@ -177,8 +177,10 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                  f"({_tokenized(m['end_to_end_one_process'])}{_walls(m, 'one')})", "", ""),
                 (f"match {n}: end to end, {m['end_to_end']['workers']} worker processes",
                  f"{_clocks(m['end_to_end'], 'seconds')}{_walls(m, 'workers', alone=True)}", "", ""),
-                (f"match {n}: one process / fit_transform", _ratio(one) + _rounds(m, "one_process"), "<= 1.2x wall",
-                 _check(one["wall"] <= 1.2)),
+                # The issue sets this target at 100,000 postings; the corpus's ratio is shown beside it, unjudged.
+                (f"match {n}: one process / fit_transform", _ratio(one) + _rounds(m, "one_process"),
+                 *(("<= 1.2x wall", _check(one["wall"] <= 1.2)) if key == "matching_large" else
+                   (f"(<= 1.2x wall at {LARGE:,})", ""))),
                 (f"match {n}: {m['end_to_end']['workers']} workers / fit_transform", _ratio(workers) +
                  _rounds(m, "workers"), "<= 1.5x CPU", _check(workers["cpu"] <= 1.5)),
                 _memory_row(n, m["end_to_end"]["workers"], m["memory"]),
