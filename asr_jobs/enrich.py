@@ -512,11 +512,10 @@ PUBLICATION_PATTERNS = (
 )
 
 
-# Words every match of a pattern starts with ("track record of" also matches from its "record"), in either
-# case. Only where one occurs is the pattern tried, anchored there, so a match is only read in a window that
-# starts at its word. Their ASCII letters are matched in either case: the same places as re.I (the words are
-# ASCII, and the only other characters re.I folds to ASCII letters are the Kelvin sign and 'İ', which take a
-# plain re.I search).
+# Words every match of a pattern starts with ("track record of" also matches from its "record"). Only where
+# one occurs is the pattern tried, anchored there, so a match is only read in a window that starts at its word.
+# Their ASCII letters are matched in either case: the same places as re.I (the words are ASCII, and the only
+# other characters re.I folds to ASCII letters are the Kelvin sign and 'İ', which take a plain re.I search).
 _PUBLICATION_WORDS = {
     "first-author": ("first", "lead author", "premier auteur"),
     "track-record": ("record", "publication", "published", "top-tier"),
