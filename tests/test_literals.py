@@ -128,6 +128,20 @@ def test_fields_are_the_same_either_way(text):
     assert scanned == without
 
 
+FIELD_PIECES = ["$", "€", "USD", "LPA", "lakh", "euro", "150,000", "120k", " - ", " to ", "per year", "/hour",
+                "salary", "PhD", "Ph. D", "Ph.D.", "doctorate", "Thèse en", "Master's", "M.S.", "MSc", "MS in",
+                "preferred", "required", "Interspeech", "ICASSP", "ACL", "2024", "Computer Speech and Language",
+                "publications", "first-author", "track record of", "papers at", "Publish", " ", "\n", "\n\n", ": ",
+                "**", "é", "İ", "\u212a", "\ud800", "(", "."]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(FIELD_PIECES), max_size=40))
+def test_any_mix_of_field_words_gives_the_same_fields_either_way(pieces):
+    scanned, without = fields_both_ways("Research Scientist", "".join(pieces))
+    assert scanned == without
+
+
 def test_real_postings_give_the_same_fields_either_way():
     corpus = SHARED / "corpus-remote-jobs.jsonl.gz"
     if not corpus.is_file():
