@@ -5,11 +5,11 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .models import Posting
-from .patterns import any_case, trie_pattern
+from .patterns import any_case, matches_at, trie_pattern
 
 if TYPE_CHECKING:
     from .literals import WordStarts
@@ -392,7 +392,7 @@ def degree(text: str, starts: dict[str, list[int]] | None = None) -> str:
     preferred = False
     preferred_words = _NextMatch(_PREFERRED_ANY_CASE, text)
     headings = _Headings(text)
-    for match in _matches(_PHD, text, starts["phd"]):
+    for match in matches_at(_PHD, text, starts["phd"]):
         if not _starts_word(text, match.start()):
             continue
         after = text[match.end(): match.end() + 40].lower()
@@ -406,19 +406,8 @@ def degree(text: str, starts: dict[str, list[int]] | None = None) -> str:
             return "phd-required"  # one required mention decides: the rest need not be read
     if preferred:
         return "phd-preferred"
-    masters = itertools.chain(_matches(_MASTER, text, starts["master"]), _MS.finditer(text))
+    masters = itertools.chain(matches_at(_MASTER, text, starts["master"]), _MS.finditer(text))
     return "ms" if any(_starts_word(text, m.start()) for m in masters) else ""
-
-
-def _matches(pattern: re.Pattern, text: str, positions: list[int]) -> Iterator[re.Match]:
-    """pattern.finditer(text) for a pattern whose every match starts at one of `positions` (ascending)."""
-    end = 0
-    for position in positions:
-        if position >= end:
-            match = pattern.match(text, position)
-            if match:
-                end = match.end()
-                yield match
 
 
 def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
@@ -566,7 +555,7 @@ def venues(text: str, starts: dict[str, list[int]] | None = None) -> list[str]:
     text = text or ""
     found: dict[str, int] = {}
     weak: dict[str, int] = {}
-    for match in _matches(_VENUES, text, (starts or _word_starts()(text))["venue"]):
+    for match in matches_at(_VENUES, text, (starts or _word_starts()(text))["venue"]):
         if not _starts_word(text, match.start()):
             continue
         name = VENUES.get(match.group(0)) or _VENUE_SPELLINGS.get(_spelling(match.group(0)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 _SEPARATOR = r"[\s\-,/]"
 _END = r"s?(?!\w)"
@@ -67,3 +67,15 @@ def any_case(source: str, folds: dict[str, str] | None = None) -> str:
             out.append("[" + re.escape("".join(variants)) + "]")
         escaped = not escaped and char == "\\"
     return "".join(out)
+
+
+def matches_at(pattern: re.Pattern, text: str, starts: Iterable[int]) -> Iterator[re.Match]:
+    """pattern.finditer(text) for a pattern whose every match starts at one of `starts` (ascending): it is tried
+    there only, each match resuming the search after it, as finditer and re.sub resume."""
+    end = 0
+    for start in starts:
+        if start >= end:
+            match = pattern.match(text, start)
+            if match:
+                end = match.end()
+                yield match

@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from ..literals import Compiled, hyperscan, hyperscan_byte
-from ..patterns import trie_pattern
+from ..patterns import matches_at, trie_pattern
 
 # What a space in a phrase stands for (patterns._SEPARATOR, `[\s\-,/]`) as UTF-8 bytes, for Hyperscan: the ASCII
 # whitespace Python's \s holds, "-,/", and any byte of a character beyond ASCII, which takes in all of Python's
@@ -84,15 +84,12 @@ def _compiled(patterns: list[tuple[str, int]]) -> Compiled | None:
 
 def substituted(pattern: re.Pattern, replace: Callable[[re.Match], str], text: str, starts: list[int]) -> str:
     """pattern.sub(replace, text) when every match starts at one of `starts` (ascending): the pattern is tried
-    there only, each match resuming after the last, as re.sub resumes."""
+    there only (patterns.matches_at), each match resuming after the last, as re.sub resumes."""
     kept: list[str] = []
     end = 0
-    for start in starts:
-        if start >= end:
-            found = pattern.match(text, start)
-            if found:
-                kept += (text[end:start], replace(found))
-                end = found.end()
+    for found in matches_at(pattern, text, starts):
+        kept += (text[end:found.start()], replace(found))
+        end = found.end()
     if not kept:
         return text
     kept.append(text[end:])
