@@ -145,6 +145,7 @@ class Vocabulary:
         self.counter = WordCounter(self.token)  # counts many texts' tokens at once (wordcount.py)
         self._scanner: scan.Scanner | None = None
         self.scanning = False  # whether use_scanner() was called (kept when a worker process is given a copy)
+        self._unscannable = False  # Hyperscan could not compile these patterns: not tried again at each match
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_scanner": None}  # a Hyperscan database is not pickled: a copy compiles its own
@@ -152,12 +153,12 @@ class Vocabulary:
     def use_scanner(self) -> bool:
         """Find acronyms and phrases with Hyperscan from now on (scan.py: for many texts, as compiling takes a few
         tenths of a second); False when it cannot, and re.sub goes on doing it all, to the same result."""
-        self.scanning = True
-        if self._scanner is None and scan.hyperscan is not None:
+        self.scanning = not self._unscannable
+        if self._scanner is None and self.scanning and scan.hyperscan is not None:
             try:
                 self._scanner = scan.Scanner(self._acronyms, self._phrases, _PHRASE_AFTER)
             except scan.hyperscan.error:  # a pattern of the user's vocabulary it cannot compile
-                self.scanning = False
+                self.scanning, self._unscannable = False, True
         return self._scanner is not None
 
     def _implied(self, name: str) -> str:

@@ -119,6 +119,22 @@ def test_without_the_package_re_does_it_all(monkeypatch):
     assert "v_asr" in vocabulary.normalize("Automatic speech recognition (ASR) research")
 
 
+def test_a_vocabulary_hyperscan_cannot_compile_is_tried_once_and_re_does_it_all(monkeypatch):
+    """A compile that failed (a pattern of a user's vocabulary) costs a few tenths of a second: not at every match."""
+    tried = []
+
+    class Refused(scan.Scanner):
+        def __init__(self, *args):
+            tried.append(args)
+            raise scan.hyperscan.error("Pattern length exceeds limit.")
+
+    monkeypatch.setattr(scan, "Scanner", Refused)
+    vocabulary = fresh()
+    assert not vocabulary.use_scanner() and not vocabulary.use_scanner()
+    assert len(tried) == 1 and not vocabulary.scanning
+    assert vocabulary.normalize("Automatic speech recognition (ASR)") == fresh().normalize("Automatic speech recognition (ASR)")
+
+
 def test_a_copy_sent_to_a_worker_compiles_its_own(both, monkeypatch):
     """Where workers are spawned (macOS, Windows), each is sent the vocabulary pickled, without its databases."""
     monkeypatch.setattr(parallel, "_vocabulary", None)  # _start sets the worker's: put back after the test
